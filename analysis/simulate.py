@@ -79,7 +79,7 @@ POPULATION: dict = {
     # Item-specific shift of all thresholds, uniform on [-s, s] (fixed per item by the seed).
     "threshold_jitter": 0.25,
     # Missing at random: logit P(missing) = a + b * (age - 50) / 15, per item answer.
-    "missing_logit": (-3.6, 0.5),
+    "missing_logit": (-4.4, 0.5),
     "dont_know_share": 0.35,  # of missing answers, the share coded 9 rather than left blank
     "dont_know_code": 9,
     # AHP expert panel over the five elements: true priorities, judgement noise (log scale)
