@@ -1,0 +1,137 @@
+"""Fit indices for ML fits, as lavaan 0.6 defines them (``fitMeasures()``).
+
+* chisq = N F_ML (N = total sample size, F as in :mod:`analysis.sem.estimate`);
+  df = sample moments (minus those of fixed exogenous covariates) - free parameters.
+* Baseline: independence model (free variances, free means), closed form.
+* CFI = 1 - max(chisq - df, 0) / max(chisq - df, chisq_b - df_b, 0);
+  TLI = (chisq_b/df_b - chisq/df) / (chisq_b/df_b - 1) (Bentler 1990; Tucker & Lewis 1973).
+* RMSEA = sqrt(max(0, (chisq - df) / (N df))) * sqrt(G), 90% CI by inverting the noncentral
+  chi-square distribution in its noncentrality (Steiger 1990; Browne & Cudeck 1993).
+* SRMR (lavaan "srmr", Bentler's form): residuals (s_ij - sigma_ij)/sqrt(s_ii s_jj) over the
+  lower triangle incl. diagonal, plus standardised mean residuals with a mean structure;
+  groups averaged with weights N_g / N.
+* GFI = 1 - tr((Sigma^-1 S - I)^2) / tr((Sigma^-1 S)^2), AGFI = 1 - p*/df (1 - GFI)
+  (Jöreskog & Sörbom 1984).
+* logl = sum_g -N_g/2 [p log 2 pi + log|Sigma| + tr(S Sigma^-1) + d' Sigma^-1 d];
+  AIC = -2 logl + 2 npar; BIC = -2 logl + log(N) npar.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+__all__ = ["fit_indices", "rmsea_ci", "n_moments"]
+
+
+def n_moments(model) -> int:
+    """Number of sample moments the model reproduces (lavaan's ndat with fixed.x)."""
+    p = model.p
+    k = len(getattr(model, "ov_x", []))
+    per = p * (p + 1) // 2 - k * (k + 1) // 2
+    if model.meanstructure:
+        per += p - k
+    return per * model.n_groups
+
+
+def rmsea_ci(chisq: float, df: float, n: float, n_groups: int = 1, level: float = 0.90):
+    """Lower and upper limits of the RMSEA confidence interval (noncentral chi-square)."""
+    if df < 1 or not np.isfinite(chisq):
+        return 0.0, 0.0
+    lo_p, hi_p = 1 - (1 - level) / 2, (1 - level) / 2  # 0.95 and 0.05
+
+    def f(lam, target):
+        if lam <= 0:
+            return stats.chi2.cdf(chisq, df) - target
+        return stats.ncx2.cdf(chisq, df, lam) - target
+
+    g = np.sqrt(n_groups)
+    if f(0.0, lo_p) < 0:
+        lower = 0.0
+    else:
+        lam = optimize.brentq(f, 0.0, max(chisq, 1e-8), args=(lo_p,), xtol=1e-12)
+        lower = np.sqrt(lam / (n * df)) * g
+    hi_bound = max(n, chisq * 4)
+    if f(0.0, hi_p) < 0 or f(hi_bound, hi_p) > 0:
+        upper = 0.0
+    else:
+        lam = optimize.brentq(f, 0.0, hi_bound, args=(hi_p,), xtol=1e-12)
+        upper = np.sqrt(lam / (n * df)) * g
+    return float(lower), float(upper)
+
+
+def _baseline(model):
+    """chisq and df of the independence model (exogenous covariates keep their block)."""
+    xs = [model.ov_names.index(v) for v in getattr(model, "ov_x", [])]
+    p, k = model.p, len(xs)
+    chisq = 0.0
+    for ss in model.sample:
+        Sb = np.diag(np.diag(ss.cov))
+        if xs:
+            Sb[np.ix_(xs, xs)] = ss.cov[np.ix_(xs, xs)]
+        _, ld = np.linalg.slogdet(Sb)
+        Fb = ld + np.trace(np.linalg.solve(Sb, ss.cov)) - ss.logdet - p
+        chisq += ss.n * Fb
+    df = (p * (p + 1) // 2 - k * (k + 1) // 2 - (p - k)) * model.n_groups
+    return float(chisq), int(df)
+
+
+def fit_indices(model, theta, fmin_F: float) -> pd.Series:
+    """lavaan-style fit measures for an ML fit at ``theta`` with discrepancy ``fmin_F``."""
+    G = model.n_groups
+    N = float(sum(s.n for s in model.sample))
+    npar = model.n_free
+    df = n_moments(model) - npar
+    chisq = N * fmin_F
+    pvalue = float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan
+    bchisq, bdf = _baseline(model)
+    cfi_den = max(chisq - df, bchisq - bdf, 0.0)
+    cfi = 1.0 - max(chisq - df, 0.0) / cfi_den if cfi_den > 0 else 1.0
+    if df > 0 and bdf > 0:
+        tli = (bchisq / bdf - chisq / df) / (bchisq / bdf - 1.0)
+    else:
+        tli = 1.0
+    rmsea = np.sqrt(max(0.0, (chisq - df) / (N * df))) * np.sqrt(G) if df > 0 else 0.0
+    lo, hi = rmsea_ci(chisq, df, N, G)
+    rmsea_p = float(stats.ncx2.sf(chisq, df, 0.05**2 * N * df / G)) if df > 0 else np.nan
+
+    logl = 0.0
+    srmr = 0.0
+    gfi_num = gfi_den = 0.0
+    p = model.p
+    for g, ss in enumerate(model.sample):
+        Sigma, mu = model.sigma_mu(theta, g)
+        _, ld = np.linalg.slogdet(Sigma)
+        Si = np.linalg.inv(Sigma)
+        d = ss.mean - mu
+        logl += -ss.n / 2 * (p * np.log(2 * np.pi) + ld + np.sum(Si * ss.cov) + d @ Si @ d)
+        sd = 1.0 / np.sqrt(np.diag(ss.cov))
+        R = (ss.cov - Sigma) * np.outer(sd, sd)
+        il = np.tril_indices(p)
+        sq = np.sum(R[il] ** 2)
+        ne = len(il[0])
+        if model.meanstructure:
+            sq += np.sum((d * sd) ** 2)
+            ne += p
+        srmr += ss.n / N * np.sqrt(sq / ne)
+        W = Si @ ss.cov
+        WI = W - np.eye(p)
+        gfi_num += ss.n / N * np.trace(WI @ WI)
+        gfi_den += ss.n / N * np.trace(W @ W)
+    gfi = 1.0 - gfi_num / gfi_den
+    pstar = n_moments(model)
+    if model.meanstructure:
+        pstar -= (p - len(getattr(model, "ov_x", []))) * G
+    agfi = 1.0 - pstar / df * (1.0 - gfi) if df > 0 else np.nan
+    aic = -2 * logl + 2 * npar
+    bic = -2 * logl + np.log(N) * npar
+    return pd.Series(
+        dict(npar=npar, ntotal=N, chisq=chisq, df=df, pvalue=pvalue,
+             baseline_chisq=bchisq, baseline_df=bdf,
+             baseline_pvalue=float(stats.chi2.sf(bchisq, bdf)) if bdf > 0 else np.nan,
+             cfi=cfi, tli=tli, rmsea=rmsea, rmsea_ci_lower=lo, rmsea_ci_upper=hi,
+             rmsea_pvalue=rmsea_p, srmr=srmr, gfi=gfi, agfi=agfi, loglik=logl,
+             aic=aic, bic=bic, fmin=fmin_F / 2),
+        dtype=float,
+    )
