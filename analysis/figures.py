@@ -67,7 +67,7 @@ def savefig(fig, name: str, directory: str | os.PathLike | None = None) -> list[
     """
     if not name or "/" in name or name.endswith((".png", ".pdf")):
         raise ValueError(f"figure name must be a bare stem like 'ipma-map', got {name!r}")
-    use_style()
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
     directory = Path(directory) if directory is not None else paths.FIGURES
     written = []
     meta = {

@@ -1,0 +1,51 @@
+# Research compendium: urban community governance performance from a public-value perspective.
+# `make reproduce` and `make test` set up .venv themselves (Python 3.11+ and make are enough).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.install-stamp
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]-*.ipynb))
+# Notebooks too heavy to recompute at full size in CI are checked at a smaller size by a test
+# in tests/ instead (see README, "What make test checks").
+NBVAL_SKIP :=
+NBVAL_NOTEBOOKS := $(filter-out $(NBVAL_SKIP),$(NOTEBOOKS))
+# A user's own survey: make reproduce SURVEY=data/raw/private/my-survey.xlsx
+SURVEY ?=
+NB_PARAMS := $(if $(SURVEY),-p survey_path $(abspath $(SURVEY)),)
+
+.DEFAULT_GOAL := help
+.PHONY: help install data reproduce test bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the package with its test extras (idempotent)
+
+data: $(STAMP) ## Regenerate the synthetic data in data/raw/ from the fixed seed
+	$(PY) -m analysis.simulate
+
+reproduce: $(STAMP) ## Run every notebook in order (SURVEY=path to use your own survey)
+	@for nb in $(NOTEBOOKS); do \
+		echo "== $$nb"; \
+		$(PY) scripts/run_notebook.py $$nb $(NB_PARAMS) || exit 1; \
+	done
+
+# nbval runs in --nbval-lax mode: every cell must run without error, and the outputs of cells
+# marked `# NBVAL_CHECK_OUTPUT` (the ones that state results) must match the committed ones.
+test: $(STAMP) ## Run the unit tests and check the notebooks with nbval
+	@$(PY) -m pytest tests $(NBVAL_NOTEBOOKS) --nbval-lax --nbval-current-env -p no:cacheprovider; \
+	rc=$$?; if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests"; exit 1; fi; exit $$rc
+
+bench: $(STAMP) ## Time the heavy steps (beside lavaan where R is installed)
+	$(PY) scripts/run_bench.py
+
+clean: ## Remove the virtualenv and caches (outputs in figures/ and data/processed/ are kept)
+	rm -rf $(VENV) .pytest_cache build *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
