@@ -1,0 +1,747 @@
+"""Scoring communities: composite index, fuzzy grades, TOPSIS, and uncertainty of the ranks.
+
+The steps follow the OECD/JRC *Handbook on Constructing Composite Indicators* (Nardo et al.
+2008): residents' answers are averaged per community (justified by :mod:`analysis.aggregation`),
+each indicator (item) is normalised, weighted and aggregated into five element scores and one
+overall performance score; the ranking is then stress-tested by a Monte Carlo over the
+methodological choices with Sobol sensitivity indices (Saisana, Saltelli & Tarantola 2005).
+
+Communities with fewer than ``k`` respondents are never scored: they are listed as suppressed
+(statistical disclosure control), so no published number describes a handful of residents.
+
+All data shipped with the compendium are synthetic; no score here is a result of the original
+study.
+
+References
+----------
+Nardo, M., Saisana, M., Saltelli, A., Tarantola, S., Hoffman, A., & Giovannini, E. (2008).
+*Handbook on Constructing Composite Indicators: Methodology and User Guide*. OECD/JRC.
+
+Saisana, M., Saltelli, A., & Tarantola, S. (2005). Uncertainty and sensitivity analysis
+techniques as tools for the quality assessment of composite indicators. *Journal of the Royal
+Statistical Society A*, 168(2), 307-323.
+
+Hwang, C.-L., & Yoon, K. (1981). *Multiple Attribute Decision Making*. Springer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .aggregation import community_sizes
+from .codebook import construct_items, elements, outcome
+
+__all__ = [
+    "NORMALISATIONS", "AGGREGATIONS", "WEIGHT_SCHEMES", "GRADES",
+    "community_means", "suppressed_communities", "normalise", "item_weights", "scheme_weights",
+    "composite_index", "topsis", "fuzzy_evaluation", "uncertainty_analysis", "UncertaintyResult",
+    "plot_caterpillar", "plot_radar", "plot_elements_by_type", "plot_sobol",
+]
+
+#: ``minmax`` (observed range across communities, 0-100), ``zscore`` (mean 0, sd 1 across
+#: communities), ``distance`` (percent of the best community), ``scale`` (the questionnaire's
+#: theoretical range, 0-100: an absolute score that does not depend on the other communities).
+NORMALISATIONS = ("scale", "minmax", "zscore", "distance")
+AGGREGATIONS = ("arithmetic", "geometric")
+WEIGHT_SCHEMES = ("equal", "ahp", "entropy", "critic", "sem", "combined")
+
+#: Fuzzy evaluation grades: which answers count towards each grade (position on the scale
+#: from the top), and the grade's value on 0-100 (the mean 0-100 score of those answers on a
+#: 5-point scale: 100, 75, 50 and the mean of 25 and 0).
+GRADES = pd.DataFrame({
+    "grade": ["excellent", "good", "fair", "poor"],
+    "answers": [(5,), (4,), (3,), (1, 2)],
+    "value": [100.0, 75.0, 50.0, 12.5],
+})
+
+_TOL = 1e-6
+
+
+def _rows(labels, limit: int = 5) -> str:
+    labels = list(labels)
+    more = len(labels) - limit
+    return ", ".join(map(str, labels[:limit])) + (f" (and {more} more)" if more > 0 else "")
+
+
+def _check_choice(value: str, options: Sequence[str], what: str) -> str:
+    if value not in options:
+        raise ValueError(f"unknown {what} {value!r}; choose one of {', '.join(options)}")
+    return value
+
+
+# --- community means and disclosure control -----------------------------------------------
+
+
+def suppressed_communities(survey: pd.DataFrame, k: int = 5, group: str = "community_id") -> pd.DataFrame:
+    """Communities with fewer than ``k`` respondents (not scored, not described).
+
+    Returns a frame with ``group`` and ``n_respondents`` (the count itself is the only thing
+    published about them, so a reader knows why they are missing).
+    """
+    sizes = community_sizes(survey, group, k)
+    return sizes.loc[sizes["suppressed"], [group, "n_respondents"]].reset_index(drop=True)
+
+
+def community_means(survey: pd.DataFrame, codebook: pd.DataFrame, *, k: int = 5,
+                    group: str = "community_id", constructs: Sequence[str] | None = None) -> pd.DataFrame:
+    """Community x item mean answers for communities with at least ``k`` respondents.
+
+    Parameters
+    ----------
+    survey : DataFrame
+        Respondent-level answers from :func:`analysis.survey.load_survey` (items recoded).
+    codebook : DataFrame
+    k : int
+        Disclosure threshold: communities with fewer respondents are left out (see
+        :func:`suppressed_communities`).
+    group : str
+        Column holding the community id.
+    constructs : list of str, optional
+        Constructs whose items are averaged; defaults to the elements.
+
+    Returns
+    -------
+    DataFrame
+        Index: community id (sorted); columns: items. ``attrs["n_respondents"]`` holds the
+        respondent counts.
+
+    Raises
+    ------
+    ValueError
+        If a scored community has no answer at all on a construct or on an item (nothing is
+        imputed silently), naming the community and the construct or item.
+    """
+    by_construct = construct_items(codebook)
+    constructs = list(constructs) if constructs is not None else elements(codebook)
+    unknown = [c for c in constructs if c not in by_construct]
+    if unknown:
+        raise ValueError(f"constructs {unknown} are not in the codebook")
+    items = [i for c in constructs for i in by_construct[c]]
+    missing = [c for c in [group, *items] if c not in survey.columns]
+    if missing:
+        raise KeyError(f"survey lacks column(s) {', '.join(missing)}")
+    sizes = community_sizes(survey, group, k).set_index(group)
+    keep = survey[group].isin(sizes.index[~sizes["suppressed"]])
+    answered = survey.loc[keep, items].notna().groupby(survey.loc[keep, group]).sum()
+    for c in constructs:
+        empty = answered.index[(answered[by_construct[c]] == 0).all(axis=1)]
+        if len(empty):
+            raise ValueError(f"construct {c}: community {_rows(empty)} has no answer on any of "
+                             f"{', '.join(by_construct[c])}; cannot score it (impute or drop first)")
+    empty = (answered == 0).stack()
+    if empty.any():
+        pairs = [f"{g}/{i}" for g, i in empty[empty].index]
+        raise ValueError(f"item without any answer in a community (community/item): {_rows(pairs)}; "
+                         "cannot score it (impute or drop first)")
+    means = survey.loc[keep, items].astype(float).groupby(survey.loc[keep, group]).mean().sort_index()
+    means.index.name = group
+    means.attrs["n_respondents"] = sizes.loc[means.index, "n_respondents"]
+    return means
+
+
+# --- normalisation and weights ---------------------------------------------------------------
+
+
+def normalise(X: pd.DataFrame, method: str = "scale", *, codebook: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Normalise each indicator (column) across units (rows).
+
+    ``scale``: ``100 (x - scale_min) / (scale_max - scale_min)`` with the codebook's theoretical
+    range; ``minmax``: ``100 (x - min) / (max - min)`` over the units; ``zscore``:
+    ``(x - mean) / sd`` (population sd over the units); ``distance``: ``100 x / max``, the
+    distance to the best unit (all indicators point the positive way after recoding).
+
+    References: Nardo et al. (2008), Handbook on Constructing Composite Indicators, section 5.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"a": [1.0, 2.0, 3.0]})
+    >>> normalise(X, "minmax")["a"].tolist()
+    [0.0, 50.0, 100.0]
+    >>> normalise(X, "distance")["a"].round(2).tolist()
+    [33.33, 66.67, 100.0]
+    """
+    _check_choice(method, NORMALISATIONS, "normalisation")
+    X = X.astype(float)
+    if method == "scale":
+        if codebook is None:
+            raise ValueError("normalisation 'scale' needs the codebook (scale_min, scale_max)")
+        cb = codebook.set_index("item").reindex(X.columns)
+        if cb["scale_min"].isna().any():
+            raise ValueError(f"items not in the codebook: {_rows(cb.index[cb['scale_min'].isna()])}")
+        lo, hi = cb["scale_min"].astype(float), cb["scale_max"].astype(float)
+        return 100 * (X - lo) / (hi - lo)
+    if method == "distance":
+        best = X.max()
+        bad = best.index[best <= 0]
+        if len(bad):
+            raise ValueError(f"distance to the best needs positive values; not so for {_rows(bad)}")
+        return 100 * X / best
+    spread = (X.max() - X.min()) if method == "minmax" else X.std(ddof=0)
+    flat = spread.index[spread <= 0]
+    if len(flat):
+        raise ValueError(f"indicator(s) constant across units, cannot {method}-normalise: {_rows(flat)}")
+    if method == "minmax":
+        return 100 * (X - X.min()) / spread
+    return (X - X.mean()) / spread
+
+
+def _validated(w: pd.Series, what: str) -> pd.Series:
+    w = w.astype(float)
+    if w.isna().any():
+        raise ValueError(f"{what} missing for {_rows(w.index[w.isna()])}")
+    neg = w[w < 0]
+    if len(neg):
+        raise ValueError(f"{what} must be non-negative; negative for "
+                         f"{_rows(f'{i} ({v:g})' for i, v in neg.items())}")
+    if abs(w.sum() - 1) > _TOL:
+        raise ValueError(f"{what} must sum to 1, they sum to {w.sum():.6g}")
+    return w
+
+
+def item_weights(weights, codebook: pd.DataFrame, constructs: Sequence[str] | None = None) -> pd.Series:
+    """Turn element (construct) weights or item weights into item weights summing to 1.
+
+    Element weights are shared equally among the element's items; item weights are used as
+    given. Either way they must be non-negative and sum to 1.
+
+    Examples
+    --------
+    >>> from analysis.codebook import load_codebook
+    >>> w = item_weights({"MS": .2, "CS": .2, "OM": .2, "RA": .2, "CC": .2}, load_codebook())
+    >>> float(w["MS1"])
+    0.05
+    """
+    by_construct = construct_items(codebook)
+    constructs = list(constructs) if constructs is not None else elements(codebook)
+    items = [i for c in constructs for i in by_construct[c]]
+    w = pd.Series(weights, dtype=float) if isinstance(weights, Mapping) else pd.Series(weights).astype(float)
+    keys = set(w.index)
+    if keys <= set(constructs):
+        w = _validated(w.reindex(constructs), "element weights")
+        return pd.Series({i: w[c] / len(by_construct[c]) for c in constructs for i in by_construct[c]})
+    if keys <= set(items):
+        return _validated(w.reindex(items), "item weights")
+    unknown = sorted(keys - set(constructs) - set(items))
+    raise ValueError(f"weights must be keyed by elements ({', '.join(constructs)}) or by their "
+                     f"items; unknown keys: {_rows(unknown)}")
+
+
+def scheme_weights(scheme: str, means: pd.DataFrame, codebook: pd.DataFrame) -> pd.Series:
+    """Item weights of a named weighting scheme, for the communities in ``means``.
+
+    ``equal``: each element 1/5, shared equally by its items. The other schemes come from
+    :mod:`analysis.weights`: ``ahp`` (expert panel, element level), ``entropy`` and ``critic``
+    (computed on the community x item means, item level), ``sem`` and ``combined``.
+    """
+    _check_choice(scheme, WEIGHT_SCHEMES, "weighting scheme")
+    els = elements(codebook)
+    if scheme == "equal":
+        return item_weights({e: 1 / len(els) for e in els}, codebook)
+    return item_weights(_external_weights(scheme, means, codebook), codebook)
+
+
+def _external_weights(scheme: str, means: pd.DataFrame, codebook: pd.DataFrame):
+    try:
+        from . import weights as W
+    except ImportError as err:  # built in parallel; refuse clearly rather than fall back
+        raise ValueError(f"weighting scheme {scheme!r} needs analysis.weights, which is not "
+                         f"available ({err})") from err
+    X = means[[i for e in elements(codebook) for i in construct_items(codebook)[e]]]
+    if scheme == "entropy":
+        return pd.Series(np.asarray(W.entropy_weights(X), dtype=float), index=X.columns)
+    if scheme == "critic":
+        return pd.Series(np.asarray(W.critic_weights(X), dtype=float), index=X.columns)
+    raise ValueError(f"weighting scheme {scheme!r} is not wired to analysis.weights yet")
+
+
+def _resolve(weights, means: pd.DataFrame, codebook: pd.DataFrame) -> pd.Series:
+    if isinstance(weights, str):
+        return scheme_weights(weights, means, codebook)
+    return item_weights(weights, codebook)
+
+
+# --- the composite index ----------------------------------------------------------------------
+
+
+def _aggregate(Z: np.ndarray, w: np.ndarray, aggregation: str) -> np.ndarray:
+    """Weighted arithmetic or geometric mean of the rows of ``Z`` (weights sum to 1)."""
+    if aggregation == "arithmetic":
+        return Z @ w
+    used = w > 0
+    lo = Z[:, used].min()
+    # A geometric mean needs positive values: shift by one constant so the lowest used value
+    # is 1 (min-max and z-scores reach 0 or below). The shift keeps each indicator's spread.
+    shift = 1.0 - lo if lo <= 0 else 0.0
+    return np.exp(np.log(Z[:, used] + shift) @ w[used])
+
+
+def composite_index(data: pd.DataFrame, codebook: pd.DataFrame, *, normalisation: str = "scale",
+                    weights="equal", aggregation: str = "arithmetic", k: int = 5,
+                    group: str = "community_id") -> pd.DataFrame:
+    """Element scores, overall performance score and rank per community.
+
+    Items are normalised across communities (:func:`normalise`), then each element score is the
+    weighted (arithmetic or geometric) mean of its items, and the overall score the weighted
+    mean of the element scores with the element weights (the sum of their items' weights);
+    this equals aggregating all items at once with the item weights.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Respondent-level survey (with column ``group``; communities with fewer than ``k``
+        respondents are suppressed) or a community x item frame of means indexed by community.
+    codebook : DataFrame
+    normalisation : {"scale", "minmax", "zscore", "distance"}
+        ``scale`` (default) gives absolute 0-100 scores; the others are relative to the
+        communities scored.
+    weights : str, mapping or Series
+        A scheme from :data:`WEIGHT_SCHEMES`, or explicit non-negative weights summing to 1,
+        keyed by element (MS, CS, ...) or by item.
+    aggregation : {"arithmetic", "geometric"}
+        Geometric aggregation is only partly compensatory; values are shifted to be positive
+        first (see :func:`_aggregate`).
+    k : int
+        Disclosure threshold (respondent-level data only).
+    group : str
+        Community id column.
+
+    Returns
+    -------
+    DataFrame
+        ``community_id`` (``group``), ``n_respondents`` (if known), one column per element,
+        ``score`` and ``rank`` (1 = best; ties share the average rank), sorted by rank.
+
+    Raises
+    ------
+    ValueError
+        Unknown method names, negative weights or weights not summing to 1, a community with no
+        answers on a construct.
+
+    References
+    ----------
+    Nardo et al. (2008), OECD/JRC Handbook on Constructing Composite Indicators, sections 5-6.
+
+    Examples
+    --------
+    >>> from analysis.codebook import load_codebook
+    >>> from analysis.survey import load_survey
+    >>> cb = load_codebook()
+    >>> scores = composite_index(load_survey(codebook=cb), cb, weights="equal")
+    >>> list(scores.columns[:3])
+    ['community_id', 'n_respondents', 'MS']
+    """
+    _check_choice(normalisation, NORMALISATIONS, "normalisation")
+    _check_choice(aggregation, AGGREGATIONS, "aggregation")
+    means = _means(data, codebook, k, group)
+    w = _resolve(weights, means, codebook)
+    Z = normalise(means[w.index], normalisation, codebook=codebook)
+    out = pd.DataFrame(index=means.index)
+    if "n_respondents" in means.attrs:
+        out["n_respondents"] = means.attrs["n_respondents"].to_numpy()
+    Zv, wv = Z.to_numpy(), w.to_numpy()
+    if aggregation == "geometric":
+        # one shift for the whole index so element and overall scores stay on one scale
+        lo = Zv[:, wv > 0].min()
+        Zv = Zv + (1.0 - lo if lo <= 0 else 0.0)
+    for e in elements(codebook):
+        cols = np.array([c in construct_items(codebook)[e] for c in w.index])
+        we = wv * cols
+        out[e] = _aggregate(Zv, we / we.sum(), aggregation) if we.sum() > 0 else np.nan
+    out["score"] = _aggregate(Zv, wv, aggregation)
+    out["rank"] = stats.rankdata(-out["score"].to_numpy(), method="average")
+    out.index.name = group
+    return out.reset_index().sort_values(["rank", group], kind="stable").reset_index(drop=True)
+
+
+def _means(data, codebook, k, group) -> pd.DataFrame:
+    if group in data.columns:
+        return community_means(data, codebook, k=k, group=group)
+    means = data.copy()
+    if means.isna().any().any():
+        bad = means.index[means.isna().any(axis=1)]
+        raise ValueError(f"community means have missing values for {_rows(bad)}")
+    return means
+
+
+# --- TOPSIS ------------------------------------------------------------------------------------
+
+
+def topsis(X, weights, benefit=None) -> pd.Series:
+    """TOPSIS relative closeness to the ideal solution (Hwang & Yoon 1981).
+
+    Vector normalisation ``r = x / sqrt(sum x^2)`` per criterion, weighted ``v = w r``; the
+    ideal takes the best value of each criterion (max for benefit, min for cost criteria), the
+    anti-ideal the worst; closeness ``C = D- / (D+ + D-)`` from Euclidean distances.
+
+    Parameters
+    ----------
+    X : DataFrame or 2-D array
+        Alternatives (rows) x criteria (columns).
+    weights : array-like or Series
+        Non-negative, summing to 1, one per criterion (a Series is aligned to the columns).
+    benefit : array-like of bool, optional
+        True for benefit criteria (more is better); default all benefit.
+
+    Returns
+    -------
+    pandas.Series
+        Closeness in [0, 1] per alternative, name ``"topsis"``.
+
+    Examples
+    --------
+    >>> X = [[5, 8, 4], [7, 6, 8], [8, 8, 6], [7, 4, 6]]
+    >>> topsis(X, [0.3, 0.4, 0.3]).round(4).tolist()
+    [0.5037, 0.6581, 0.7482, 0.334]
+    """
+    X = pd.DataFrame(X).astype(float)
+    if X.isna().any().any():
+        raise ValueError(f"topsis: missing values in rows {_rows(X.index[X.isna().any(axis=1)])}")
+    w = weights.reindex(X.columns) if isinstance(weights, pd.Series) else pd.Series(
+        np.asarray(weights, dtype=float), index=X.columns[:len(np.atleast_1d(weights))])
+    if len(w) != X.shape[1]:
+        raise ValueError(f"topsis: {len(w)} weights for {X.shape[1]} criteria")
+    w = _validated(w, "topsis weights").to_numpy()
+    b = np.ones(X.shape[1], bool) if benefit is None else np.asarray(benefit, dtype=bool)
+    if b.shape != (X.shape[1],):
+        raise ValueError(f"topsis: benefit needs one flag per criterion ({X.shape[1]})")
+    norm = np.sqrt((X**2).sum())
+    if (norm == 0).any():
+        raise ValueError(f"topsis: criterion all zero: {_rows(X.columns[norm.to_numpy() == 0])}")
+    V = (X / norm).to_numpy() * w
+    ideal = np.where(b, V.max(axis=0), V.min(axis=0))
+    anti = np.where(b, V.min(axis=0), V.max(axis=0))
+    d_plus = np.sqrt(((V - ideal) ** 2).sum(axis=1))
+    d_minus = np.sqrt(((V - anti) ** 2).sum(axis=1))
+    return pd.Series(d_minus / (d_plus + d_minus), index=X.index, name="topsis")
+
+
+# --- fuzzy comprehensive evaluation ------------------------------------------------------------
+
+
+def fuzzy_evaluation(survey: pd.DataFrame, codebook: pd.DataFrame, weights="equal", *, k: int = 5,
+                     group: str = "community_id", grades: pd.DataFrame = GRADES) -> pd.DataFrame:
+    """Fuzzy comprehensive evaluation of each community (two-level, weighted-average operator).
+
+    The membership of an item in each grade is the share of the community's residents whose
+    answer falls in that grade (``grades.answers``). Item memberships are combined with the
+    item weights ``a`` by the weighted-average operator M(·, +), ``B = a · R`` (first within each
+    element with the within-element weights, then across elements with the element weights,
+    which is the same as one step with the item weights). The fuzzy score is ``B · v`` with the
+    grade values ``v``. Two grades are reported: ``grade`` by the weighted-average principle
+    (the band of the fuzzy score, bands split midway between grade values) and
+    ``grade_max_membership`` (the grade with the largest membership).
+
+    Returns
+    -------
+    DataFrame
+        ``community_id``, one membership column per grade (rows sum to 1), ``fuzzy_score``
+        (0-100), ``grade``, ``grade_max_membership``, plus ``<element>_fuzzy`` scores.
+
+    Examples
+    --------
+    >>> from analysis.codebook import load_codebook
+    >>> from analysis.survey import load_survey
+    >>> cb = load_codebook()
+    >>> fz = fuzzy_evaluation(load_survey(codebook=cb), cb)
+    >>> bool(np.allclose(fz[["excellent", "good", "fair", "poor"]].sum(axis=1), 1))
+    True
+    """
+    means = community_means(survey, codebook, k=k, group=group)  # validates and suppresses
+    w = _resolve(weights, means, codebook)
+    keep = survey[group].isin(means.index)
+    names = list(grades["grade"])
+    # R[c, i, g]: share of answers to item i in community c that fall in grade g
+    R = np.zeros((len(means), len(w), len(names)))
+    answers = survey.loc[keep, list(w.index)]
+    g = survey.loc[keep, group]
+    n = answers.notna().groupby(g).sum().reindex(means.index).to_numpy()
+    for j, codes in enumerate(grades["answers"]):
+        hit = answers.isin(codes).groupby(g).sum().reindex(means.index).to_numpy()
+        R[:, :, j] = hit / n
+    values = grades["value"].to_numpy(float)
+    B = np.einsum("i,cig->cg", w.to_numpy(), R)
+    out = pd.DataFrame(B, columns=names, index=means.index)
+    out["fuzzy_score"] = B @ values
+    cuts = (values[:-1] + values[1:]) / 2  # descending grade values -> descending cut points
+    out["grade"] = [names[int(np.sum(s < cuts))] for s in out["fuzzy_score"]]
+    out["grade_max_membership"] = [names[int(np.argmax(b))] for b in B]
+    for e in elements(codebook):
+        cols = [i for i in construct_items(codebook)[e]]
+        we = w[cols] / w[cols].sum()
+        out[f"{e}_fuzzy"] = np.einsum("i,cig->cg", we.to_numpy(), R[:, [list(w.index).index(c) for c in cols]]) @ values
+    out.index.name = group
+    return out.reset_index()
+
+
+# --- uncertainty and sensitivity -----------------------------------------------------------------
+
+
+@dataclass
+class UncertaintyResult:
+    """Monte Carlo over the index's methodological choices.
+
+    Attributes
+    ----------
+    nominal : DataFrame
+        :func:`composite_index` under the nominal choices.
+    design : DataFrame
+        One row per run: the choices (``normalisation``, ``weighting``, ``aggregation``,
+        ``left_out``, element weight multipliers ``mult_<element>``) and ``rank_shift`` (mean
+        absolute rank change against the nominal ranking over communities).
+    ranks : DataFrame
+        Runs x communities ranks (1 = best).
+    summary : DataFrame
+        Per community: ``nominal_rank``, ``median_rank``, ``rank_p05``, ``rank_p95`` and
+        ``mean_abs_shift``, sorted by nominal rank.
+    sobol : DataFrame
+        Per factor: first-order ``S1`` and total ``ST`` Sobol indices of ``rank_shift`` with
+        their bootstrap 95 % half-widths.
+    """
+
+    nominal: pd.DataFrame
+    design: pd.DataFrame
+    ranks: pd.DataFrame
+    summary: pd.DataFrame
+    sobol: pd.DataFrame
+
+
+def _levels(u: np.ndarray, n: int) -> np.ndarray:
+    """Bin U(0, 1) draws into ``n`` equally likely categories (Saisana et al. 2005)."""
+    return np.minimum((u * n).astype(int), n - 1)
+
+
+def uncertainty_analysis(data: pd.DataFrame, codebook: pd.DataFrame, *,
+                         weightings: Sequence[str] | Mapping[str, object] = ("equal",),
+                         normalisations: Sequence[str] = NORMALISATIONS,
+                         aggregations: Sequence[str] = AGGREGATIONS,
+                         perturbation: float = 0.25, leave_one_out: bool = True,
+                         nominal: Mapping[str, str] | None = None, n_runs: int = 1000,
+                         seed: int = 0, k: int = 5, group: str = "community_id",
+                         progress: bool = True) -> UncertaintyResult:
+    """Uncertainty (rank bands) and sensitivity (Sobol indices) of the community ranking.
+
+    Each Monte Carlo run draws: a normalisation, a weighting scheme, an aggregation, an item
+    left out (or none), and a multiplier ``1 + perturbation * (2u - 1)`` for each element
+    weight (renormalised). The runs follow a Saltelli design (``SALib.sample.sobol``), with the
+    categorical choices sampled as U(0, 1) and binned into equally likely levels; the five
+    multipliers form one group, "weight perturbation". The model output for the Sobol indices is
+    the mean absolute rank shift against the nominal ranking (Saisana et al. 2005).
+
+    Community x item means are computed once; each run is a handful of small array operations,
+    so thousands of runs take seconds.
+
+    Parameters
+    ----------
+    data, codebook, k, group
+        As in :func:`composite_index`.
+    weightings : sequence of scheme names, or mapping name -> weights
+        The weighting schemes to sample from (explicit weights as in :func:`composite_index`).
+    normalisations, aggregations : sequences of method names
+    perturbation : float
+        Half-width of the uniform multiplicative noise on the element weights (0 switches
+        the factor off).
+    leave_one_out : bool
+        Whether dropping one item (renormalising the weights within its element) is a factor.
+    nominal : mapping, optional
+        ``normalisation``, ``weighting`` and ``aggregation`` of the nominal index; defaults to
+        the first of each list.
+    n_runs : int
+        Minimum number of runs; the Saltelli design uses ``N (G + 2)`` runs with ``N`` the
+        smallest power of two reaching it (``G`` factor groups).
+    seed : int
+        Seeds the scrambled Sobol sequence and the bootstrap of the confidence intervals.
+    progress : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    UncertaintyResult
+
+    Examples
+    --------
+    >>> from analysis.codebook import load_codebook
+    >>> from analysis.survey import load_survey
+    >>> cb = load_codebook()
+    >>> res = uncertainty_analysis(load_survey(codebook=cb), cb, n_runs=64, progress=False)
+    >>> list(res.summary.columns)
+    ['community_id', 'nominal_rank', 'median_rank', 'rank_p05', 'rank_p95', 'mean_abs_shift']
+    """
+    from SALib.analyze import sobol as sobol_analyze
+    from SALib.sample import sobol as sobol_sample
+    from tqdm.auto import tqdm
+
+    for m in normalisations:
+        _check_choice(m, NORMALISATIONS, "normalisation")
+    for m in aggregations:
+        _check_choice(m, AGGREGATIONS, "aggregation")
+    if not 0 <= perturbation < 1:
+        raise ValueError(f"perturbation must be in [0, 1), got {perturbation!r}")
+    if int(n_runs) < 1:
+        raise ValueError(f"n_runs must be positive, got {n_runs!r}")
+
+    means = _means(data, codebook, k, group)
+    els = elements(codebook)
+    by_construct = construct_items(codebook)
+    items = [i for e in els for i in by_construct[e]]
+    means = means[items]
+    if not isinstance(weightings, Mapping):
+        weightings = {name: name for name in weightings}
+    W = {name: _resolve(spec, means, codebook).reindex(items).to_numpy() for name, spec in weightings.items()}
+    names_w = list(W)
+    nominal = dict(nominal or {})
+    nominal.setdefault("normalisation", normalisations[0])
+    nominal.setdefault("weighting", names_w[0])
+    nominal.setdefault("aggregation", aggregations[0])
+    _check_choice(nominal["weighting"], names_w, "nominal weighting")
+    nom = composite_index(means, codebook, normalisation=nominal["normalisation"],
+                          weights=weightings[nominal["weighting"]], aggregation=nominal["aggregation"])
+    Z = {m: normalise(means, m, codebook=codebook).to_numpy() for m in normalisations}
+    member = np.array([[i in by_construct[e] for i in items] for e in els], float)  # E x I
+
+    # factors: (name, group, number of levels or None for continuous)
+    factors = [("normalisation", "normalisation", len(normalisations)),
+               ("weighting", "weighting", len(names_w)),
+               ("aggregation", "aggregation", len(aggregations))]
+    if leave_one_out:
+        factors.append(("left_out", "left-out indicator", len(items) + 1))
+    if perturbation > 0:
+        factors += [(f"mult_{e}", "weight perturbation", None) for e in els]
+    problem = {"num_vars": len(factors), "names": [f[0] for f in factors],
+               "bounds": [[0.0, 1.0]] * len(factors), "groups": [f[1] for f in factors]}
+    n_groups = len(dict.fromkeys(problem["groups"]))
+    N = 1 << max(0, int(np.ceil(np.log2(max(1, int(n_runs)) / (n_groups + 2)))))
+    U = sobol_sample.sample(problem, N, calc_second_order=False, seed=seed)
+    col = {f[0]: j for j, f in enumerate(factors)}
+
+    runs = len(U)
+    lv_norm = _levels(U[:, col["normalisation"]], len(normalisations))
+    lv_w = _levels(U[:, col["weighting"]], len(names_w))
+    lv_agg = _levels(U[:, col["aggregation"]], len(aggregations))
+    lv_out = _levels(U[:, col["left_out"]], len(items) + 1) if leave_one_out else np.zeros(runs, int)
+    mult = (1 + perturbation * (2 * U[:, [col[f"mult_{e}"] for e in els]] - 1)
+            if perturbation > 0 else np.ones((runs, len(els))))
+
+    scores = np.empty((runs, len(means)))
+    for r in tqdm(range(runs), desc="Monte Carlo runs", disable=not progress):
+        w = W[names_w[lv_w[r]]].copy()
+        if lv_out[r] > 0:
+            w[lv_out[r] - 1] = 0.0
+        # keep each element's weight; renormalise within elements, then apply the multipliers
+        el_w = member @ W[names_w[lv_w[r]]]
+        within = member @ w
+        w = w * (((el_w * mult[r]) / np.where(within > 0, within, 1)) @ member)
+        w /= w.sum()
+        scores[r] = _aggregate(Z[normalisations[lv_norm[r]]], w, aggregations[lv_agg[r]])
+    ranks = stats.rankdata(-scores, method="average", axis=1)
+    nominal_rank = nom.set_index(group)["rank"].reindex(means.index).to_numpy()
+    shift = np.abs(ranks - nominal_rank)
+    rank_shift = shift.mean(axis=1)
+
+    design = pd.DataFrame({
+        "normalisation": np.asarray(normalisations)[lv_norm],
+        "weighting": np.asarray(names_w)[lv_w],
+        "aggregation": np.asarray(aggregations)[lv_agg],
+        "left_out": np.asarray(["none", *items])[lv_out],
+    })
+    for j, e in enumerate(els):
+        design[f"mult_{e}"] = mult[:, j]
+    design["rank_shift"] = rank_shift
+    ranks_df = pd.DataFrame(ranks, columns=means.index)
+    summary = pd.DataFrame({
+        group: means.index,
+        "nominal_rank": nominal_rank,
+        "median_rank": np.median(ranks, axis=0),
+        "rank_p05": np.percentile(ranks, 5, axis=0),
+        "rank_p95": np.percentile(ranks, 95, axis=0),
+        "mean_abs_shift": shift.mean(axis=0),
+    }).sort_values(["nominal_rank", group], kind="stable").reset_index(drop=True)
+    Si = sobol_analyze.analyze(problem, rank_shift, calc_second_order=False, seed=seed)
+    sob = pd.DataFrame({"factor": list(dict.fromkeys(problem["groups"])),
+                        "S1": Si["S1"], "S1_conf": Si["S1_conf"],
+                        "ST": Si["ST"], "ST_conf": Si["ST_conf"]})
+    return UncertaintyResult(nominal=nom, design=design, ranks=ranks_df, summary=summary, sobol=sob)
+
+
+# --- figures -------------------------------------------------------------------------------------
+
+
+def plot_caterpillar(summary: pd.DataFrame, group: str = "community_id", ax=None):
+    """Nominal rank (cross), median rank (dot) and 5th-95th percentile band per community."""
+    import matplotlib.pyplot as plt
+
+    s = summary.sort_values("nominal_rank", kind="stable").reset_index(drop=True)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.0, max(4.0, 0.16 * len(s) + 1)))
+    y = np.arange(len(s))
+    ax.hlines(y, s["rank_p05"], s["rank_p95"], color="#1b6ca8", lw=2, alpha=0.6,
+              label="5th-95th percentile")
+    ax.plot(s["median_rank"], y, "o", color="#1b6ca8", ms=4, label="median rank")
+    ax.plot(s["nominal_rank"], y, "x", color="#d1495b", ms=5, label="nominal rank")
+    ax.set_yticks(y, s[group], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("rank across Monte Carlo runs (1 = best)")
+    ax.legend(loc="lower right", fontsize=8)
+    return ax
+
+
+def plot_radar(scores: pd.DataFrame, communities: Mapping[str, str], element_names: Sequence[str],
+               group: str = "community_id", ax=None, colors: Sequence[str] | None = None):
+    """Radar chart of element scores (0-100) for a few communities, ``{label: community_id}``."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 5.5), subplot_kw={"projection": "polar"})
+    angles = np.linspace(0, 2 * np.pi, len(element_names), endpoint=False)
+    closed = np.r_[angles, angles[:1]]
+    colors = colors or ["#1b6ca8", "#edae49", "#d1495b", "#00798c", "#66a182"]
+    s = scores.set_index(group)
+    for (label, cid), c in zip(communities.items(), colors):
+        v = s.loc[cid, list(element_names)].to_numpy(float)
+        ax.plot(closed, np.r_[v, v[:1]], color=c, lw=1.5, label=f"{label} ({cid})")
+        ax.fill(closed, np.r_[v, v[:1]], color=c, alpha=0.12)
+    ax.set_xticks(angles, list(element_names))
+    ax.set_ylim(0, 100)
+    ax.legend(loc="upper right", bbox_to_anchor=(1.35, 1.1), fontsize=8)
+    return ax
+
+
+def plot_elements_by_type(scores: pd.DataFrame, element_names: Sequence[str],
+                          type_col: str = "community_type", ax=None, palette=None):
+    """Element scores of the communities, grouped by community type (box and points)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    long = scores.melt(id_vars=[type_col], value_vars=list(element_names),
+                       var_name="element", value_name="element score")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8.0, 4.5))
+    order = sorted(long[type_col].unique())
+    sns.boxplot(data=long, x="element", y="element score", hue=type_col, hue_order=order,
+                ax=ax, palette=palette, fliersize=0, linewidth=0.8)
+    sns.stripplot(data=long, x="element", y="element score", hue=type_col, hue_order=order,
+                  ax=ax, palette=palette, dodge=True, size=2.5, color="k", legend=False)
+    ax.legend(title=None, fontsize=8, ncol=2, loc="lower left")
+    return ax
+
+
+def plot_sobol(sobol: pd.DataFrame, ax=None):
+    """First-order and total Sobol indices of the rank shift, with 95 % intervals."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 3.8))
+    x = np.arange(len(sobol))
+    ax.bar(x - 0.2, sobol["S1"], 0.4, yerr=sobol["S1_conf"], label="first order $S_i$",
+           color="#1b6ca8", capsize=3)
+    ax.bar(x + 0.2, sobol["ST"], 0.4, yerr=sobol["ST_conf"], label="total $S_{Ti}$",
+           color="#edae49", capsize=3)
+    ax.set_xticks(x, sobol["factor"], rotation=15)
+    ax.set_ylabel("share of rank-shift variance")
+    ax.axhline(0, color="k", lw=0.6)
+    ax.legend()
+    return ax
