@@ -194,3 +194,22 @@ def load_survey(path: str | os.PathLike | None = None,
     out.attrs.update(source=str(path), extra_columns=extra, n_complete=n_complete,
                      items=items)
     return out
+
+
+def companion_path(survey_path: str | os.PathLike | None, default: Path) -> Path | None:
+    """Where a table that accompanies the survey lives, or ``None`` if there is none.
+
+    With the shipped synthetic survey (``survey_path`` None) this is ``default`` (e.g.
+    ``data/raw/communities.csv``). With a user's survey it is the file of the same name in the
+    survey's folder; a user's survey may come without it, and the steps that need it are then
+    skipped with a message.
+
+    Examples
+    --------
+    >>> companion_path(None, paths.COMMUNITIES).name
+    'communities.csv'
+    """
+    if survey_path is None:
+        return default if default.exists() else None
+    candidate = Path(survey_path).parent / default.name
+    return candidate if candidate.exists() else None
