@@ -39,6 +39,7 @@ from .codebook import construct_items, elements, outcome
 __all__ = [
     "NORMALISATIONS", "AGGREGATIONS", "WEIGHT_SCHEMES", "GRADES",
     "community_means", "suppressed_communities", "normalise", "item_weights", "scheme_weights",
+    "weighting_schemes", "weights_table",
     "composite_index", "topsis", "fuzzy_evaluation", "uncertainty_analysis", "UncertaintyResult",
     "plot_caterpillar", "plot_radar", "plot_elements_by_type", "plot_sobol",
 ]
@@ -231,37 +232,96 @@ def item_weights(weights, codebook: pd.DataFrame, constructs: Sequence[str] | No
                      f"items; unknown keys: {_rows(unknown)}")
 
 
-def scheme_weights(scheme: str, means: pd.DataFrame, codebook: pd.DataFrame) -> pd.Series:
-    """Item weights of a named weighting scheme, for the communities in ``means``.
+def scheme_weights(scheme: str, means: pd.DataFrame, codebook: pd.DataFrame,
+                   survey: pd.DataFrame | None = None) -> pd.Series:
+    """Item weights (summing to 1) of a named weighting scheme from :mod:`analysis.weights`.
 
-    ``equal``: each element 1/5, shared equally by its items. The other schemes come from
-    :mod:`analysis.weights`: ``ahp`` (expert panel, element level), ``entropy`` and ``critic``
-    (computed on the community x item means, item level), ``sem`` and ``combined``.
+    * ``equal``: each element 1/5, shared equally by its items;
+    * ``ahp``: the expert panel's group priorities over the elements (AIJ after screening out
+      experts with CR >= 0.10, :func:`analysis.weights.group_ahp`), shared equally by items;
+    * ``entropy``, ``critic``: objective item weights from the community x item means
+      (entropy: the min-max textbook variant);
+    * ``sem``: standardised total effects of the elements on the outcome (chain model fitted
+      to the respondents in ``survey``), split within each element in proportion to the
+      standardised loadings;
+    * ``combined``: multiplicative synthesis of the AHP (subjective) and entropy (objective)
+      item weights, ``w = s o / sum(s o)``.
+
+    Parameters
+    ----------
+    scheme : str
+        One of :data:`WEIGHT_SCHEMES`.
+    means : DataFrame
+        Community x item means (:func:`community_means`) for the data-driven schemes.
+    codebook : DataFrame
+    survey : DataFrame, optional
+        Respondent-level data; needed only by ``sem``.
+
+    Examples
+    --------
+    >>> from analysis.codebook import load_codebook
+    >>> cb = load_codebook()
+    >>> scheme_weights("equal", None, cb).round(3).head(2).to_dict()
+    {'MS1': 0.05, 'MS2': 0.05}
     """
     _check_choice(scheme, WEIGHT_SCHEMES, "weighting scheme")
+    from . import weights as W
+
     els = elements(codebook)
+    by_construct = construct_items(codebook)
     if scheme == "equal":
         return item_weights({e: 1 / len(els) for e in els}, codebook)
-    return item_weights(_external_weights(scheme, means, codebook), codebook)
+    if scheme == "ahp":
+        return item_weights(W.group_ahp(W.load_expert_panel()).weights.reindex(els), codebook)
+    items = [i for e in els for i in by_construct[e]]
+    if scheme in ("entropy", "critic", "combined"):
+        if means is None:
+            raise ValueError(f"weighting scheme {scheme!r} needs the community x item means")
+        X = means[items]
+        if scheme == "critic":
+            return item_weights(W.critic_weights(X).reindex(items), codebook)
+        entropy = W.entropy_weights(X, variant="minmax").reindex(items)
+        if scheme == "entropy":
+            return item_weights(entropy, codebook)
+        ahp = scheme_weights("ahp", means, codebook)
+        return item_weights(W.combine_weights(ahp, entropy, rule="multiplicative").reindex(items), codebook)
+    # sem
+    if survey is None:
+        raise ValueError("weighting scheme 'sem' needs the respondent-level survey to fit the model")
+    from .models import chain_model
+    from .sem import fit_sem
+
+    est = fit_sem(chain_model(codebook), survey).estimates
+    between = W.path_weights(est, outcome(codebook), els)
+    within = W.loading_weights(est).set_index("item")["weight"]
+    return item_weights(pd.Series({i: between[e] * within[i] for e in els for i in by_construct[e]}),
+                        codebook)
 
 
-def _external_weights(scheme: str, means: pd.DataFrame, codebook: pd.DataFrame):
-    try:
-        from . import weights as W
-    except ImportError as err:  # built in parallel; refuse clearly rather than fall back
-        raise ValueError(f"weighting scheme {scheme!r} needs analysis.weights, which is not "
-                         f"available ({err})") from err
-    X = means[[i for e in elements(codebook) for i in construct_items(codebook)[e]]]
-    if scheme == "entropy":
-        return pd.Series(np.asarray(W.entropy_weights(X), dtype=float), index=X.columns)
-    if scheme == "critic":
-        return pd.Series(np.asarray(W.critic_weights(X), dtype=float), index=X.columns)
-    raise ValueError(f"weighting scheme {scheme!r} is not wired to analysis.weights yet")
+def weighting_schemes(survey: pd.DataFrame, codebook: pd.DataFrame,
+                      schemes: Sequence[str] = WEIGHT_SCHEMES, *, k: int = 5,
+                      group: str = "community_id") -> dict[str, pd.Series]:
+    """Item weights of several schemes at once (the SEM is fitted once), for the scored communities.
+
+    Returns a dict ``{scheme: item weights}`` to pass to :func:`composite_index` (``weights=``)
+    and :func:`uncertainty_analysis` (``weightings=``).
+    """
+    means = community_means(survey, codebook, k=k, group=group)
+    return {s: scheme_weights(s, means, codebook, survey) for s in schemes}
 
 
-def _resolve(weights, means: pd.DataFrame, codebook: pd.DataFrame) -> pd.Series:
+def weights_table(schemes: Mapping[str, pd.Series], codebook: pd.DataFrame) -> pd.DataFrame:
+    """Element weights (sums of their items' weights) of each scheme, one column per scheme."""
+    els = elements(codebook)
+    by_construct = construct_items(codebook)
+    t = pd.DataFrame({name: [float(w.reindex(by_construct[e]).sum()) for e in els]
+                      for name, w in schemes.items()}, index=pd.Index(els, name="element"))
+    return t.reset_index()
+
+
+def _resolve(weights, means: pd.DataFrame, codebook: pd.DataFrame, survey=None) -> pd.Series:
     if isinstance(weights, str):
-        return scheme_weights(weights, means, codebook)
+        return scheme_weights(weights, means, codebook, survey)
     return item_weights(weights, codebook)
 
 
@@ -338,7 +398,7 @@ def composite_index(data: pd.DataFrame, codebook: pd.DataFrame, *, normalisation
     _check_choice(normalisation, NORMALISATIONS, "normalisation")
     _check_choice(aggregation, AGGREGATIONS, "aggregation")
     means = _means(data, codebook, k, group)
-    w = _resolve(weights, means, codebook)
+    w = _resolve(weights, means, codebook, data if group in data.columns else None)
     Z = normalise(means[w.index], normalisation, codebook=codebook)
     out = pd.DataFrame(index=means.index)
     if "n_respondents" in means.attrs:
@@ -452,9 +512,16 @@ def fuzzy_evaluation(survey: pd.DataFrame, codebook: pd.DataFrame, weights="equa
     True
     """
     means = community_means(survey, codebook, k=k, group=group)  # validates and suppresses
-    w = _resolve(weights, means, codebook)
+    w = _resolve(weights, means, codebook, survey)
     keep = survey[group].isin(means.index)
     names = list(grades["grade"])
+    covered = {float(a) for codes in grades["answers"] for a in codes}
+    vals = survey.loc[survey[group].isin(means.index), list(w.index)]
+    stray = vals.notna() & ~vals.isin(covered)
+    if stray.any().any():
+        col = stray.any()[lambda x: x].index[0]
+        raise ValueError(f"fuzzy evaluation: answers in column {col} (rows "
+                         f"{_rows(stray.index[stray[col]])}) fall in no grade of {names}")
     # R[c, i, g]: share of answers to item i in community c that fall in grade g
     R = np.zeros((len(means), len(w), len(names)))
     answers = survey.loc[keep, list(w.index)]
@@ -591,7 +658,9 @@ def uncertainty_analysis(data: pd.DataFrame, codebook: pd.DataFrame, *,
     means = means[items]
     if not isinstance(weightings, Mapping):
         weightings = {name: name for name in weightings}
-    W = {name: _resolve(spec, means, codebook).reindex(items).to_numpy() for name, spec in weightings.items()}
+    respondents = data if group in data.columns else None
+    W = {name: _resolve(spec, means, codebook, respondents).reindex(items).to_numpy()
+         for name, spec in weightings.items()}
     names_w = list(W)
     nominal = dict(nominal or {})
     nominal.setdefault("normalisation", normalisations[0])
@@ -599,7 +668,7 @@ def uncertainty_analysis(data: pd.DataFrame, codebook: pd.DataFrame, *,
     nominal.setdefault("aggregation", aggregations[0])
     _check_choice(nominal["weighting"], names_w, "nominal weighting")
     nom = composite_index(means, codebook, normalisation=nominal["normalisation"],
-                          weights=weightings[nominal["weighting"]], aggregation=nominal["aggregation"])
+                          weights=pd.Series(W[nominal["weighting"]], index=items), aggregation=nominal["aggregation"])
     Z = {m: normalise(means, m, codebook=codebook).to_numpy() for m in normalisations}
     member = np.array([[i in by_construct[e] for i in items] for e in els], float)  # E x I
 
@@ -660,10 +729,13 @@ def uncertainty_analysis(data: pd.DataFrame, codebook: pd.DataFrame, *,
         "rank_p95": np.percentile(ranks, 95, axis=0),
         "mean_abs_shift": shift.mean(axis=0),
     }).sort_values(["nominal_rank", group], kind="stable").reset_index(drop=True)
-    Si = sobol_analyze.analyze(problem, rank_shift, calc_second_order=False, seed=seed)
-    sob = pd.DataFrame({"factor": list(dict.fromkeys(problem["groups"])),
-                        "S1": Si["S1"], "S1_conf": Si["S1_conf"],
-                        "ST": Si["ST"], "ST_conf": Si["ST_conf"]})
+    labels = list(dict.fromkeys(problem["groups"]))
+    if np.var(rank_shift) > 0:
+        Si = sobol_analyze.analyze(problem, rank_shift, calc_second_order=False, seed=seed)
+        sob = pd.DataFrame({"factor": labels, "S1": Si["S1"], "S1_conf": Si["S1_conf"],
+                            "ST": Si["ST"], "ST_conf": Si["ST_conf"]})
+    else:  # no choice moves any rank: the indices are undefined, not zero
+        sob = pd.DataFrame({"factor": labels, **{c: np.nan for c in ("S1", "S1_conf", "ST", "ST_conf")}})
     return UncertaintyResult(nominal=nom, design=design, ranks=ranks_df, summary=summary, sobol=sob)
 
 
