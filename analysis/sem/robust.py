@@ -340,3 +340,133 @@ def fiml_corrected(groups: list[GroupMoments], df: int, baseline: list[GroupMome
     XX3_0 = xx(baseline)
     c3_0 = k_of(dB) / df0
     return dict(XX3=XX3, c3=c3, XX3_null=XX3_0, c3_null=c3_0, df_null=df0)
+
+
+# --------------------------------------------------------------------------
+# model level
+# --------------------------------------------------------------------------
+
+def observed_information(model, theta, groups: list[GroupMoments]) -> np.ndarray:
+    """Observed information of theta (total): minus the Hessian of the log-likelihood.
+
+    ``-sum_g [Delta_g' H_g Delta_g + sum_k (dL/dm_k) d2 m_k / dtheta dtheta']``
+    with the analytic moment Hessian H_g and the second derivatives of the
+    implied moments by central differences of Delta (no data involved).
+    This is lavaan's ``information = "observed"`` with
+    ``observed.information = "hessian"``.
+    """
+    theta = np.asarray(theta, dtype=float)
+    q = theta.size
+    info = -sum(g.delta.T @ g.moment_hessian() @ g.delta for g in groups)
+    grads = [fiml.gradient(g.patterns, g.mu, g.Sigma)[g._m] for g in groups]
+    J = np.zeros((q, q))
+    for j in range(q):
+        h = 1e-5 * max(1.0, abs(theta[j]))
+        tp, tm = theta.copy(), theta.copy()
+        tp[j] += h
+        tm[j] -= h
+        for gi, (g, gr) in enumerate(zip(groups, grads)):
+            dD = model.delta(tp, gi)[g._m] - model.delta(tm, gi)[g._m]
+            J[:, j] += dD.T @ gr / (2.0 * h)
+    info = info - 0.5 * (J + J.T)
+    return 0.5 * (info + info.T)
+
+
+def robust_indices(X2, df, c, X2_0, df_0, c_0, N, G=1) -> dict:
+    """lavaan's cfi.robust, tli.robust, rmsea.robust and its 90% CI.
+
+    X2, X2_0 are the unscaled statistics of the model and the baseline
+    (complete data) or the FIML-corrected ones (:func:`fiml_corrected`), c and
+    c_0 their scaling factors.
+    """
+    ok = np.isfinite(c) and c > 0
+    out = dict(cfi_robust=cfi(X2, df, X2_0, df_0, c, c_0) if ok else np.nan,
+               tli_robust=tli(X2, df, X2_0, df_0, c, c_0) if ok else np.nan,
+               rmsea_robust=rmsea(X2, df, N, c, G) if ok else np.nan)
+    lo, hi = rmsea_ci(X2 / c, df, N, c, G) if ok else (np.nan, np.nan)
+    out.update(rmsea_ci_lower_robust=lo, rmsea_ci_upper_robust=hi)
+    return out
+
+
+def scaled_measures(groups, information, B, df, chisq, N, G, bgroups, bchisq, bdf) -> dict:
+    """Yuan-Bentler (Mplus) scaled statistics of the model and the baseline."""
+    yb = yuan_bentler_mplus(groups, information, df, B)
+    c = yb["scaling_factor"]
+    ybb = yuan_bentler_mplus(bgroups, linear_model_information(bgroups), bdf)
+    c0 = ybb["scaling_factor"]
+    scaled = chisq / c if np.isfinite(c) else np.nan
+    return dict(chisq_scaled=scaled, scaling_factor=c,
+                pvalue_scaled=float(stats.chi2.sf(scaled, df)) if np.isfinite(scaled) else np.nan,
+                baseline_chisq_scaled=bchisq / c0, baseline_scaling_factor=c0)
+
+
+def mlr_groups(model, theta) -> list[GroupMoments]:
+    """GroupMoments of a complete-data fit (sample moments as the h1 moments)."""
+    groups = []
+    ps = model.p * (model.p + 1) // 2
+    for g, ss in enumerate(model.sample):
+        if ss.data is None:
+            raise ValueError("MLR needs the raw data (fit from a DataFrame, not from moments)")
+        Sigma, mu = model.sigma_mu(theta, g)
+        D = model.delta(theta, g)
+        if not model.meanstructure:
+            D, mu = D[:ps], ss.mean
+        groups.append(GroupMoments(fiml.MissingPatterns(ss.data), mu, Sigma, D, ss.mean, ss.cov))
+    return groups
+
+
+def apply_mlr(res):
+    """Turn a complete-data ML :class:`SEMResult` into lavaan's MLR.
+
+    Replaces the vcov/SEs by the Huber-White sandwich with the observed
+    information and adds ``chisq_scaled``, ``scaling_factor``,
+    ``pvalue_scaled``, ``baseline_chisq_scaled``, ``baseline_scaling_factor``,
+    ``cfi_robust``, ``tli_robust``, ``rmsea_robust`` and its CI to
+    ``fit_indices``. Point estimates and the unscaled chisq are ML's.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> res = fit_sem("visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\n"
+    ...               "speed =~ x7 + x8 + x9", holzinger39.get_data(), estimator="MLR")
+    >>> round(res.fit_indices["chisq_scaled"], 3)
+    87.132
+    """
+    import dataclasses
+
+    import pandas as pd
+
+    from .fit import build_estimates
+
+    model, theta = res.model, np.asarray(res.theta, dtype=float)
+    groups = mlr_groups(model, theta)
+    info = observed_information(model, theta, groups)
+    B = meat(groups)
+    msgs = list(res.warnings)
+    try:
+        vcov = sandwich(info, B)
+    except np.linalg.LinAlgError:
+        vcov = np.full_like(info, np.nan)
+        msgs.append("observed information matrix is singular: robust SEs not computed")
+    std_se = "se_std" in res.estimates.columns and res.estimates["se_std"].notna().any()
+    est = build_estimates(model, theta, vcov, std_se=bool(std_se and np.isfinite(vcov).all()))
+    fi = res.fit_indices.copy()
+    N, G = float(fi["ntotal"]), model.n_groups
+    df, chisq = fi["df"], fi["chisq"]
+    bgroups = baseline_groups(groups, [ss.mean for ss in model.sample],
+                              [np.diag(ss.cov) for ss in model.sample])
+    sc = scaled_measures(groups, info, B, df, chisq, N, G, bgroups,
+                         fi["baseline_chisq"], fi["baseline_df"])
+    rb = robust_indices(chisq, df, sc["scaling_factor"], fi["baseline_chisq"],
+                        fi["baseline_df"], sc["baseline_scaling_factor"], N, G)
+    if getattr(model, "ov_x", []):
+        # the core's baseline keeps the block of fixed covariates; ours is diagonal
+        for k in ("baseline_chisq_scaled", "baseline_scaling_factor"):
+            sc[k] = np.nan
+        rb.update(cfi_robust=np.nan, tli_robust=np.nan)
+        msgs.append("robust CFI/TLI are not computed for models with fixed exogenous "
+                    "covariates (fixed.x)")
+    fi = pd.concat([fi, pd.Series({**sc, **rb}, dtype=float)])
+    return dataclasses.replace(res, vcov=vcov, estimates=est, fit_indices=fi, warnings=msgs,
+                               estimator="MLR")
