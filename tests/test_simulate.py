@@ -86,3 +86,11 @@ def test_expert_panel_consistency_as_designed():
         np.testing.assert_allclose(m * m.T, 1.0, rtol=1e-12)
         cr = (np.max(np.linalg.eigvals(m).real) - 5) / 4 / ri5
         assert (cr >= 0.10) == (eid in POPULATION["ahp_inconsistent_experts"]), eid
+
+
+def test_data_readme_documents_the_true_paths():
+    import re
+    text = (paths.DATA_RAW / "README.md").read_text(encoding="utf-8")
+    documented = {(a, b): float(v) for a, b, v in
+                  re.findall(r"^\| (\w\w) → (\w\w) \| ([0-9.]+) \|$", text, re.M)}
+    assert documented == POPULATION["paths"]
