@@ -10,7 +10,9 @@
 * SRMR (lavaan "srmr", Bentler's form): residuals (s_ij - sigma_ij)/sqrt(s_ii s_jj) over the
   lower triangle incl. diagonal, plus standardised mean residuals with a mean structure;
   groups averaged with weights N_g / N.
-* GFI = 1 - tr((Sigma^-1 S - I)^2) / tr((Sigma^-1 S)^2), AGFI = 1 - p*/df (1 - GFI)
+* GFI = 1 - r' V r / s' V s with r, s the residual and sample moments [mean, vech(S)] and V the
+  normal-theory weight at Sigma-hat (without means: 1 - tr((W - I)^2) / tr(W^2), W = Sigma^-1 S);
+  AGFI = 1 - ndat/df (1 - GFI)
   (Jöreskog & Sörbom 1984).
 * logl = sum_g -N_g/2 [p log 2 pi + log|Sigma| + tr(S Sigma^-1) + d' Sigma^-1 d];
   AIC = -2 logl + 2 npar; BIC = -2 logl + log(N) npar.
@@ -98,7 +100,7 @@ def fit_indices(model, theta, fmin_F: float) -> pd.Series:
 
     logl = 0.0
     srmr = 0.0
-    gfi_num = gfi_den = 0.0
+    gfi_g = []
     p = model.p
     for g, ss in enumerate(model.sample):
         Sigma, mu = model.sigma_mu(theta, g)
@@ -117,12 +119,13 @@ def fit_indices(model, theta, fmin_F: float) -> pd.Series:
         srmr += ss.n / N * np.sqrt(sq / ne)
         W = Si @ ss.cov
         WI = W - np.eye(p)
-        gfi_num += ss.n / N * np.trace(WI @ WI)
-        gfi_den += ss.n / N * np.trace(W @ W)
-    gfi = 1.0 - gfi_num / gfi_den
+        num, den = 0.5 * np.trace(WI @ WI), 0.5 * np.trace(W @ W)
+        if model.meanstructure:  # normal-theory weight on [mean, vech(cov)] residuals
+            num += d @ Si @ d
+            den += ss.mean @ Si @ ss.mean
+        gfi_g.append((ss.n / N, 1.0 - num / den))
+    gfi = sum(w * v for w, v in gfi_g)
     pstar = n_moments(model)
-    if model.meanstructure:
-        pstar -= (p - len(getattr(model, "ov_x", []))) * G
     agfi = 1.0 - pstar / df * (1.0 - gfi) if df > 0 else np.nan
     aic = -2 * logl + 2 * npar
     bic = -2 * logl + np.log(N) * npar
