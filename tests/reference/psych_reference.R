@@ -66,7 +66,13 @@ wcsv(data.frame(item = names(f5$communality), h2 = as.numeric(f5$communality)), 
 # unrotated minres solution, to check extraction separately from rotation
 f5u <- psych::fa(x, nfactors = 5, fm = "minres", rotate = "none", warnings = FALSE)
 wcsv(data.frame(item = rownames(f5u$loadings), unclass(f5u$loadings)), "fa5_unrotated.csv")
-wcsv(data.frame(eigen_pc = eigen(R)$values), "eigen_pc.csv")
+wcsv(data.frame(eigen_pc = eigen(R)$values,
+                eigen_fa = psych::fa(x, nfactors = 1, fm = "minres", warnings = FALSE)$values),
+     "eigen_pc.csv")
+# parallel analysis is random; its suggestion for bfi is stable across seeds (6 and 6)
+set.seed(20251127)
+pa <- psych::fa.parallel(x, fm = "minres", plot = FALSE)
+wcsv(data.frame(nfact = pa$nfact, ncomp = pa$ncomp), "fa_parallel.csv")
 
 # --- CFA (lavaan, ML, listwise) on the five bfi scales: std loadings, AVE, CR, HTMT ---
 cfa_model <- paste(sapply(names(scales), function(s)
@@ -101,3 +107,27 @@ pd_model <- "
 pd <- lavaan::sem(pd_model, data = PoliticalDemocracy)
 pe <- lavaan::parameterEstimates(pd, standardized = TRUE)
 wcsv(pe[, c("lhs", "op", "rhs", "label", "est", "se", "std.all")], "pd_estimates.csv")
+
+# --- The compendium's synthetic survey (data/raw/survey.csv, codebook.csv) ---
+# Declared missing codes -> NA, reverse-worded items -> (min + max) - x, as
+# analysis.survey.load_survey does; then alpha and omega per construct.
+cb <- read.csv("data/raw/codebook.csv", stringsAsFactors = FALSE, encoding = "UTF-8")
+sv <- read.csv("data/raw/survey.csv", stringsAsFactors = FALSE)
+for (i in seq_len(nrow(cb))) {
+  it <- cb$item[i]
+  codes <- as.numeric(strsplit(as.character(cb$missing_codes[i]), "[;,]")[[1]])
+  v <- sv[[it]]
+  v[v %in% codes] <- NA
+  if (tolower(as.character(cb$reverse[i])) %in% c("true", "1", "yes"))
+    v <- (cb$scale_min[i] + cb$scale_max[i]) - v
+  sv[[it]] <- v
+}
+rel <- list()
+for (s in unique(cb$construct)) {
+  xs <- sv[, cb$item[cb$construct == s]]
+  a <- psych::alpha(xs, warnings = FALSE)
+  o <- suppressWarnings(suppressMessages(psych::omega(xs, nfactors = 1, plot = FALSE)))
+  rel[[s]] <- data.frame(construct = s, raw_alpha = a$total$raw_alpha,
+                         std_alpha = a$total$std.alpha, omega_tot = o$omega.tot)
+}
+wcsv(do.call(rbind, rel), "survey_reliability.csv")
