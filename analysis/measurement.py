@@ -87,7 +87,7 @@ def cronbach_alpha(items: pd.DataFrame) -> float:
     --------
     >>> df = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [2, 2, 3, 5, 5], "c": [1, 3, 3, 4, 4]})
     >>> round(cronbach_alpha(df), 4)
-    0.9346
+    0.9538
     """
     x = _check_items(items)
     C = x.cov(min_periods=2).to_numpy()
