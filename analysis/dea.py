@@ -126,10 +126,12 @@ def dea(inputs, outputs, rts: str = "crs", orientation: str = "input",
     lam = np.array([r[1] for r in rows])
     s_in = np.array([r[2] for r in rows])
     s_out = np.array([r[3] for r in rows])
-    # strong efficiency: radial score 1 (to LP tolerance) and no slack left
+    # strong efficiency: radial score 1 and no slack left (both to LP tolerance, relative
+    # to the unit's own values so that large-valued columns do not mask small ones)
     tol = 1e-6
-    out["efficient"] = (np.abs(out["efficiency"] - 1) < tol) & (s_in.max(axis=1) < tol * np.maximum(1, x.max())) \
-        & (s_out.max(axis=1) < tol * np.maximum(1, y.max()))
+    no_slack = (s_in <= tol * np.maximum(1, x.T)).all(axis=1) & \
+        (s_out <= tol * np.maximum(1, y.T)).all(axis=1)
+    out["efficient"] = (np.abs(out["efficiency"].to_numpy() - 1) < tol) & no_slack
     out["peers"] = [";".join(sorted(str(labels[j]) for j in np.flatnonzero(lam[o] > PEER_TOL)))
                     for o in range(len(labels))]
     out["lambda_sum"] = lam.sum(axis=1)
