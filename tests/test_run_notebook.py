@@ -1,0 +1,47 @@
+"""The notebook runner: papermill parameters, atomic in-place write, no volatile metadata."""
+
+import hashlib
+import importlib.util
+import json
+
+import nbformat
+import pytest
+
+from analysis import paths
+
+spec = importlib.util.spec_from_file_location("run_notebook", paths.ROOT / "scripts" / "run_notebook.py")
+run_notebook = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(run_notebook)
+
+
+def _notebook(path, body="print(size * 2)"):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("size = 1", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell(body)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_runs_in_place_with_parameters_and_is_byte_stable(tmp_path):
+    nb_path = _notebook(tmp_path / "01-demo.ipynb")
+    run_notebook.run(nb_path, {"size": 21})
+    first = nb_path.read_bytes()
+    run_notebook.run(nb_path, {"size": 21})
+    assert hashlib.sha256(nb_path.read_bytes()).digest() == hashlib.sha256(first).digest()
+    nb = json.loads(first)
+    assert "papermill" not in nb["metadata"]
+    assert [c["id"] for c in nb["cells"]] == ["01-demo-000", "01-demo-001", "01-demo-002"]
+    assert nb["cells"][-1]["outputs"][0]["text"] == ["42\n"]
+    assert all("execution" not in c["metadata"] and "papermill" not in c["metadata"]
+               for c in nb["cells"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["01-demo.ipynb"]
+
+
+def test_a_failing_notebook_leaves_the_original_untouched(tmp_path):
+    nb_path = _notebook(tmp_path / "02-fails.ipynb", body="raise RuntimeError('boom')")
+    before = nb_path.read_bytes()
+    with pytest.raises(Exception, match="boom"):
+        run_notebook.run(nb_path, {})
+    assert nb_path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["02-fails.ipynb"]
