@@ -254,11 +254,21 @@ def gradient(pat: MissingPatterns, mu, Sigma, *, state: _State | None = None) ->
     return np.r_[_sym_grad_to_vech(G), g_mu]
 
 
-def _pair_sum(n, A, B, p):
-    """E[(i,j),(k,l)] = sum_k n_k A_k[i,k] B_k[j,l] as a (p^2, p^2) matrix."""
+def _vech_pair(n, A, B, p):
+    """``D' E D`` for ``E[(i,j),(k,l)] = sum_k n_k A_k[i,k] B_k[j,l]`` (p* x p*).
+
+    One GEMM over patterns, then the duplication-matrix sandwich as gathers:
+    an off-diagonal vech element stands for both (i,j) and (j,i).
+    """
     K = A.shape[0]
     M = (A.reshape(K, p * p) * n[:, None]).T @ B.reshape(K, p * p)  # [(i,k),(j,l)]
-    return M.reshape(p, p, p, p).transpose(0, 2, 1, 3).reshape(p * p, p * p)
+    r, c = vech_indices(p)
+    w = np.where(r == c, 0.5, 1.0)
+    out = np.zeros((r.size, r.size))
+    for a, b in ((r, c), (c, r)):
+        for k, l in ((r, c), (c, r)):
+            out += M[(a * p)[:, None] + k[None, :], (b * p)[:, None] + l[None, :]]
+    return out * np.outer(w, w)
 
 
 def hessian(pat: MissingPatterns, mu, Sigma, *, state: _State | None = None) -> np.ndarray:
@@ -281,12 +291,12 @@ def hessian(pat: MissingPatterns, mu, Sigma, *, state: _State | None = None) -> 
     p = pat.p
     n = pat.counts.astype(float)
     B = st.P @ pat.T @ st.P + st.v[:, :, None] * st.v[:, None, :]
-    Hvec = 0.5 * _pair_sum(n, st.P, st.P, p) - _pair_sum(n, st.P, B, p)
-    D = duplication_matrix(p)
-    H_ss = D.T @ Hvec @ D
+    H_ss = 0.5 * _vech_pair(n, st.P, st.P, p) - _vech_pair(n, st.P, B, p)
     H_ss = 0.5 * (H_ss + H_ss.T)
-    # cross term [a, (b, c)] = -sum n P[a, b] v[c]
-    cross = -np.einsum("k,kab,kc->abc", n, st.P, st.v).reshape(p, p * p) @ D
+    # cross term [a, (b, c)] = -sum n P[a, b] v[c], summed over (b, c) and (c, b)
+    X = -np.einsum("k,kab,kc->abc", n, st.P, st.v)
+    r, c = vech_indices(p)
+    cross = (X[:, r, c] + X[:, c, r]) * np.where(r == c, 0.5, 1.0)
     H_mm = -np.einsum("k,kab->ab", n, st.P)
     return np.block([[H_ss, cross.T], [cross, H_mm]])
 
@@ -439,8 +449,7 @@ def expected_information(pat: MissingPatterns, mu, Sigma, *, state: _State | Non
     st = state or _state(pat, mu, Sigma)
     p = pat.p
     n = pat.counts.astype(float)
-    D = duplication_matrix(p)
-    H_ss = 0.5 * D.T @ _pair_sum(n, st.P, st.P, p) @ D
+    H_ss = 0.5 * _vech_pair(n, st.P, st.P, p)
     H_mm = np.einsum("k,kab->ab", n, st.P)
     out = np.zeros((H_ss.shape[0] + p,) * 2)
     out[: H_ss.shape[0], : H_ss.shape[0]] = 0.5 * (H_ss + H_ss.T)

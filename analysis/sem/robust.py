@@ -94,6 +94,7 @@ class GroupMoments:
         if not self.meanstructure and self.patterns.K > 1:
             raise ValueError("incomplete data need a mean structure")
         self._m = slice(None) if self.meanstructure else slice(0, ps)
+        self._cache = {}  # h1 quantities, shared with the baseline (same h1 moments)
 
     @property
     def n(self) -> int:
@@ -112,13 +113,17 @@ class GroupMoments:
         return self.moment_scores() @ self.delta
 
     def h1_information(self) -> np.ndarray:
-        """Observed h1 information (total), at the unrestricted moments."""
-        return -fiml.hessian(self.patterns, self.mu1, self.Sigma1)[self._m, self._m]
+        """Observed h1 information (total), at the unrestricted moments (cached)."""
+        if self._cache.get("A1") is None:
+            self._cache["A1"] = -fiml.hessian(self.patterns, self.mu1, self.Sigma1)[self._m, self._m]
+        return self._cache["A1"]
 
     def h1_firstorder(self) -> np.ndarray:
-        """First-order h1 information (total), at the unrestricted moments."""
-        S1 = fiml.casewise_scores(self.patterns, self.mu1, self.Sigma1)[:, self._m]
-        return S1.T @ S1
+        """First-order h1 information (total), at the unrestricted moments (cached)."""
+        if self._cache.get("B1") is None:
+            S1 = fiml.casewise_scores(self.patterns, self.mu1, self.Sigma1)[:, self._m]
+            self._cache["B1"] = S1.T @ S1
+        return self._cache["B1"]
 
 
 def meat(groups: list[GroupMoments]) -> np.ndarray:
@@ -167,7 +172,9 @@ def baseline_groups(groups: list[GroupMoments], mus, variances) -> list[GroupMom
         D[ps + np.arange(p), p + np.arange(p)] = 1.0
         if not g.meanstructure:
             D = D[:ps, :p]
-        out.append(GroupMoments(g.patterns, np.asarray(mu0), np.diag(var0), D, g.mu1, g.Sigma1))
+        b = GroupMoments(g.patterns, np.asarray(mu0), np.diag(var0), D, g.mu1, g.Sigma1)
+        b._cache = g._cache
+        out.append(b)
     return out
 
 
@@ -322,12 +329,14 @@ def fiml_corrected(groups: list[GroupMoments], df: int, baseline: list[GroupMome
     Wmi_all = block_diag([w / f for f, w in zip(fg, Wmi)])
     Gamma_all = block_diag([wi @ j @ wi / f for f, wi, j in zip(fg, Wmi, Jm)])
 
+    X = Wmi_all @ Wc_all @ Wmi_all
+
     def k_of(delta_all):
-        E = delta_all.T @ Wm_all @ delta_all
-        U = Wm_all - Wm_all @ delta_all @ np.linalg.solve(E, delta_all.T) @ Wm_all
-        if version == "V3":
-            return float(np.trace(U @ Wmi_all @ Wc_all @ Wmi_all @ U @ Gamma_all))
-        return float(np.trace(Wc_all @ Wmi_all @ U @ Wmi_all))
+        WD = Wm_all @ delta_all
+        U = Wm_all - WD @ np.linalg.solve(delta_all.T @ WD, WD.T)
+        if version == "V3":  # tr(U X U Gamma) without the fourth product
+            return float(np.sum((U @ X) * (U @ Gamma_all).T))
+        return float(np.sum(X * U))
 
     def xx(gs):
         return sum(g.n * ml_discrepancy(g.Sigma1, g.mu1, g.Sigma, g.mu) for g in gs)
@@ -346,28 +355,88 @@ def fiml_corrected(groups: list[GroupMoments], df: int, baseline: list[GroupMome
 # model level
 # --------------------------------------------------------------------------
 
+def _ram_cells(model, g):
+    """Free cells of the RAM matrices of group g from the parameter table.
+
+    Returns ``(A rows, A cols, A theta), (S rows, S cols, S theta), (m rows, m theta)``
+    with the mapping of :mod:`analysis.sem.model` (``=~``: A[indicator, factor],
+    ``~``: A[lhs, rhs], ``~~``: S[lhs, rhs], ``~1``: m[lhs]).
+    """
+    idx = {v: i for i, v in enumerate(model.all_names)}
+    pt = model.partable
+    pt = pt[(pt["group"] == g) & (pt["free"] >= 0)]
+    A, S, m = ([], [], []), ([], [], []), ([], [])
+    for r in pt.itertuples():
+        if r.op == "=~":
+            cells = (A, idx[r.rhs], idx[r.lhs])
+        elif r.op == "~":
+            cells = (A, idx[r.lhs], idx[r.rhs])
+        elif r.op == "~~":
+            cells = (S, idx[r.lhs], idx[r.rhs])
+        elif r.op == "~1":
+            m[0].append(idx[r.lhs])
+            m[1].append(r.free)
+            continue
+        else:
+            continue
+        tgt, i, j = cells
+        tgt[0].append(i)
+        tgt[1].append(j)
+        tgt[2].append(r.free)
+    return tuple(tuple(np.asarray(a, dtype=int) for a in t) for t in (A, S, m))
+
+
+def _phi_gradient(model, theta, g, W, gmu, cells):
+    """Gradient w.r.t. theta of ``phi = tr(W Sigma(theta)) + gmu' mu(theta)``.
+
+    RAM form Sigma = G S G', mu = G m, G = F (I - A)^-1 (McArdle & McDonald
+    1984): dphi/dA = 2 G'WG S B' + (G'gmu)(Bm)', dphi/dS = G'WG (twice off the
+    diagonal), dphi/dm = G'gmu. Equals ``Delta' [vech-gradient]`` at a
+    fraction of the cost of the full Jacobian.
+    """
+    A, S, m = model.matrices(theta, g)
+    B = np.linalg.inv(np.eye(A.shape[0]) - A)
+    G = B[: model.p]
+    GWG = G.T @ W @ G
+    dA = 2.0 * GWG @ S @ B.T
+    if gmu is not None:
+        Ggm = G.T @ gmu
+        dA += np.outer(Ggm, B @ m)
+    out = np.zeros(theta.size)
+    (ar, ac, at), (sr, sc, st), (mr, mt) = cells
+    np.add.at(out, at, dA[ar, ac])
+    np.add.at(out, st, np.where(sr == sc, 1.0, 2.0) * GWG[sr, sc])
+    if gmu is not None and mr.size:
+        np.add.at(out, mt, Ggm[mr])
+    return out
+
+
 def observed_information(model, theta, groups: list[GroupMoments]) -> np.ndarray:
     """Observed information of theta (total): minus the Hessian of the log-likelihood.
 
     ``-sum_g [Delta_g' H_g Delta_g + sum_k (dL/dm_k) d2 m_k / dtheta dtheta']``
-    with the analytic moment Hessian H_g and the second derivatives of the
-    implied moments by central differences of Delta (no data involved).
-    This is lavaan's ``information = "observed"`` with
-    ``observed.information = "hessian"``.
+    with the analytic moment Hessian H_g; the second term is the Hessian of
+    ``phi(theta) = g_hat' m(theta)`` (g_hat fixed), by central differences of
+    its analytic gradient (no data involved). This is lavaan's
+    ``information = "observed"`` with ``observed.information = "hessian"``.
     """
     theta = np.asarray(theta, dtype=float)
     q = theta.size
     info = -sum(g.delta.T @ g.moment_hessian() @ g.delta for g in groups)
-    grads = [fiml.gradient(g.patterns, g.mu, g.Sigma)[g._m] for g in groups]
+    terms = []
+    for gi, g in enumerate(groups):
+        st = fiml._state(g.patterns, g.mu, g.Sigma)
+        g_mu, Gs, _ = fiml._sym_gradient(g.patterns, st)
+        terms.append((Gs, g_mu if g.meanstructure else None, _ram_cells(model, gi)))
     J = np.zeros((q, q))
     for j in range(q):
         h = 1e-5 * max(1.0, abs(theta[j]))
         tp, tm = theta.copy(), theta.copy()
         tp[j] += h
         tm[j] -= h
-        for gi, (g, gr) in enumerate(zip(groups, grads)):
-            dD = model.delta(tp, gi)[g._m] - model.delta(tm, gi)[g._m]
-            J[:, j] += dD.T @ gr / (2.0 * h)
+        for gi, (W, gmu, cells) in enumerate(terms):
+            J[:, j] += (_phi_gradient(model, tp, gi, W, gmu, cells)
+                        - _phi_gradient(model, tm, gi, W, gmu, cells)) / (2.0 * h)
     info = info - 0.5 * (J + J.T)
     return 0.5 * (info + info.T)
 

@@ -9,6 +9,7 @@
 # MCAR mask written by Python (seeded) and committed, so both sides read the
 # same data; survey_recoded.csv + chain.lav are written by
 # tests/reference/sem_robust_inputs.py from data/raw (codebook recoding).
+# Run that script first; this one takes ~1 minute (the survey fits).
 suppressMessages(library(lavaan))
 suppressMessages(library(jsonlite))
 
@@ -26,7 +27,7 @@ fit_names <- c("npar", "ntotal", "chisq", "df", "pvalue", "baseline.chisq",
 
 mat <- function(x) unname(as.matrix(x))
 
-write_case <- function(name, fit) {
+write_case <- function(name, fit, extra = TRUE) {
   pe <- parameterEstimates(fit, ci = FALSE, zstat = FALSE, pvalue = FALSE,
                            remove.nonfree = FALSE)
   cols <- intersect(c("lhs", "op", "rhs", "group", "est", "se"), names(pe))
@@ -37,6 +38,7 @@ write_case <- function(name, fit) {
   fit_list <- as.list(setNames(as.numeric(fm[keep]), keep))
   writeLines(toJSON(fit_list, digits = NA, auto_unbox = TRUE, pretty = TRUE),
              file.path(out_dir, paste0(name, "_fit.json")))
+  if (!extra) return(invisible(fit))
   # intermediate quantities so the moment-level code can be tested on its own
   implied <- lavInspect(fit, "implied")
   h1 <- lavInspect(fit, "h1")
@@ -89,7 +91,7 @@ chain_lav <- file.path(out_dir, "chain.lav")
 if (file.exists(survey_csv) && file.exists(chain_lav)) {
   survey <- read.csv(survey_csv)
   chain <- paste(readLines(chain_lav), collapse = "\n")
-  write_case("survey_fiml_ml", sem(chain, survey, missing = "ml"))
+  write_case("survey_fiml_ml", sem(chain, survey, missing = "ml"), extra = FALSE)
   write_case("survey_fiml_mlr", sem(chain, survey, missing = "ml",
-                                    estimator = "MLR"))
+                                    estimator = "MLR"), extra = FALSE)
 }
