@@ -234,7 +234,12 @@ def validate_codebook(df: pd.DataFrame, source: str = "codebook") -> pd.DataFram
         if bad.any():
             rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad)[:5])
             raise ValueError(f"{source}: column {col!r} is empty in row(s) {rows}")
-    out["order"] = pd.to_numeric(out["order"], errors="raise").astype(int)
+    order = pd.to_numeric(out["order"], errors="coerce")
+    bad = (order.isna() | (order % 1 != 0)).to_numpy()
+    if bad.any():
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad)[:5])
+        raise ValueError(f"{source}: column 'order' must be an integer 1-4; see row(s) {rows}")
+    out["order"] = order.astype(int)
     for col, allowed in (("dimension", ("stage", "value")), ("tier", ("core", "extended")),
                          ("lang", ("zh", "en"))):
         bad = ~out[col].isin(allowed).to_numpy()
@@ -531,7 +536,7 @@ def kappa_from_table(table, weights=None, n: float | None = None,
     Examples
     --------
     >>> t = [[0.44, 0.07, 0.09], [0.05, 0.20, 0.05], [0.01, 0.03, 0.06]]  # Cohen (1968)
-    >>> round(kappa_from_table(t, n=200).loc[0, "kappa"], 3)
+    >>> print(round(kappa_from_table(t, n=200).loc[0, "kappa"], 3))
     0.492
     """
     t = np.asarray(table, dtype=float)
@@ -590,8 +595,8 @@ def cohen_kappa(reference, coded, categories=None, weights=None,
 
     Examples
     --------
-    >>> cohen_kappa(["a", "a", "b", "b"], ["a", "a", "b", "a"]).loc[0, "kappa"]
-    np.float64(0.5)
+    >>> print(cohen_kappa(["a", "a", "b", "b"], ["a", "a", "b", "a"]).loc[0, "kappa"])
+    0.5
     """
     table = confusion_table(reference, coded, categories)
     return kappa_from_table(table.to_numpy(), weights=weights, alpha=alpha)
@@ -789,7 +794,8 @@ def fit_periodisation(coded: pd.DataFrame, *, cost: str = "label", column: str =
     cost : {"label", "profile"}
         ``"label"``: 0-1 loss on ``column`` (:func:`stage_cost`); ``"profile"``: 1 - share of
         the segment's stage among the columns ``prefix + stage`` (:func:`profile_cost`; with
-        ``prefix="value_"`` and ``stages=VALUES`` the value-orientation profile is segmented).
+        ``prefix="value_"`` and ``stages=VALUES`` the value-orientation profile is segmented;
+        the boundaries are then still named by the stages whose values they separate).
     column, prefix, stages
         Where the coding is read from.
 

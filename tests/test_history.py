@@ -126,7 +126,18 @@ def test_codebook_structure(codebook):
     assert len(core.groupby(["dimension", "code", "lang"])) == 16
     bad = codebook.copy()
     bad.loc[0, "lang"] = "fr"
-    with pytest.raises(ValueError, match="'lang'"):
+    with pytest.raises(ValueError, match=r"'lang'.*row\(s\) 1"):
+        h.validate_codebook(bad)
+    bad = codebook.copy()
+    bad.loc[2, "order"] = "first"
+    with pytest.raises(ValueError, match=r"'order' must be an integer.*row\(s\) 3"):
+        h.validate_codebook(bad)
+    bad = pd.concat([codebook, codebook.iloc[[0]]], ignore_index=True)
+    with pytest.raises(ValueError, match="listed twice"):
+        h.validate_codebook(bad)
+    bad = codebook.copy()
+    bad.loc[bad["code"] == "service", "order"] = 5
+    with pytest.raises(ValueError, match="stage codes in order"):
         h.validate_codebook(bad)
 
 
