@@ -128,7 +128,7 @@ def test_codebook_structure(codebook):
     bad.loc[0, "lang"] = "fr"
     with pytest.raises(ValueError, match=r"'lang'.*row\(s\) 1"):
         h.validate_codebook(bad)
-    bad = codebook.copy()
+    bad = pd.read_csv(h.STAGE_CODEBOOK, dtype=str, keep_default_na=False)
     bad.loc[2, "order"] = "first"
     with pytest.raises(ValueError, match=r"'order' must be an integer.*row\(s\) 3"):
         h.validate_codebook(bad)
