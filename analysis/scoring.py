@@ -233,7 +233,7 @@ def item_weights(weights, codebook: pd.DataFrame, constructs: Sequence[str] | No
 
 
 def scheme_weights(scheme: str, means: pd.DataFrame, codebook: pd.DataFrame,
-                   survey: pd.DataFrame | None = None) -> pd.Series:
+                   survey: pd.DataFrame | None = None, *, sem_missing: str = "fiml") -> pd.Series:
     """Item weights (summing to 1) of a named weighting scheme from :mod:`analysis.weights`.
 
     * ``equal``: each element 1/5, shared equally by its items;
@@ -242,7 +242,8 @@ def scheme_weights(scheme: str, means: pd.DataFrame, codebook: pd.DataFrame,
     * ``entropy``, ``critic``: objective item weights from the community x item means
       (entropy: the min-max textbook variant);
     * ``sem``: standardised total effects of the elements on the outcome (chain model fitted
-      to the respondents in ``survey``), split within each element in proportion to the
+      to the respondents in ``survey`` by ML, with ``sem_missing`` treatment of missing
+      answers, as in notebooks 03 and 05), split within each element in proportion to the
       standardised loadings;
     * ``combined``: multiplicative synthesis of the AHP (subjective) and entropy (objective)
       item weights, ``w = s o / sum(s o)``.
@@ -256,6 +257,8 @@ def scheme_weights(scheme: str, means: pd.DataFrame, codebook: pd.DataFrame,
     codebook : DataFrame
     survey : DataFrame, optional
         Respondent-level data; needed only by ``sem``.
+    sem_missing : {"fiml", "listwise"}
+        Missing-data treatment of the SEM fit (``sem`` only).
 
     Examples
     --------
@@ -291,7 +294,7 @@ def scheme_weights(scheme: str, means: pd.DataFrame, codebook: pd.DataFrame,
     from .models import chain_model
     from .sem import fit_sem
 
-    est = fit_sem(chain_model(codebook), survey).estimates
+    est = fit_sem(chain_model(codebook), survey, missing=sem_missing).estimates
     between = W.path_weights(est, outcome(codebook), els)
     within = W.loading_weights(est).set_index("item")["weight"]
     return item_weights(pd.Series({i: between[e] * within[i] for e in els for i in by_construct[e]}),
@@ -300,14 +303,14 @@ def scheme_weights(scheme: str, means: pd.DataFrame, codebook: pd.DataFrame,
 
 def weighting_schemes(survey: pd.DataFrame, codebook: pd.DataFrame,
                       schemes: Sequence[str] = WEIGHT_SCHEMES, *, k: int = 5,
-                      group: str = "community_id") -> dict[str, pd.Series]:
+                      group: str = "community_id", sem_missing: str = "fiml") -> dict[str, pd.Series]:
     """Item weights of several schemes at once (the SEM is fitted once), for the scored communities.
 
     Returns a dict ``{scheme: item weights}`` to pass to :func:`composite_index` (``weights=``)
     and :func:`uncertainty_analysis` (``weightings=``).
     """
     means = community_means(survey, codebook, k=k, group=group)
-    return {s: scheme_weights(s, means, codebook, survey) for s in schemes}
+    return {s: scheme_weights(s, means, codebook, survey, sem_missing=sem_missing) for s in schemes}
 
 
 def weights_table(schemes: Mapping[str, pd.Series], codebook: pd.DataFrame) -> pd.DataFrame:
@@ -640,7 +643,7 @@ def uncertainty_analysis(data: pd.DataFrame, codebook: pd.DataFrame, *,
     """
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     for m in normalisations:
         _check_choice(m, NORMALISATIONS, "normalisation")
@@ -696,7 +699,10 @@ def uncertainty_analysis(data: pd.DataFrame, codebook: pd.DataFrame, *,
             if perturbation > 0 else np.ones((runs, len(els))))
 
     scores = np.empty((runs, len(means)))
-    for r in tqdm(range(runs), desc="Monte Carlo runs", disable=not progress):
+    # fixed update points and no timings, so an executed notebook's output is reproducible
+    bar = tqdm(range(runs), desc="Monte Carlo runs", disable=not progress, mininterval=0,
+               miniters=max(1, runs // 10), bar_format="{desc}: {percentage:3.0f}%|{bar:20}| {n_fmt}/{total_fmt}")
+    for r in bar:
         w = W[names_w[lv_w[r]]].copy()
         if lv_out[r] > 0:
             w[lv_out[r] - 1] = 0.0
@@ -757,7 +763,7 @@ def plot_caterpillar(summary: pd.DataFrame, group: str = "community_id", ax=None
     ax.set_yticks(y, s[group], fontsize=7)
     ax.invert_yaxis()
     ax.set_xlabel("rank across Monte Carlo runs (1 = best)")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper right", fontsize=8)
     return ax
 
 
@@ -795,8 +801,10 @@ def plot_elements_by_type(scores: pd.DataFrame, element_names: Sequence[str],
     order = sorted(long[type_col].unique())
     sns.boxplot(data=long, x="element", y="element score", hue=type_col, hue_order=order,
                 ax=ax, palette=palette, fliersize=0, linewidth=0.8)
-    sns.stripplot(data=long, x="element", y="element score", hue=type_col, hue_order=order,
-                  ax=ax, palette=palette, dodge=True, size=2.5, color="k", legend=False)
+    # a swarm, not a jittered strip: no random numbers, so the figure is byte-reproducible
+    sns.swarmplot(data=long, x="element", y="element score", hue=type_col, hue_order=order,
+                  ax=ax, palette=palette, dodge=True, size=2.5, legend=False,
+                  edgecolor="k", linewidth=0.3)
     ax.legend(title=None, fontsize=8, ncol=2, loc="lower left")
     return ax
 
