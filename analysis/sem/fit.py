@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._threads import single_thread_blas
 from .defined import compile_definitions, label_values, numeric_jacobian
 from .errors import SEMError, SEMWarning
 from .estimate import fit_ml, ml_value_grad_info
@@ -249,6 +250,14 @@ def fit_sem(model: str, data: pd.DataFrame, *, estimator: str = "ML",
     >>> res = fit_sem("f =~ x1 + x2 + x3", df)             # doctest: +SKIP
     >>> res.estimates.query("op == '=~'")                  # doctest: +SKIP
     """
+    with single_thread_blas():
+        return _fit_sem(model, data, estimator=estimator, missing=missing, group=group,
+                        group_equal=group_equal, start=start, max_iter=max_iter,
+                        std_se=std_se)
+
+
+def _fit_sem(model, data, *, estimator, missing, group, group_equal, start, max_iter,
+             std_se) -> SEMResult:
     estimator = str(estimator).upper()
     if estimator not in ("ML", "MLR"):
         raise SEMError(f"estimator must be 'ML' or 'MLR', not {estimator!r}")
@@ -294,5 +303,5 @@ def fit_sem(model: str, data: pd.DataFrame, *, estimator: str = "ML",
 
         res = robust.apply_mlr(res)
     for m in res.warnings:
-        _warnings.warn(m, SEMWarning, stacklevel=2)
+        _warnings.warn(m, SEMWarning, stacklevel=3)
     return res

@@ -15,7 +15,9 @@
   AGFI = 1 - ndat/df (1 - GFI)
   (Jöreskog & Sörbom 1984).
 * logl = sum_g -N_g/2 [p log 2 pi + log|Sigma| + tr(S Sigma^-1) + d' Sigma^-1 d];
-  AIC = -2 logl + 2 npar; BIC = -2 logl + log(N) npar.
+  with fixed exogenous covariates the saturated log-likelihood of the covariates is
+  subtracted (lavaan's fixed.x: conditional on x). AIC = -2 logl + 2 npar;
+  BIC = -2 logl + log(N) npar.
 """
 
 from __future__ import annotations
@@ -79,6 +81,26 @@ def _baseline(model):
     return float(chisq), int(df)
 
 
+def _gfi_parts_fixed_x(ss, Sigma, Si, d, xs, meanstructure):
+    """GFI quadratic forms without the moments of the fixed covariates (lavaan's fixed.x)."""
+    p = Sigma.shape[0]
+    j, i = np.triu_indices(p)  # vech order
+    keep = ~(np.isin(i, xs) & np.isin(j, xs))
+    i, j = i[keep], j[keep]
+    # normal-theory weight: 0.5 D'(Si x Si)D evaluated on vech pairs
+    wdup = np.where(i == j, 1.0, 2.0)  # off-diagonal elements appear twice in vec
+    V = 0.25 * (Si[i][:, i] * Si[j][:, j] + Si[i][:, j] * Si[j][:, i]) * np.outer(wdup, wdup)
+    r = (ss.cov - Sigma)[i, j]
+    s = ss.cov[i, j]
+    num, den = r @ V @ r, s @ V @ s
+    if meanstructure:
+        mk = np.setdiff1d(np.arange(p), xs)
+        W = Si[np.ix_(mk, mk)]
+        num += d[mk] @ W @ d[mk]
+        den += ss.mean[mk] @ W @ ss.mean[mk]
+    return num, den
+
+
 def fit_indices(model, theta, fmin_F: float) -> pd.Series:
     """lavaan-style fit measures for an ML fit at ``theta`` with discrepancy ``fmin_F``."""
     G = model.n_groups
@@ -101,6 +123,7 @@ def fit_indices(model, theta, fmin_F: float) -> pd.Series:
     logl = 0.0
     srmr = 0.0
     gfi_g = []
+    xs = [model.ov_names.index(v) for v in getattr(model, "ov_x", [])]
     p = model.p
     for g, ss in enumerate(model.sample):
         Sigma, mu = model.sigma_mu(theta, g)
@@ -108,6 +131,10 @@ def fit_indices(model, theta, fmin_F: float) -> pd.Series:
         Si = np.linalg.inv(Sigma)
         d = ss.mean - mu
         logl += -ss.n / 2 * (p * np.log(2 * np.pi) + ld + np.sum(Si * ss.cov) + d @ Si @ d)
+        if xs:  # fixed.x: lavaan reports the likelihood conditional on the covariates
+            k = len(xs)
+            _, ldx = np.linalg.slogdet(ss.cov[np.ix_(xs, xs)])
+            logl -= -ss.n / 2 * (k * np.log(2 * np.pi) + ldx + k)
         sd = 1.0 / np.sqrt(np.diag(ss.cov))
         R = (ss.cov - Sigma) * np.outer(sd, sd)
         il = np.tril_indices(p)
@@ -117,15 +144,18 @@ def fit_indices(model, theta, fmin_F: float) -> pd.Series:
             sq += np.sum((d * sd) ** 2)
             ne += p
         srmr += ss.n / N * np.sqrt(sq / ne)
-        W = Si @ ss.cov
-        WI = W - np.eye(p)
-        num, den = 0.5 * np.trace(WI @ WI), 0.5 * np.trace(W @ W)
-        if model.meanstructure:  # normal-theory weight on [mean, vech(cov)] residuals
-            num += d @ Si @ d
-            den += ss.mean @ Si @ ss.mean
+        if xs:
+            num, den = _gfi_parts_fixed_x(ss, Sigma, Si, d, xs, model.meanstructure)
+        else:
+            W = Si @ ss.cov
+            WI = W - np.eye(p)
+            num, den = 0.5 * np.trace(WI @ WI), 0.5 * np.trace(W @ W)
+            if model.meanstructure:  # normal-theory weight on [mean, vech(cov)] residuals
+                num += d @ Si @ d
+                den += ss.mean @ Si @ ss.mean
         gfi_g.append((ss.n / N, 1.0 - num / den))
     gfi = sum(w * v for w, v in gfi_g)
-    pstar = n_moments(model)
+    pstar = G * (p * (p + 1) // 2 + (p if model.meanstructure else 0))  # incl. fixed-x moments
     agfi = 1.0 - pstar / df * (1.0 - gfi) if df > 0 else np.nan
     aic = -2 * logl + 2 * npar
     bic = -2 * logl + np.log(N) * npar

@@ -10,8 +10,10 @@ discrepancy, g its gradient and H its expected Hessian at the estimates (candida
 
 sepc.all rescales EPC as the completely standardised solution does (loadings by
 sd(lv)/sd(ov), residual covariances by the residual standard deviations).
-Candidates: cross-loadings of every latent on every indicator, residual covariances among
-observed (non-exogenous) variables and covariances among latent variables, where absent.
+Candidates, where absent from the model: loadings of every latent on every indicator,
+covariances among observed (non-exogenous) variables, covariances among latent variables
+and regressions of latent on latent variables. Candidates with V ~ 0 are equivalent to a
+parameter already free (e.g. a reversed path) and are dropped, as lavaan does.
 
 Reference: Sörbom, D. (1989). Model modification. Psychometrika 54, 371-384; Saris, W. E.,
 Satorra, A. & Sörbom, D. (1987). The detection and correction of specification errors in
@@ -47,7 +49,6 @@ def _candidates(model) -> list[dict]:
         sub = pt[pt["group"] == g]
         have = set(zip(sub["lhs"], sub["op"], sub["rhs"]))
         have |= {(r, o, lh) for lh, o, r in have if o == "~~"}
-        regs = {(a, b) for a, o, b in have if o == "~"}
         for f in lv:
             for y in indicators:
                 if (f, "=~", y) not in have:
@@ -55,13 +56,17 @@ def _candidates(model) -> list[dict]:
         for i in range(len(ov)):
             for j in range(i + 1, len(ov)):
                 a, b = ov[i], ov[j]
-                if (a, "~~", b) not in have and (a, b) not in regs and (b, a) not in regs:
+                if (a, "~~", b) not in have:
                     out.append(dict(lhs=a, op="~~", rhs=b, group=g))
         for i in range(len(lv)):
             for j in range(i + 1, len(lv)):
                 a, b = lv[i], lv[j]
-                if (a, "~~", b) not in have and (a, b) not in regs and (b, a) not in regs:
+                if (a, "~~", b) not in have:
                     out.append(dict(lhs=a, op="~~", rhs=b, group=g))
+        for a in lv:
+            for b in lv:
+                if a != b and (a, "~", b) not in have:
+                    out.append(dict(lhs=a, op="~", rhs=b, group=g))
     return out
 
 
@@ -103,9 +108,11 @@ def modification_indices(result, *, minimum: float = 0.0) -> pd.DataFrame:
     V = np.diag(H[np.ix_(c, c)]) - np.einsum("fc,fc->c", H[np.ix_(f, c)], Hff_inv_Hfc)
     N = sum(s.n for s in model.sample)
     gc = g[c]
+    # V ~ 0: the candidate is equivalent to a free parameter (not identified): dropped
+    ok = V > 1e-8 * np.maximum(np.diag(H[np.ix_(c, c)]), 1e-300)
     with np.errstate(divide="ignore", invalid="ignore"):
-        mi = np.where(V > 1e-10, N * gc**2 / (2 * V), np.nan)
-        epc = np.where(V > 1e-10, -gc / V, np.nan)
+        mi = np.where(ok, N * gc**2 / (2 * V), np.nan)
+        epc = np.where(ok, -gc / V, np.nan)
     idx = {v: i for i, v in enumerate(model.all_names)}
     sepc_lv = np.full(len(cands), np.nan)
     sepc_all = np.full(len(cands), np.nan)
@@ -121,6 +128,8 @@ def modification_indices(result, *, minimum: float = 0.0) -> pd.DataFrame:
         if cand["op"] == "=~":  # lhs latent, rhs indicator
             sepc_lv[k] = epc[k] * sd[i]
             sepc_all[k] = epc[k] * sd[i] / sd[j]
+        elif cand["op"] == "~":  # latent on latent
+            sepc_all[k] = sepc_lv[k] = epc[k] * sd[j] / sd[i]
         else:
             den = np.sqrt(S[i, i] * S[j, j]) if S[i, i] > 0 and S[j, j] > 0 else np.nan
             sepc_all[k] = epc[k] / den
@@ -135,6 +144,6 @@ def modification_indices(result, *, minimum: float = 0.0) -> pd.DataFrame:
     out["sepc_lv"] = sepc_lv
     out["sepc_all"] = sepc_all
     out["pvalue"] = stats.chi2.sf(mi, 1)
-    out = out[out["mi"].fillna(-1) >= minimum] if minimum > 0 else out
+    out = out[out["mi"].notna() & (out["mi"] >= minimum)]
     out = out.sort_values("mi", ascending=False, kind="mergesort").reset_index(drop=True)
     return out[cols]
