@@ -229,13 +229,24 @@ def _excess_joint(a: np.ndarray, b: np.ndarray, rho: float) -> np.ndarray:
 
 def _latent_correlation(population: dict, order: Sequence[str]) -> np.ndarray:
     """Correlation matrix of the latent variables implied by standardised paths."""
+    order = list(order)
     n = len(order)
     B = np.zeros((n, n))
     for (p, o), b in population["paths"].items():
+        if p not in order or o not in order:
+            raise ValueError(f"path {p} -> {o} names a construct the codebook lacks")
         B[order.index(o), order.index(p)] = b
+    # topological order (predictors first), so each disturbance variance is fixed in turn
+    topo, left = [], set(range(n))
+    while left:
+        ready = [j for j in sorted(left) if not any(B[j, k] for k in left if k != j)]
+        if not ready:
+            raise ValueError("the structural paths contain a cycle")
+        topo += ready
+        left -= set(ready)
     inv = np.linalg.inv(np.eye(n) - B)
     psi = np.zeros(n)
-    for j in range(n):  # topological order: predictors first
+    for j in topo:
         cov = inv @ np.diag(psi) @ inv.T
         explained = B[j] @ cov @ B[j]
         if explained >= 1:
