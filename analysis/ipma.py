@@ -232,6 +232,54 @@ def _replicates(boot) -> list[pd.DataFrame]:
     return [getattr(r, "estimates", r) for r in boot]
 
 
+def replicates_from_draws(partable: pd.DataFrame, draws: np.ndarray) -> pd.DataFrame:
+    """Bootstrap draws of the free parameters as one long estimates frame.
+
+    Parameters
+    ----------
+    partable : DataFrame
+        The engine's parameter table (``lhs op rhs free value``; ``free`` is the column of a
+        free parameter in ``draws``, -1 for a fixed one whose value is ``value``).
+    draws : ndarray, shape (n_boot, >= n_free)
+        One row per resample (extra columns, e.g. defined parameters, are ignored); rows with
+        NaN (resamples that failed) are dropped.
+
+    Returns
+    -------
+    DataFrame
+        ``replicate lhs op rhs est`` for the loadings and regressions, ready for
+        :func:`whatif`.
+    """
+    pt = partable[partable["op"].isin(["=~", "~"])]
+    free = pt["free"].to_numpy().astype(int)
+    n_free = int(partable["free"].max()) + 1
+    draws = np.asarray(draws, dtype=float)
+    ok = np.all(np.isfinite(draws[:, :n_free]), axis=1)
+    parts = []
+    for b, row in enumerate(draws[ok]):
+        est = np.where(free >= 0, row[np.clip(free, 0, None)], pt["value"].to_numpy(dtype=float))
+        parts.append(pd.DataFrame({"replicate": b, "lhs": pt["lhs"].to_numpy(),
+                                   "op": pt["op"].to_numpy(), "rhs": pt["rhs"].to_numpy(),
+                                   "est": est}))
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["replicate", "lhs", "op", "rhs", "est"])
+    out.attrs["n_failed"] = int((~ok).sum())
+    return out
+
+
+def bootstrap_replicates(result, n_boot: int, seed) -> pd.DataFrame:
+    """Nonparametric bootstrap of a fitted model, as replicate estimates for :func:`whatif`.
+
+    Calls :func:`analysis.sem.bootstrap.bootstrap_draws` (case resampling, each resample
+    refitted by ML; needs a ``missing="listwise"`` fit) and converts the draws with
+    :func:`replicates_from_draws`.
+    """
+    from .sem.bootstrap import bootstrap_draws
+
+    draws = bootstrap_draws(result, n_boot=n_boot, seed=seed, progress=False)
+    return replicates_from_draws(result.model.partable, draws)
+
+
 def whatif(result, scenarios: Mapping[str, Mapping[str, float]], target: str = "PV",
            boot=None, level: float = 0.95) -> pd.DataFrame:
     """Predicted change of the target under each scenario, with bootstrap percentile intervals.
