@@ -665,3 +665,50 @@ def cfa(data: pd.DataFrame, codebook: pd.DataFrame, *, estimator: str = "ML",
     val["max_htmt"] = (h - np.eye(len(h))).max(axis=1).to_numpy()
     return CFAResult(sem=res, loadings=lo, fit=res.fit_indices, validity=val,
                      fornell_larcker=fl, htmt=h, syntax=syntax)
+
+
+def item_decisions(items: pd.DataFrame, efa_table: pd.DataFrame | None = None,
+                   cfa_loadings: pd.DataFrame | None = None, *, r_drop_min: float = 0.30,
+                   efa_min: float = 0.40, cross_max: float = 0.40,
+                   cfa_min: float = 0.50) -> pd.DataFrame:
+    """Keep or drop each item by stated rules, with the reasons.
+
+    An item is flagged when its corrected item-total correlation is below ``r_drop_min``
+    (Nunnally & Bernstein 1994), deleting it would raise its construct's alpha, its
+    critical ratio is not significant (p >= .05), its primary EFA loading is below
+    ``efa_min`` or a cross-loading reaches ``cross_max``, its primary EFA factor differs
+    from the one most of its construct's items load on, or its standardised CFA loading is
+    below ``cfa_min`` (Hair et al. 2019). ``keep`` is False when any rule fails.
+
+    Parameters
+    ----------
+    items : DataFrame from :func:`item_analysis`.
+    efa_table : DataFrame from :func:`loadings_table` (with ``construct``), optional.
+    cfa_loadings : DataFrame ``item std_all`` (e.g. ``CFAResult.loadings``), optional.
+    """
+    out = items[["construct", "item", "r_drop", "alpha_if_deleted", "cr_p"]].copy()
+    reasons = [[] for _ in range(len(out))]
+
+    def flag(mask, text):
+        for k in np.flatnonzero(np.asarray(mask)):
+            reasons[k].append(text)
+
+    flag(out["r_drop"] < r_drop_min, f"item-total r < {r_drop_min:.2f}")
+    flag(items["raises_alpha"], "alpha rises if deleted")
+    flag(out["cr_p"] >= 0.05, "critical ratio not significant")
+    if efa_table is not None:
+        e = efa_table.set_index("item").loc[out["item"]]
+        out["efa_loading"] = e["loading"].to_numpy()
+        out["cross_loading"] = e["cross_loading"].to_numpy()
+        modal = e.groupby("construct")["factor"].agg(lambda f: f.value_counts().index[0])
+        wrong = e["factor"].to_numpy() != modal.loc[e["construct"]].to_numpy()
+        flag(out["efa_loading"].abs() < efa_min, f"EFA loading < {efa_min:.2f}")
+        flag(out["cross_loading"] >= cross_max, f"cross-loading >= {cross_max:.2f}")
+        flag(wrong, "loads on another construct's factor")
+    if cfa_loadings is not None:
+        c = cfa_loadings.set_index("item")["std_all"]
+        out["cfa_loading"] = c.reindex(out["item"]).to_numpy()
+        flag(out["cfa_loading"] < cfa_min, f"CFA loading < {cfa_min:.2f}")
+    out["keep"] = [not r for r in reasons]
+    out["reason"] = ["; ".join(r) if r else "meets every rule" for r in reasons]
+    return out.reset_index(drop=True)

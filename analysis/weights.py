@@ -530,3 +530,42 @@ def compare_weights(**schemes) -> pd.DataFrame:
     for k in schemes:
         t[f"rank_{k}"] = t[k].rank(ascending=False, method="min").astype(int)
     return t
+
+
+def indicator_system(codebook: pd.DataFrame, loadings: pd.DataFrame,
+                     schemes: dict[str, pd.Series]) -> pd.DataFrame:
+    """The indicator system as one table: construct, item, wording (en/zh), loading and
+    the item's weight under each scheme.
+
+    Parameters
+    ----------
+    codebook : DataFrame with ``item construct construct_en construct_zh wording_en
+        wording_zh`` (:func:`analysis.codebook.load_codebook`).
+    loadings : DataFrame ``item std_all`` (standardised CFA loadings); items without a
+        loading get NaN.
+    schemes : dict name -> item weights (Series indexed by item). Items a scheme does not
+        weight (the outcome construct's) are left empty, not zero.
+
+    Returns
+    -------
+    DataFrame with ``construct construct_en construct_zh item wording_en wording_zh loading``
+    and ``w_<scheme>`` columns; each scheme's weights sum to 1 over the items it covers.
+    """
+    cols = ["construct", "construct_en", "construct_zh", "item", "wording_en", "wording_zh"]
+    missing = [c for c in cols if c not in codebook.columns]
+    if missing:
+        raise ValueError(f"codebook lacks columns {missing}")
+    out = codebook[cols].copy().reset_index(drop=True)
+    out["loading"] = out["item"].map(loadings.set_index("item")["std_all"])
+    for name, w in schemes.items():
+        w = pd.Series(w, dtype=float)
+        unknown = sorted(set(w.index) - set(out["item"]))
+        if unknown:
+            raise ValueError(f"scheme {name!r} weights unknown items {unknown[:5]}")
+        if w.isna().any() or (w < 0).any():
+            raise ValueError(f"scheme {name!r} has missing or negative weights: "
+                             f"{w[w.isna() | (w < 0)].index.tolist()[:5]}")
+        if abs(w.sum() - 1.0) > 1e-8:
+            raise ValueError(f"scheme {name!r} weights sum to {w.sum():.6f}, not 1")
+        out[f"w_{name}"] = out["item"].map(w)
+    return out

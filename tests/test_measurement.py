@@ -234,3 +234,20 @@ def test_non_numeric_item_raises(bfi):
     x.iloc[[4, 9], 1] = "n/a"
     with pytest.raises(ValueError, match=r"'O2' has non-numeric values in rows 4, 9"):
         M.cronbach_alpha(x)
+
+
+def test_item_decisions_flag_weak_items():
+    ia = pd.DataFrame({"construct": ["A"] * 4, "item": ["a1", "a2", "a3", "a4"],
+                       "r_drop": [0.6, 0.5, 0.2, 0.55], "alpha_if_deleted": [0.7, 0.72, 0.81, 0.7],
+                       "cr_p": [1e-9, 1e-9, 0.2, 1e-9],
+                       "raises_alpha": [False, False, True, False]})
+    efa_t = pd.DataFrame({"item": ["a1", "a2", "a3", "a4"], "construct": ["A"] * 4,
+                          "factor": ["F1", "F1", "F1", "F2"], "loading": [0.7, 0.65, 0.3, 0.6],
+                          "cross_loading": [0.05, 0.45, 0.1, 0.1]})
+    cfa_l = pd.DataFrame({"item": ["a1", "a2", "a3", "a4"], "std_all": [0.8, 0.7, 0.35, 0.6]})
+    d = M.item_decisions(ia, efa_t, cfa_l).set_index("item")
+    assert d["keep"].tolist() == [True, False, False, False]
+    assert "cross-loading" in d.loc["a2", "reason"]
+    for text in ("item-total r", "alpha rises", "critical ratio", "EFA loading", "CFA loading"):
+        assert text in d.loc["a3", "reason"]
+    assert d.loc["a4", "reason"] == "loads on another construct's factor"

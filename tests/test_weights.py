@@ -287,3 +287,18 @@ def test_compare_weights_table():
     t = W.compare_weights(x=pd.Series([0.6, 0.4], index=["a", "b"]),
                           y=pd.Series([0.3, 0.7], index=["a", "b"]))
     assert t.loc["a", "rank_x"] == 1 and t.loc["a", "rank_y"] == 2
+
+
+def test_indicator_system_table():
+    cb = pd.DataFrame({"item": ["a1", "a2", "a3", "y1"], "construct": ["A", "A", "A", "Y"],
+                       "construct_en": ["Alpha"] * 3 + ["Why"], "construct_zh": ["甲"] * 3 + ["乙"],
+                       "wording_en": list("pqrs"), "wording_zh": list("甲乙丙丁")})
+    lo = pd.DataFrame({"item": ["a1", "a2", "a3", "y1"], "std_all": [0.7, 0.6, 0.8, 0.9]})
+    w = pd.Series([0.5, 0.3, 0.2], index=["a1", "a2", "a3"])
+    t = W.indicator_system(cb, lo, {"x": w})
+    assert t["w_x"].tolist()[:3] == [0.5, 0.3, 0.2] and np.isnan(t["w_x"].iloc[3])
+    assert t.loc[t["item"] == "a3", "loading"].iloc[0] == 0.8
+    with pytest.raises(ValueError, match="sum to"):
+        W.indicator_system(cb, lo, {"x": w * 2})
+    with pytest.raises(ValueError, match="missing or negative"):
+        W.indicator_system(cb, lo, {"x": pd.Series([0.5, np.nan, 0.5], index=["a1", "a2", "a3"])})
