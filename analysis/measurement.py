@@ -241,8 +241,11 @@ def minres(R, n_factors: int = 1) -> tuple[np.ndarray, np.ndarray]:
 def oblimin(A, gamma: float = 0.0, tol: float = 1e-5, max_iter: int = 1000):
     """Oblique oblimin rotation (quartimin for ``gamma = 0``) by gradient projection.
 
-    Criterion ``Q(L) = 1/4 sum_{j != k} sum_i (l_ij^2 - gamma/p ...)``; implemented as in
-    Bernaards & Jennrich's GPFoblq (no Kaiser normalisation, identity start).
+    Criterion ``Q(L) = 1/4 tr((L o L)' C (L o L) N)`` with ``C = I - (gamma/p) 11'`` and
+    ``N = 11' - I`` (for ``gamma = 0``: the sum over items of ``l_ij^2 l_ik^2`` over factor
+    pairs ``j != k``), minimised over oblique transformations ``L = A T'^-1`` with unit-length
+    columns of ``T`` by the gradient projection algorithm of Bernaards & Jennrich (no Kaiser
+    normalisation, identity start, as ``GPArotation::oblimin``).
 
     References
     ----------
