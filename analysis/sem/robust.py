@@ -94,19 +94,34 @@ class GroupMoments:
         if not self.meanstructure and self.patterns.K > 1:
             raise ValueError("incomplete data need a mean structure")
         self._m = slice(None) if self.meanstructure else slice(0, ps)
-        self._cache = {}  # h1 quantities, shared with the baseline (same h1 moments)
+        self._cache = {}  # h0/h1 quantities; the h1 ones are shared with the baseline
 
     @property
     def n(self) -> int:
         return self.patterns.n
 
+    def _st(self, which: str):
+        """Pattern inverses at the implied ("h0") or unrestricted ("h1") moments (cached)."""
+        key = "st_" + which
+        if key not in self._cache:
+            mu, S = (self.mu, self.Sigma) if which == "h0" else (self.mu1, self.Sigma1)
+            self._cache[key] = fiml._state(self.patterns, mu, S)
+        return self._cache[key]
+
     def moment_scores(self) -> np.ndarray:
         """Casewise scores w.r.t. the moments, at the implied moments."""
-        return fiml.casewise_scores(self.patterns, self.mu, self.Sigma)[:, self._m]
+        st = self._st("h0")
+        return fiml.casewise_scores(self.patterns, self.mu, self.Sigma, state=st)[:, self._m]
 
     def moment_hessian(self) -> np.ndarray:
         """Hessian of the log-likelihood w.r.t. the moments, at the implied moments."""
-        return fiml.hessian(self.patterns, self.mu, self.Sigma)[self._m, self._m]
+        st = self._st("h0")
+        return fiml.hessian(self.patterns, self.mu, self.Sigma, state=st)[self._m, self._m]
+
+    def moment_gradient(self) -> tuple:
+        """(g_mu, symmetric matrix gradient) of the log-likelihood at the implied moments."""
+        g_mu, G, _ = fiml._sym_gradient(self.patterns, self._st("h0"))
+        return g_mu, G
 
     def scores(self) -> np.ndarray:
         """Casewise scores w.r.t. theta, n x q."""
@@ -115,13 +130,15 @@ class GroupMoments:
     def h1_information(self) -> np.ndarray:
         """Observed h1 information (total), at the unrestricted moments (cached)."""
         if self._cache.get("A1") is None:
-            self._cache["A1"] = -fiml.hessian(self.patterns, self.mu1, self.Sigma1)[self._m, self._m]
+            H = fiml.hessian(self.patterns, self.mu1, self.Sigma1, state=self._st("h1"))
+            self._cache["A1"] = -H[self._m, self._m]
         return self._cache["A1"]
 
     def h1_firstorder(self) -> np.ndarray:
         """First-order h1 information (total), at the unrestricted moments (cached)."""
         if self._cache.get("B1") is None:
-            S1 = fiml.casewise_scores(self.patterns, self.mu1, self.Sigma1)[:, self._m]
+            S1 = fiml.casewise_scores(self.patterns, self.mu1, self.Sigma1,
+                                      state=self._st("h1"))[:, self._m]
             self._cache["B1"] = S1.T @ S1
         return self._cache["B1"]
 
@@ -173,7 +190,7 @@ def baseline_groups(groups: list[GroupMoments], mus, variances) -> list[GroupMom
         if not g.meanstructure:
             D = D[:ps, :p]
         b = GroupMoments(g.patterns, np.asarray(mu0), np.diag(var0), D, g.mu1, g.Sigma1)
-        b._cache = g._cache
+        b._cache.update({k: v for k, v in g._cache.items() if k in ("A1", "B1", "st_h1")})
         out.append(b)
     return out
 
@@ -425,8 +442,7 @@ def observed_information(model, theta, groups: list[GroupMoments]) -> np.ndarray
     info = -sum(g.delta.T @ g.moment_hessian() @ g.delta for g in groups)
     terms = []
     for gi, g in enumerate(groups):
-        st = fiml._state(g.patterns, g.mu, g.Sigma)
-        g_mu, Gs, _ = fiml._sym_gradient(g.patterns, st)
+        g_mu, Gs = g.moment_gradient()
         terms.append((Gs, g_mu if g.meanstructure else None, _ram_cells(model, gi)))
     J = np.zeros((q, q))
     for j in range(q):

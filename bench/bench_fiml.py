@@ -1,0 +1,125 @@
+"""Benchmark: FIML fit of the chain model on the synthetic survey with ~10% extra MCAR.
+
+Times ``analysis.sem.fit_sem(chain, data, missing="fiml")`` (and ``estimator="MLR"``)
+as the median of repeats and, where ``Rscript`` with lavaan is available, lavaan's
+``sem(chain, data, missing = "ml")`` on the same data in the same run (timed inside R, so
+R's start-up is excluded). Appends rows ``task, n, ours_s, lavaan_s, ratio`` (ratio =
+lavaan / ours) to data/processed/benchmarks.csv when that file exists (the core's
+bench_sem.py writes it), otherwise writes data/processed/benchmarks-fiml.csv.
+
+Usage::
+
+    .venv/bin/python bench/bench_fiml.py [--repeats 3] [--rate 0.10] [--no-lavaan]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from analysis.codebook import construct_items, load_codebook  # noqa: E402
+from analysis.models import chain_model  # noqa: E402
+from analysis.sem import fit_sem  # noqa: E402
+from analysis.survey import load_survey  # noqa: E402
+
+SEED = 20261127
+COLUMNS = ["task", "n", "ours_s", "lavaan_s", "ratio"]
+
+R_TIMER = r"""
+suppressMessages(library(lavaan))
+args <- commandArgs(trailingOnly = TRUE)
+d <- read.csv(args[1]); m <- paste(readLines(args[2]), collapse = "\n")
+est <- args[3]; reps <- as.integer(args[4])
+t <- replicate(reps, system.time(sem(m, d, missing = "ml", estimator = est))[["elapsed"]])
+cat(median(t), "\n")
+"""
+
+
+def bench_data(rate: float) -> tuple[pd.DataFrame, str]:
+    """The recoded survey items with a seeded MCAR share ``rate`` added, and the chain model."""
+    cb = load_codebook()
+    items = [i for its in construct_items(cb).values() for i in its]
+    X = load_survey(codebook=cb)[items].reset_index(drop=True)
+    rng = np.random.default_rng(SEED)
+    mask = rng.random(X.shape) < rate
+    mask[mask.all(axis=1), 0] = False
+    return X.mask(mask), chain_model(cb)
+
+
+def time_ours(syntax, data, estimator, repeats) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit_sem(syntax, data, missing="fiml", estimator=estimator)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def time_lavaan(syntax, data, estimator, repeats) -> float:
+    if shutil.which("Rscript") is None:
+        return float("nan")
+    with tempfile.TemporaryDirectory() as tmp:
+        csv, lav, script = Path(tmp, "d.csv"), Path(tmp, "m.lav"), Path(tmp, "t.R")
+        data.to_csv(csv, index=False)
+        lav.write_text(syntax, encoding="utf-8")
+        script.write_text(R_TIMER, encoding="utf-8")
+        out = subprocess.run(["Rscript", str(script), str(csv), str(lav), estimator,
+                              str(repeats)], capture_output=True, text=True)
+    if out.returncode != 0:
+        print(out.stderr[-500:], file=sys.stderr)
+        return float("nan")
+    return float(out.stdout.split()[-1])
+
+
+def write_rows(rows: list[dict]) -> Path:
+    shared = ROOT / "data" / "processed" / "benchmarks.csv"
+    new = pd.DataFrame(rows, columns=COLUMNS)
+    if shared.exists():
+        old = pd.read_csv(shared)
+        if set(COLUMNS) <= set(old.columns):
+            old = old[~old["task"].isin(new["task"])]  # one row per task: replace ours
+            pd.concat([old, new], ignore_index=True)[list(old.columns)].to_csv(
+                shared, index=False, float_format="%.4g")
+            return shared
+    own = ROOT / "data" / "processed" / "benchmarks-fiml.csv"
+    own.parent.mkdir(parents=True, exist_ok=True)
+    new.to_csv(own, index=False, float_format="%.4g")
+    return own
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--rate", type=float, default=0.10, help="extra MCAR share")
+    ap.add_argument("--no-lavaan", action="store_true")
+    args = ap.parse_args(argv)
+    data, syntax = bench_data(args.rate)
+    n, p = data.shape
+    print(f"survey: {n} x {p}, {data.isna().mean().mean():.1%} missing")
+    rows = []
+    for est in ("ML", "MLR"):
+        ours = time_ours(syntax, data, est, args.repeats)
+        lav = float("nan") if args.no_lavaan else time_lavaan(syntax, data, est, args.repeats)
+        task = f"fiml_{est.lower()}_chain_survey_mcar{round(100 * args.rate)}"
+        rows.append(dict(task=task, n=n, ours_s=ours, lavaan_s=lav, ratio=lav / ours))
+        print(f"{task}: ours {ours:.2f} s, lavaan {lav:.2f} s, ratio {lav / ours:.1f}")
+    print(f"wrote {write_rows(rows).relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
