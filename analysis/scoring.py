@@ -411,8 +411,9 @@ def composite_index(data: pd.DataFrame, codebook: pd.DataFrame, *, normalisation
         # one shift for the whole index so element and overall scores stay on one scale
         lo = Zv[:, wv > 0].min()
         Zv = Zv + (1.0 - lo if lo <= 0 else 0.0)
+    by_construct = construct_items(codebook)
     for e in elements(codebook):
-        cols = np.array([c in construct_items(codebook)[e] for c in w.index])
+        cols = w.index.isin(by_construct[e])
         we = wv * cols
         out[e] = _aggregate(Zv, we / we.sum(), aggregation) if we.sum() > 0 else np.nan
     out["score"] = _aggregate(Zv, wv, aggregation)
@@ -540,10 +541,11 @@ def fuzzy_evaluation(survey: pd.DataFrame, codebook: pd.DataFrame, weights="equa
     cuts = (values[:-1] + values[1:]) / 2  # descending grade values -> descending cut points
     out["grade"] = [names[int(np.sum(s < cuts))] for s in out["fuzzy_score"]]
     out["grade_max_membership"] = [names[int(np.argmax(b))] for b in B]
+    by_construct = construct_items(codebook)
     for e in elements(codebook):
-        cols = [i for i in construct_items(codebook)[e]]
+        cols = w.index.isin(by_construct[e])
         we = w[cols] / w[cols].sum()
-        out[f"{e}_fuzzy"] = np.einsum("i,cig->cg", we.to_numpy(), R[:, [list(w.index).index(c) for c in cols]]) @ values
+        out[f"{e}_fuzzy"] = np.einsum("i,cig->cg", we.to_numpy(), R[:, cols]) @ values
     out.index.name = group
     return out.reset_index()
 
