@@ -83,6 +83,12 @@ def suppressed_communities(survey: pd.DataFrame, k: int = 5, group: str = "commu
 
     Returns a frame with ``group`` and ``n_respondents`` (the count itself is the only thing
     published about them, so a reader knows why they are missing).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"community_id": ["a"] * 6 + ["b"] * 3})
+    >>> suppressed_communities(df, k=5).to_dict("records")
+    [{'community_id': 'b', 'n_respondents': 3}]
     """
     sizes = community_sizes(survey, group, k)
     return sizes.loc[sizes["suppressed"], [group, "n_respondents"]].reset_index(drop=True)
@@ -116,6 +122,15 @@ def community_means(survey: pd.DataFrame, codebook: pd.DataFrame, *, k: int = 5,
     ValueError
         If a scored community has no answer at all on a construct or on an item (nothing is
         imputed silently), naming the community and the construct or item.
+
+    Examples
+    --------
+    >>> from analysis.codebook import load_codebook
+    >>> from analysis.survey import load_survey
+    >>> cb = load_codebook()
+    >>> means = community_means(load_survey(codebook=cb), cb, k=5)
+    >>> means.shape
+    (47, 20)
     """
     by_construct = construct_items(codebook)
     constructs = list(constructs) if constructs is not None else elements(codebook)

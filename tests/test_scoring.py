@@ -175,6 +175,17 @@ def test_composite_geometric_equals_weighted_geometric_mean(cb, survey, items):
     np.testing.assert_allclose(np.exp(np.log(el) @ pd.Series(w)), expected, rtol=1e-12)
 
 
+def test_geometric_shifts_nonpositive_values_by_one_constant(cb, survey, items):
+    # z-scores are negative for below-average communities: all values move up by 1 - min(Z)
+    out = composite_index(survey, cb, weights="equal", normalisation="zscore",
+                          aggregation="geometric").set_index("community_id")
+    Z = normalise(community_means(survey, cb)[items], "zscore")
+    Zs = Z + 1 - Z.min().min()
+    np.testing.assert_allclose(out.loc[Z.index, "score"], np.exp(np.log(Zs).mean(axis=1)), rtol=1e-12)
+    ms = construct_items(cb)["MS"]
+    np.testing.assert_allclose(out.loc[Z.index, "MS"], np.exp(np.log(Zs[ms]).mean(axis=1)), rtol=1e-12)
+
+
 def test_item_and_element_weights_give_the_same_index(cb, survey):
     w = {"MS": 0.4, "CS": 0.15, "OM": 0.15, "RA": 0.15, "CC": 0.15}
     a = composite_index(survey, cb, weights=w, normalisation="zscore")
