@@ -42,9 +42,23 @@ def strip_volatile(nb: nbformat.NotebookNode, stem: str) -> nbformat.NotebookNod
         cell.metadata.pop("collapsed", None)
         cell.metadata.pop("scrolled", None)
         if cell.cell_type == "code":
-            for out in cell.get("outputs", []):
+            cell.outputs = _merge_streams(cell.get("outputs", []))
+            for out in cell.outputs:
                 out.get("metadata", {}).pop("execution", None)
     return nb
+
+
+def _merge_streams(outputs: list) -> list:
+    """Join consecutive outputs of the same stream: how the kernel flushes them varies."""
+    merged = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if (out.get("output_type") == "stream" and prev is not None
+                and prev.get("output_type") == "stream" and prev.get("name") == out.get("name")):
+            prev["text"] = "".join(prev["text"]) + "".join(out["text"])
+        else:
+            merged.append(out)
+    return merged
 
 
 def run(path: Path, parameters: dict) -> None:

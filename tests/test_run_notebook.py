@@ -45,3 +45,13 @@ def test_a_failing_notebook_leaves_the_original_untouched(tmp_path):
         run_notebook.run(nb_path, {})
     assert nb_path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["02-fails.ipynb"]
+
+
+def test_split_stream_outputs_are_merged():
+    outs = [nbformat.v4.new_output("stream", name="stdout", text="a\n"),
+            nbformat.v4.new_output("stream", name="stdout", text="b\n"),
+            nbformat.v4.new_output("stream", name="stderr", text="w\n"),
+            nbformat.v4.new_output("stream", name="stdout", text="c\n")]
+    merged = run_notebook._merge_streams(outs)
+    assert [(o["name"], "".join(o["text"])) for o in merged] == [
+        ("stdout", "a\nb\n"), ("stderr", "w\n"), ("stdout", "c\n")]
