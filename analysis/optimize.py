@@ -19,7 +19,8 @@ from .budget import allocate, frontier, load_costs  # noqa: F401  (re-exported A
 from .codebook import construct_items, elements, outcome
 from .dea import dea
 from .findings import community_paths, findings_table, load_catalogue  # noqa: F401
-from .ipma import ipma, outer_weights, standard_scenarios, total_effects, whatif  # noqa: F401
+from .ipma import (bootstrap_replicates, ipma, outer_weights, standard_scenarios,  # noqa: F401
+                   total_effects, whatif)
 from .performance import construct_scores, rescale
 from .scoring import community_means
 
@@ -28,7 +29,8 @@ DEA_INPUTS = ("staff", "budget_10k_yuan", "floor_area_m2", "social_orgs", "volun
 
 __all__ = ["DEA_INPUTS", "community_scores", "community_efficiency", "ipma", "whatif",
            "standard_scenarios", "allocate", "frontier", "load_costs", "dea",
-           "community_paths", "findings_table", "load_catalogue", "total_effects"]
+           "community_paths", "findings_table", "load_catalogue", "total_effects",
+           "outer_weights", "bootstrap_replicates"]
 
 
 def community_scores(survey: pd.DataFrame, codebook: pd.DataFrame, weights: pd.Series,
