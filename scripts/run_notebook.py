@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import ast
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -42,10 +43,30 @@ def strip_volatile(nb: nbformat.NotebookNode, stem: str) -> nbformat.NotebookNod
         cell.metadata.pop("collapsed", None)
         cell.metadata.pop("scrolled", None)
         if cell.cell_type == "code":
-            cell.outputs = _merge_streams(cell.get("outputs", []))
+            cell.outputs = _drop_progress(_merge_streams(cell.get("outputs", [])))
             for out in cell.outputs:
                 out.get("metadata", {}).pop("execution", None)
     return nb
+
+
+# A tqdm progress line: "label: 100%|#####| 1000/1000 [00:03<00:00, 290.12it/s]".
+_PROGRESS = re.compile(r"^.*\d+%\|.*\|.*\[[^\]]*\]\s*$")
+
+
+def _drop_progress(outputs: list) -> list:
+    """Remove progress bars: they show elapsed time and rates, which differ on every run."""
+    kept = []
+    for out in outputs:
+        if out.get("output_type") == "stream" and out.get("name") == "stderr":
+            text = "".join(out["text"]).replace("\r", "\n")
+            lines = [ln for ln in text.split("\n") if ln.strip() and not _PROGRESS.match(ln)]
+            if not lines:
+                continue
+            out["text"] = "\n".join(lines) + "\n"
+        if "application/vnd.jupyter.widget-view+json" in out.get("data", {}):
+            continue
+        kept.append(out)
+    return kept
 
 
 def _merge_streams(outputs: list) -> list:

@@ -55,3 +55,14 @@ def test_split_stream_outputs_are_merged():
     merged = run_notebook._merge_streams(outs)
     assert [(o["name"], "".join(o["text"])) for o in merged] == [
         ("stdout", "a\nb\n"), ("stderr", "w\n"), ("stdout", "c\n")]
+
+
+def test_progress_bars_are_dropped_but_warnings_kept():
+    outs = [nbformat.v4.new_output("stream", name="stderr",
+                                   text="runs: 100%|##########| 1000/1000 [00:03<00:00, 290.12it/s]\n"),
+            nbformat.v4.new_output("stream", name="stderr",
+                                   text="\rboot:  50%|#####     | 5/10 [00:01<00:01, 4.1it/s]\rboot: 100%|##########| 10/10 [00:02<00:00, 4.2it/s]\nUserWarning: check this\n"),
+            nbformat.v4.new_output("stream", name="stdout", text="100%|x| [not progress\n")]
+    kept = run_notebook._drop_progress(outs)
+    assert [(o["name"], "".join(o["text"])) for o in kept] == [
+        ("stderr", "UserWarning: check this\n"), ("stdout", "100%|x| [not progress\n")]
