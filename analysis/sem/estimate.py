@@ -85,19 +85,20 @@ def ml_value_grad_info(model, theta, samples=None, info: bool = True):
         SiS = Si @ ss.cov
         Fg = logdet + np.trace(SiS) - ss.logdet - model.p
         M = Si - SiS @ Si  # dF/dSigma (without the mean part)
+        dS2 = dS.reshape(q, -1)
         if model.meanstructure:
             d = ss.mean - mu
             Sid = Si @ d
             Fg += d @ Sid
             M = M - np.outer(Sid, Sid)
-            grad += w[g] * (dS.reshape(q, -1) @ M.ravel() - 2.0 * dmu @ Sid)
+            grad += w[g] * (dS2 @ M.ravel() - 2.0 * dmu @ Sid)
         else:
-            grad += w[g] * (dS.reshape(q, -1) @ M.ravel())
+            grad += w[g] * (dS2 @ M.ravel())
         F += w[g] * Fg
         if info:
-            K = np.matmul(Si[None], dS)  # Sigma^-1 dSigma_a, (q, p, p)
-            # tr(K_a K_b) = sum_ij K_a[i,j] K_b[j,i]
-            H += w[g] * (K.reshape(q, -1) @ K.transpose(0, 2, 1).reshape(q, -1).T)
+            # tr(Si dS_a Si dS_b) = vec(dS_a)' vec(Si dS_b Si): one (q, p^2) product each
+            L = (Si @ dS @ Si).reshape(q, -1)  # dS symmetric
+            H += w[g] * (dS2 @ L.T)
             if model.meanstructure:
                 H += w[g] * 2.0 * (dmu @ Si @ dmu.T)
     return float(F), grad, H
@@ -112,7 +113,8 @@ class FitInfo:
     method: str
 
 
-def fit_ml(model, start=None, samples=None, max_iter: int = 500, tol: float = 1e-9) -> tuple:
+def fit_ml(model, start=None, samples=None, max_iter: int = 500, tol: float = 1e-9,
+           fixed_info=None) -> tuple:
     """Minimise F by Fisher scoring (expected-information Newton steps with backtracking).
 
     Parameters
@@ -127,6 +129,10 @@ def fit_ml(model, start=None, samples=None, max_iter: int = 500, tol: float = 1e
     tol : float
         Convergence when the Newton decrement g' H^-1 g falls below ``tol**2`` or the
         relative decrease of F is below 1e-15.
+    fixed_info : tuple, optional
+        ``scipy.linalg.cho_factor`` of a fixed expected Hessian (chord method): for
+        resamples close to the full-sample estimates, the information at those estimates
+        serves every step and only gradients are evaluated.
 
     Returns
     -------
@@ -134,10 +140,12 @@ def fit_ml(model, start=None, samples=None, max_iter: int = 500, tol: float = 1e
     info : FitInfo
     """
     theta = np.array(model.theta_start if start is None else start, dtype=float)
-    F, g, H = ml_value_grad_info(model, theta, samples)
+    want_info = fixed_info is None
+    F, g, H = ml_value_grad_info(model, theta, samples, info=want_info)
     if not np.isfinite(F):
         # start outside the admissible region: fall back to the model's own start
         theta = np.array(model.theta_start, dtype=float)
+        want_info, fixed_info = True, None
         F, g, H = ml_value_grad_info(model, theta, samples)
         if not np.isfinite(F):
             return theta, FitInfo(False, 0, np.inf, "implied covariance at start values is not "
@@ -147,10 +155,12 @@ def fit_ml(model, start=None, samples=None, max_iter: int = 500, tol: float = 1e
     msg = "maximum number of iterations reached"
     for it in range(1, max_iter + 1):
         try:
-            c = sla.cho_factor(H + 1e-12 * np.eye(len(H)) * np.trace(H) / max(len(H), 1),
-                               check_finite=False)
+            c = fixed_info if fixed_info is not None else sla.cho_factor(
+                H + 1e-12 * np.eye(len(H)) * np.trace(H) / max(len(H), 1), check_finite=False)
             step = -sla.cho_solve(c, g, check_finite=False)
         except (np.linalg.LinAlgError, ValueError):
+            if H is None:
+                _, _, H = ml_value_grad_info(model, theta, samples)
             step = -np.linalg.lstsq(H, g, rcond=None)[0]
         dec = -g @ step
         if not np.isfinite(dec):
@@ -173,7 +183,7 @@ def fit_ml(model, start=None, samples=None, max_iter: int = 500, tol: float = 1e
             break
         theta = theta + t * step
         Fold = F
-        F, g, H = ml_value_grad_info(model, theta, samples)
+        F, g, H = ml_value_grad_info(model, theta, samples, info=want_info)
         if abs(Fold - F) <= 1e-15 * max(1.0, abs(F)) and t == 1.0:
             converged = True
             msg = "converged (objective)"
@@ -200,3 +210,99 @@ def fit_ml(model, start=None, samples=None, max_iter: int = 500, tol: float = 1e
     theta_out = res.x if (np.isfinite(F2) and F2 <= F) else theta
     return theta_out, FitInfo(ok, it + res.nit, min(F, F2), msg if not ok else
                               "converged (L-BFGS-B after Fisher scoring)", "lbfgs")
+
+
+def ml_observed_hessian(model, theta, samples=None):
+    """F, gradient and the exact (observed) Hessian of F; covariance structures only.
+
+    Beyond the expected part, the Hessian has the residual term
+    ``2 tr(Sigma^-1 dSigma_b P dSigma_a)`` with ``P = Sigma^-1 (S - Sigma) Sigma^-1`` and
+    ``tr(M d2Sigma_ab)`` (``M = -P``), where the second derivatives of the RAM form
+    ``Sigma = F B S B' F'`` follow from ``dB = B dA B``. Returns ``None`` for models with a
+    mean structure (the caller then uses the expected information).
+    """
+    if model.meanstructure:
+        return None
+    samples = samples or model.sample
+    w, _ = group_weights(model, samples)
+    q = model.n_free
+    F, grad, H = 0.0, np.zeros(q), np.zeros((q, q))
+    for g, ss in enumerate(samples):
+        A, S, m = model.matrices(theta, g)
+        B = np.linalg.inv(np.eye(model.m) - A)
+        G = B[: model.p]
+        Sigma = G @ S @ G.T
+        r = _logdet_inv(Sigma)
+        if r is None:
+            return None
+        logdet, Si = r
+        P = Si @ (ss.cov - Sigma) @ Si
+        dS, _ = model.jacobian(theta, g)
+        dS2 = dS.reshape(q, -1)
+        F += w[g] * (logdet + np.sum(Si * ss.cov) - ss.logdet - model.p)
+        grad += w[g] * (dS2 @ (-P).ravel())
+        L = (Si @ dS @ Si).reshape(q, -1)
+        R2 = (Si @ dS @ P).reshape(q, -1)
+        H += w[g] * (dS2 @ L.T + dS2 @ R2.T + R2 @ dS2.T)
+        # second derivatives of Sigma contracted with M = -P
+        Mt = np.zeros((model.m, model.m))
+        Mt[: model.p, : model.p] = -P
+        T = B @ S @ B.T
+        W = B.T @ Mt @ B
+        U = T @ Mt @ B
+        gm = model._mats[g]
+        rA, cA, kA = gm.A_idx
+        rS, cS, kS = gm.S_idx
+        ohA, ohS, _ = model._onehot[g]
+        if len(rA):
+            X1 = B[np.ix_(cA, rA)]
+            Y1 = U[np.ix_(cA, rA)]
+            HAA = 2 * (X1 * Y1.T + X1.T * Y1) + 2 * T[np.ix_(cA, cA)] * W[np.ix_(rA, rA)]
+            H += w[g] * (ohA @ HAA @ ohA.T)
+            if len(rS):
+                off = (rS != cS).astype(float)
+                HAS = 2 * (B[np.ix_(cA, rS)] * W[np.ix_(cS, rA)].T
+                           + off[None, :] * B[np.ix_(cA, cS)] * W[np.ix_(rS, rA)].T)
+                X = ohA @ HAS @ ohS.T
+                H += w[g] * (X + X.T)
+    return float(F), grad, H
+
+
+def fit_newton(model, start, samples=None, max_iter: int = 100, tol: float = 1e-6):
+    """Newton's method with the observed Hessian (expected information where that is not
+    positive definite), with backtracking: quadratic convergence from a warm start.
+    Falls back to :func:`fit_ml` for mean structures or when Newton fails."""
+    theta = np.array(start, dtype=float)
+    out = ml_observed_hessian(model, theta, samples)
+    if out is None or not np.isfinite(out[0]):
+        return fit_ml(model, start=start, samples=samples, max_iter=max_iter, tol=tol)
+    F, g, H = out
+    for it in range(1, max_iter + 1):
+        try:
+            step = -sla.cho_solve(sla.cho_factor(H, check_finite=False), g, check_finite=False)
+        except (np.linalg.LinAlgError, ValueError):
+            _, _, He = ml_value_grad_info(model, theta, samples)
+            try:
+                step = -sla.cho_solve(sla.cho_factor(He, check_finite=False), g,
+                                      check_finite=False)
+            except (np.linalg.LinAlgError, ValueError):
+                break
+        dec = -g @ step
+        if not np.isfinite(dec) or dec < 0:
+            break
+        if dec < tol**2:
+            return theta, FitInfo(True, it, F, "converged (Newton decrement)", "newton")
+        t = 1.0
+        while t >= 1e-8:
+            Fn = ml_value(model, theta + t * step, samples)
+            if Fn <= F - 1e-4 * t * dec:
+                break
+            t *= 0.5
+        if t < 1e-8:
+            break
+        theta = theta + t * step
+        out = ml_observed_hessian(model, theta, samples)
+        if out is None:
+            break
+        F, g, H = out
+    return fit_ml(model, start=theta, samples=samples, max_iter=max_iter, tol=tol)

@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from ._threads import single_thread_blas
-from .defined import compile_definitions, label_values, numeric_jacobian
+from .defined import label_values, numeric_jacobian
 from .errors import SEMError, SEMWarning
 from .estimate import fit_ml, ml_value_grad_info
 from .fit_indices import fit_indices as _fit_indices
@@ -116,7 +116,7 @@ def _std_and_defined(model, theta):
     std = std_all_rows(model, theta)
     if not model.defined:
         return std, np.zeros(0), np.zeros(0)
-    f = model._def_fun
+    f = model.def_fun
     d = np.array(list(f(label_values(pt, vals)).values()))
     dstd = np.array(list(f(label_values(pt, std)).values()))
     return std, d, dstd
@@ -134,7 +134,7 @@ def row_values(model, theta) -> np.ndarray:
 def defined_values(model, theta) -> np.ndarray:
     if not model.defined:
         return np.zeros(0)
-    return np.array(list(model._def_fun(label_values(model.partable,
+    return np.array(list(model.def_fun(label_values(model.partable,
                                                      row_values(model, theta))).values()))
 
 
@@ -278,7 +278,7 @@ def _fit_sem(model, data, *, estimator, missing, group, group_equal, start, max_
     for ss, lab in zip(samples, labels):
         _check_sample_cov(ss, ov, lab)
     mdl = build_model(stmts, samples, group_labels=labels, group_equal=group_equal)
-    mdl._def_fun = compile_definitions(mdl.defined, set(mdl.partable["label"]) - {""})
+    mdl.def_fun  # compile now: unknown labels in := raise SEMError before fitting
     nmom = n_moments(mdl)
     if mdl.n_free > nmom:
         raise SEMError(f"model is not identified: {mdl.n_free} free parameters but only "

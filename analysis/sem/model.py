@@ -31,6 +31,7 @@ fixed.x.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -147,8 +148,10 @@ class SEMModel:
                            tuple(np.array(a, dtype=int) for a in mi))
             )
         q = self.n_free
-        # one-hot maps from matrix cells to theta (sum of columns implements equalities)
+        # one-hot maps from matrix cells to theta (sum of columns implements equalities);
+        # when every free cell of a group has its own theta index, plain indexing suffices
         self._onehot = []
+        self._unique = []
         for gm in self._mats:
             oh = []
             for arr in (gm.A_idx[2], gm.S_idx[2], gm.m_idx[1]):
@@ -156,6 +159,8 @@ class SEMModel:
                 M[arr, np.arange(len(arr))] = 1.0
                 oh.append(M)
             self._onehot.append(oh)
+            allk = np.concatenate([gm.A_idx[2], gm.S_idx[2], gm.m_idx[1]])
+            self._unique.append(len(np.unique(allk)) == len(allk))
 
     def _start_values(self) -> np.ndarray:
         """Heuristic starts: lavaan-like ("simple"/fabin-flavoured), refined by the fitter."""
@@ -266,26 +271,40 @@ class SEMModel:
         ohA, ohS, ohm = self._onehot[g]
         p, q = self.p, self.n_free
         H = B @ S @ G.T  # (m, p)
-        dS = np.zeros((q, p * p))
+        fast = self._unique[g]
+        dS = np.zeros((q, p, p))
         dmu = np.zeros((q, p))
-        r, c, _ = gm.A_idx
+        r, c, k = gm.A_idx
         if len(r):
             C = G[:, r].T[:, :, None] * H[c][:, None, :]  # (e, p, p)
-            C = C + C.transpose(0, 2, 1)
-            dS += ohA @ C.reshape(len(r), -1)
+            C += C.transpose(0, 2, 1)
+            if fast:
+                dS[k] = C
+            else:
+                dS += (ohA @ C.reshape(len(r), -1)).reshape(q, p, p)
             if self.meanstructure:
                 Bm = B @ m
-                dmu += ohA @ (G[:, r].T * Bm[c][:, None])
-        r, c, _ = gm.S_idx
+                D = G[:, r].T * Bm[c][:, None]
+                if fast:
+                    dmu[k] = D
+                else:
+                    dmu += ohA @ D
+        r, c, k = gm.S_idx
         if len(r):
             C = G[:, r].T[:, :, None] * G[:, c].T[:, None, :]
             off = r != c
-            C[off] = C[off] + C[off].transpose(0, 2, 1)
-            dS += ohS @ C.reshape(len(r), -1)
-        r, _ = gm.m_idx
+            C[off] += C[off].transpose(0, 2, 1)
+            if fast:
+                dS[k] = C
+            else:
+                dS += (ohS @ C.reshape(len(r), -1)).reshape(q, p, p)
+        r, k = gm.m_idx
         if len(r) and self.meanstructure:
-            dmu += ohm @ G[:, r].T
-        return dS.reshape(q, p, p), dmu
+            if fast:
+                dmu[k] = G[:, r].T
+            else:
+                dmu += ohm @ G[:, r].T
+        return dS, dmu
 
     def delta(self, theta, g: int = 0) -> np.ndarray:
         """Jacobian of [vech(Sigma), mu] (lavaan's order) w.r.t. theta, shape (p*(p+1)/2+p, q)."""
@@ -294,6 +313,38 @@ class SEMModel:
         return np.vstack([dS[:, i, j].T, dmu.T])
 
     # -- helpers ------------------------------------------------------------------------
+    @property
+    def def_fun(self):
+        """Function label values -> defined-parameter values (compiled once, not pickled)."""
+        f = self.__dict__.get("_def_fun")
+        if f is None:
+            from .defined import compile_definitions
+
+            f = compile_definitions(self.defined, set(self.partable["label"]) - {""})
+            self.__dict__["_def_fun"] = f
+        return f
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_def_fun", None)
+        return state
+
+    def with_samples(self, samples) -> "SEMModel":
+        """A copy fitted to other moments (bootstrap), re-fixing exogenous covariates
+        (fixed.x) at the new sample values."""
+        new = copy.copy(self)
+        new.sample = samples
+        xs = [self.ov_names.index(v) for v in getattr(self, "ov_x", [])]
+        if xs:
+            new._mats = [copy.deepcopy(gm) for gm in self._mats]
+            for g, gm in enumerate(new._mats):
+                S, mbar = samples[g].cov, samples[g].mean
+                for a in xs:
+                    gm.m0[a] = mbar[a] if self.meanstructure else 0.0
+                    for b in xs:
+                        gm.S0[a, b] = S[a, b]
+        return new
+
     @property
     def free_rows(self) -> pd.DataFrame:
         """First partable row of each free parameter, ordered by theta index."""

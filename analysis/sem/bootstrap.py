@@ -1,0 +1,228 @@
+"""Nonparametric bootstrap of an ML fit: percentile and BCa confidence intervals for every
+free and defined parameter.
+
+Rows are resampled with replacement (within groups); each resample is refitted from its
+sample moments with the analytic gradient, warm-started at the full-sample estimates
+(Newton steps with the exact Hessian, typically 2-4). Resample ``b`` draws from its own
+``SeedSequence(seed).spawn(n_boot)[b]`` generator, so the result is the same for any
+number of workers; chunks of resamples run in parallel with joblib and return only their
+parameter vectors (no resampled data is kept). Resamples whose fit does not converge are
+dropped and counted (``attrs["n_failed"]``), as lavaan does.
+
+BCa (Efron 1987): bias correction ``z0 = Phi^-1(P*(theta* < theta_hat))`` from the
+bootstrap distribution, acceleration ``a = sum(d^3) / (6 (sum d^2)^1.5)`` with
+``d = mean(theta_(.)) - theta_(i)`` from the leave-one-out jackknife; the interval takes
+the bootstrap quantiles at ``Phi(z0 + (z0 + z_alpha) / (1 - a (z0 + z_alpha)))``.
+
+References: Efron, B. (1987). Better bootstrap confidence intervals. JASA 82, 171-185;
+Efron, B. & Tibshirani, R. (1993). An Introduction to the Bootstrap, ch. 13-14;
+Bollen, K. A. & Stine, R. (1990). Direct and indirect effects: classical and bootstrap
+estimates of variability. Sociological Methodology 20, 115-140.
+
+Example
+-------
+>>> ci = bootstrap(fit_sem(model, data), n_boot=1000, seed=1)      # doctest: +SKIP
+>>> ci.query("op == ':='")                                          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from scipy import stats
+from tqdm.auto import tqdm
+
+from ._threads import single_thread_blas
+from .errors import SEMError, SEMWarning
+from .estimate import fit_newton
+from .fit import defined_values
+from .model import SampleStats
+
+__all__ = ["bootstrap", "bootstrap_draws"]
+
+
+def _moments(x: np.ndarray, counts: np.ndarray | None = None):
+    """Mean and ML covariance (divisor n) of x, optionally with integer row weights."""
+    if counts is None:
+        n = x.shape[0]
+        mean = x.mean(axis=0)
+        xc = x - mean
+        return xc.T @ xc / n, mean, n
+    n = counts.sum()
+    mean = counts @ x / n
+    xc = x - mean
+    return (xc * counts[:, None]).T @ xc / n, mean, int(n)
+
+
+def _fit_one(model, theta_hat, samples, max_iter, tol=1e-6):
+    m = model.with_samples(samples)
+    # Newton with the observed Hessian from the full-sample estimates: 2-4 steps; tol 1e-6
+    # (Newton decrement < 1e-12) puts estimates within ~1e-6, far below Monte Carlo error.
+    theta, info = fit_newton(m, theta_hat, samples=samples, max_iter=max_iter, tol=tol)
+    if not info.converged:
+        return None
+    return np.concatenate([theta, defined_values(m, theta)])
+
+
+def _boot_chunk(model, theta_hat, seeds, max_iter):
+    """Refit the resamples of one chunk; returns (k, q + d) with NaN rows for failures."""
+    data = [s.data for s in model.sample]
+    width = model.n_free + len(model.defined)
+    out = np.full((len(seeds), width), np.nan)
+    with single_thread_blas():
+        for k, ss in enumerate(seeds):
+            rng = np.random.default_rng(ss)
+            samples = []
+            for x in data:
+                counts = np.bincount(rng.integers(0, x.shape[0], x.shape[0]),
+                                     minlength=x.shape[0]).astype(float)
+                samples.append(SampleStats.from_moments(*_moments(x, counts)))
+            if any(not np.isfinite(s.logdet) for s in samples):
+                continue
+            r = _fit_one(model, theta_hat, samples, max_iter)
+            if r is not None:
+                out[k] = r
+    return out
+
+
+def _jack_chunk(model, theta_hat, rows, max_iter):
+    """Leave-one-out refits for the given (group, row) pairs."""
+    width = model.n_free + len(model.defined)
+    out = np.full((len(rows), width), np.nan)
+    full = [_moments(s.data) for s in model.sample]
+    with single_thread_blas():
+        for k, (g, i) in enumerate(rows):
+            x = model.sample[g].data
+            counts = np.ones(x.shape[0])
+            counts[i] = 0.0
+            samples = [SampleStats.from_moments(*full[h]) if h != g else
+                       SampleStats.from_moments(*_moments(x, counts))
+                       for h in range(model.n_groups)]
+            r = _fit_one(model, theta_hat, samples, max_iter)
+            if r is not None:
+                out[k] = r
+    return out
+
+
+def _run(fun, model, theta_hat, items, chunk_size, n_jobs, max_iter, progress, desc):
+    chunks = [items[i:i + chunk_size] for i in range(0, len(items), chunk_size)]
+    bar = tqdm(total=len(items), desc=desc, disable=not progress, leave=False)
+    parts = []
+    if n_jobs == 1:
+        for ch in chunks:
+            parts.append(fun(model, theta_hat, ch, max_iter))
+            bar.update(len(ch))
+    else:
+        gen = Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(fun)(model, theta_hat, ch, max_iter) for ch in chunks)
+        for ch, part in zip(chunks, gen):
+            parts.append(part)
+            bar.update(len(ch))
+    bar.close()
+    return np.vstack(parts) if parts else np.zeros((0, model.n_free + len(model.defined)))
+
+
+def bootstrap_draws(result, n_boot: int = 1000, seed=None, *, n_jobs: int = 1,
+                    chunk_size: int = 50, max_iter: int = 100,
+                    progress: bool = True) -> np.ndarray:
+    """Bootstrap replicates of (theta, defined parameters): array (n_boot, q + d), NaN rows
+    for resamples that failed to converge."""
+    model = result.model
+    if any(s.data is None for s in model.sample):
+        raise SEMError("bootstrap needs the raw data of a complete-data (listwise) ML fit")
+    seeds = list(np.random.SeedSequence(seed).spawn(int(n_boot)))
+    return _run(_boot_chunk, model, result.theta, seeds, chunk_size, n_jobs, max_iter,
+                progress, "bootstrap")
+
+
+def bootstrap(result, n_boot: int = 1000, seed=None, ci: str = "percentile",
+              level: float = 0.95, *, n_jobs: int = 1, chunk_size: int = 50,
+              max_iter: int = 100, progress: bool = True) -> pd.DataFrame:
+    """Bootstrap standard errors and confidence intervals for free and defined parameters.
+
+    Parameters
+    ----------
+    result : SEMResult
+        An ML fit with ``missing="listwise"``.
+    n_boot : int
+        Number of resamples.
+    seed : int or SeedSequence, optional
+        Same seed, same result, for any ``n_jobs``.
+    ci : {"percentile", "bca"}
+    level : float
+        Confidence level.
+    n_jobs : int
+        joblib workers (-1: all cores).
+    chunk_size : int
+        Resamples per joblib task.
+    max_iter : int
+        Fisher-scoring iterations per resample before it counts as failed.
+    progress : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    DataFrame
+        ``lhs op rhs label [group] est se ci_lower ci_upper`` (se = SD of the bootstrap
+        estimates); ``attrs``: ``n_boot``, ``n_failed``, ``ci``, ``level``.
+    """
+    if ci not in ("percentile", "bca"):
+        raise SEMError(f"ci must be 'percentile' or 'bca', not {ci!r}")
+    if not 0 < level < 1:
+        raise SEMError("level must be in (0, 1)")
+    model = result.model
+    with single_thread_blas():
+        draws = bootstrap_draws(result, n_boot, seed, n_jobs=n_jobs, chunk_size=chunk_size,
+                                max_iter=max_iter, progress=progress)
+    ok = np.all(np.isfinite(draws), axis=1)
+    n_failed = int((~ok).sum())
+    boot = draws[ok]
+    if len(boot) < 2:
+        raise SEMError("bootstrap failed: fewer than 2 resamples converged")
+    est_vec = np.concatenate([result.theta, defined_values(model, result.theta)])
+    alpha = 1 - level
+    if ci == "percentile":
+        lo, hi = np.quantile(boot, [alpha / 2, 1 - alpha / 2], axis=0)
+    else:
+        rows = [(g, i) for g in range(model.n_groups) for i in range(model.sample[g].n)]
+        jack = _run(_jack_chunk, model, result.theta, rows, max(chunk_size, 100), n_jobs,
+                    max_iter, progress, "jackknife")
+        jack = jack[np.all(np.isfinite(jack), axis=1)]
+        d = jack.mean(axis=0) - jack
+        with np.errstate(invalid="ignore", divide="ignore"):
+            a = (d**3).sum(axis=0) / (6 * ((d**2).sum(axis=0)) ** 1.5)
+        a = np.nan_to_num(a)
+        prop = (boot < est_vec).mean(axis=0) + 0.5 * (boot == est_vec).mean(axis=0)
+        z0 = stats.norm.ppf(np.clip(prop, 1 / (len(boot) + 1), 1 - 1 / (len(boot) + 1)))
+        lo, hi = np.empty(len(est_vec)), np.empty(len(est_vec))
+        for k in range(len(est_vec)):
+            qs = []
+            for za in (stats.norm.ppf(alpha / 2), stats.norm.ppf(1 - alpha / 2)):
+                qs.append(stats.norm.cdf(z0[k] + (z0[k] + za) / (1 - a[k] * (z0[k] + za))))
+            lo[k], hi[k] = np.quantile(boot[:, k], qs)
+    se = boot.std(axis=0, ddof=1)
+
+    pt = model.partable
+    free_rows = pt[pt["free"] >= 0]
+    fidx = free_rows["free"].to_numpy()
+    tab = pd.DataFrame(dict(lhs=free_rows["lhs"].to_numpy(), op=free_rows["op"].to_numpy(),
+                            rhs=free_rows["rhs"].to_numpy(), label=free_rows["label"].to_numpy(),
+                            group=free_rows["group"].to_numpy() + 1, est=result.theta[fidx],
+                            se=se[fidx], ci_lower=lo[fidx], ci_upper=hi[fidx]))
+    q = model.n_free
+    if model.defined:
+        dd = pd.DataFrame(dict(lhs=[d[0] for d in model.defined], op=":=",
+                               rhs=[d[1] for d in model.defined],
+                               label=[d[0] for d in model.defined], group=0,
+                               est=est_vec[q:], se=se[q:], ci_lower=lo[q:], ci_upper=hi[q:]))
+        tab = pd.concat([tab, dd], ignore_index=True)
+    if model.n_groups == 1:
+        tab = tab.drop(columns="group")
+    tab.attrs.update(n_boot=int(n_boot), n_failed=n_failed, ci=ci, level=level)
+    if n_failed:
+        import warnings
+
+        warnings.warn(f"bootstrap: {n_failed} of {n_boot} resamples did not converge and were "
+                      "dropped", SEMWarning, stacklevel=2)
+    return tab
