@@ -90,7 +90,7 @@ def run(path: Path, parameters: dict) -> None:
     os.close(fd)
     try:
         pm.execute_notebook(str(path), staging, parameters=parameters, kernel_name=KERNEL,
-                            cwd=str(path.parent), progress_bar=False)
+                            cwd=str(path.parent), progress_bar=sys.stderr.isatty())
         nb = strip_volatile(nbformat.read(staging, as_version=4), path.stem)
         with atomic_path(path) as out:
             nbformat.write(nb, str(out))
