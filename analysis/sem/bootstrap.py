@@ -123,6 +123,25 @@ def _run(fun, model, theta_hat, items, chunk_size, n_jobs, max_iter, progress, d
     return np.vstack(parts) if parts else np.zeros((0, model.n_free + len(model.defined)))
 
 
+def bca_limits(boot: np.ndarray, est: np.ndarray, jack: np.ndarray, level: float = 0.95):
+    """BCa limits (Efron 1987) per column of ``boot`` (n_boot, k) given the estimates
+    ``est`` (k,) and leave-one-out jackknife estimates ``jack`` (n, k)."""
+    boot, est, jack = np.atleast_2d(boot), np.atleast_1d(est), np.atleast_2d(jack)
+    d = jack.mean(axis=0) - jack
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a = np.nan_to_num((d**3).sum(axis=0) / (6 * ((d**2).sum(axis=0)) ** 1.5))
+    B = boot.shape[0]
+    z0 = stats.norm.ppf(np.clip((boot < est).mean(axis=0), 1 / (B + 1), 1 - 1 / (B + 1)))
+    alpha = 1 - level
+    lo, hi = np.empty(len(est)), np.empty(len(est))
+    for k in range(len(est)):
+        qs = []
+        for za in (stats.norm.ppf(alpha / 2), stats.norm.ppf(1 - alpha / 2)):
+            qs.append(stats.norm.cdf(z0[k] + (z0[k] + za) / (1 - a[k] * (z0[k] + za))))
+        lo[k], hi[k] = np.quantile(boot[:, k], qs)
+    return lo, hi
+
+
 def bootstrap_draws(result, n_boot: int = 1000, seed=None, *, n_jobs: int = 1,
                     chunk_size: int = 50, max_iter: int = 100,
                     progress: bool = True) -> np.ndarray:
@@ -138,7 +157,8 @@ def bootstrap_draws(result, n_boot: int = 1000, seed=None, *, n_jobs: int = 1,
 
 def bootstrap(result, n_boot: int = 1000, seed=None, ci: str = "percentile",
               level: float = 0.95, *, n_jobs: int = 1, chunk_size: int = 50,
-              max_iter: int = 100, progress: bool = True) -> pd.DataFrame:
+              max_iter: int = 100, progress: bool = True,
+              keep_draws: bool = False) -> pd.DataFrame:
     """Bootstrap standard errors and confidence intervals for free and defined parameters.
 
     Parameters
@@ -160,12 +180,15 @@ def bootstrap(result, n_boot: int = 1000, seed=None, ci: str = "percentile",
         Fisher-scoring iterations per resample before it counts as failed.
     progress : bool
         Show a tqdm progress bar.
+    keep_draws : bool
+        Also return the converged replicates (n_ok, q + d) in ``attrs["draws"]``.
 
     Returns
     -------
     DataFrame
         ``lhs op rhs label [group] est se ci_lower ci_upper`` (se = SD of the bootstrap
-        estimates); ``attrs``: ``n_boot``, ``n_failed``, ``ci``, ``level``.
+        estimates); ``attrs``: ``n_boot``, ``n_failed``, ``ci``, ``level``; one row per
+        free parameter (model order: ``attrs["columns"]`` maps rows to draw columns).
     """
     if ci not in ("percentile", "bca"):
         raise SEMError(f"ci must be 'percentile' or 'bca', not {ci!r}")
@@ -189,18 +212,7 @@ def bootstrap(result, n_boot: int = 1000, seed=None, ci: str = "percentile",
         jack = _run(_jack_chunk, model, result.theta, rows, max(chunk_size, 100), n_jobs,
                     max_iter, progress, "jackknife")
         jack = jack[np.all(np.isfinite(jack), axis=1)]
-        d = jack.mean(axis=0) - jack
-        with np.errstate(invalid="ignore", divide="ignore"):
-            a = (d**3).sum(axis=0) / (6 * ((d**2).sum(axis=0)) ** 1.5)
-        a = np.nan_to_num(a)
-        prop = (boot < est_vec).mean(axis=0) + 0.5 * (boot == est_vec).mean(axis=0)
-        z0 = stats.norm.ppf(np.clip(prop, 1 / (len(boot) + 1), 1 - 1 / (len(boot) + 1)))
-        lo, hi = np.empty(len(est_vec)), np.empty(len(est_vec))
-        for k in range(len(est_vec)):
-            qs = []
-            for za in (stats.norm.ppf(alpha / 2), stats.norm.ppf(1 - alpha / 2)):
-                qs.append(stats.norm.cdf(z0[k] + (z0[k] + za) / (1 - a[k] * (z0[k] + za))))
-            lo[k], hi[k] = np.quantile(boot[:, k], qs)
+        lo, hi = bca_limits(boot, est_vec, jack, level)
     se = boot.std(axis=0, ddof=1)
 
     pt = model.partable
@@ -220,6 +232,9 @@ def bootstrap(result, n_boot: int = 1000, seed=None, ci: str = "percentile",
     if model.n_groups == 1:
         tab = tab.drop(columns="group")
     tab.attrs.update(n_boot=int(n_boot), n_failed=n_failed, ci=ci, level=level)
+    if keep_draws:
+        tab.attrs["draws"] = boot
+        tab.attrs["columns"] = np.concatenate([fidx, q + np.arange(len(model.defined))])
     if n_failed:
         import warnings
 

@@ -198,7 +198,7 @@ def fit_ml(model, start=None, samples=None, max_iter: int = 500, tol: float = 1e
         return v, gr
 
     res = so.minimize(fun, theta, jac=True, method="L-BFGS-B",
-                      options=dict(maxiter=max(10 * max_iter, 2000), ftol=1e-15, gtol=1e-9))
+                      options=dict(maxiter=10 * max_iter, ftol=1e-15, gtol=1e-9))
     F2, g2, H2 = ml_value_grad_info(model, res.x, samples)
     ok = False
     if np.isfinite(F2):

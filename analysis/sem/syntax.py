@@ -20,11 +20,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .errors import SEMError
+
 __all__ = ["Statement", "SyntaxError_", "parse_model"]
 
 
-class SyntaxError_(ValueError):
-    """The model text is not valid lavaan syntax (message says where)."""
+class SyntaxError_(SEMError):
+    """The model text is not valid lavaan syntax (message says where); a ValueError."""
 
 
 _OPS = (":=", "=~", "~~", "~", "==", "<", ">")  # order matters: longest first

@@ -1,0 +1,114 @@
+"""Bootstrap CIs: lavaan's percentile intervals within Monte Carlo error, reproducibility
+for any number of workers, and the BCa formula against scipy.stats.bootstrap.
+
+Monte Carlo tolerance: a bootstrap quantile from B draws has standard error
+se_q ~ sqrt(q (1 - q) / B) / f(x_q). We estimate it without assuming normality from our
+own draws, by the order statistics one binomial SD either side of rank B q:
+se_q ~ (x_(Bq + s) - x_(Bq - s)) / 2 with s = sqrt(B q (1 - q)). Ours and lavaan's
+endpoints are independent, so their difference has SD ~ sqrt(2) se_q (both B = 1000); we
+allow 4 SDs, which over ~70 endpoints leaves a false-alarm probability below 1%.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from semopy.examples import political_democracy
+
+from analysis.sem import bootstrap, fit_sem
+from analysis.sem.bootstrap import bca_limits
+
+REF = Path(__file__).parent / "reference" / "sem"
+PD_MODEL = """
+ind60 =~ x1 + x2 + x3
+dem60 =~ y1 + y2 + y3 + y4
+dem65 =~ y5 + y6 + y7 + y8
+dem60 ~ a*ind60
+dem65 ~ c*ind60 + b*dem60
+y1 ~~ y5
+y2 ~~ y4 + y6
+y3 ~~ y7
+y4 ~~ y8
+y6 ~~ y8
+ind := a*b
+tot := a*b + c
+"""
+
+
+@pytest.fixture(scope="module")
+def pd_fit():
+    return fit_sem(PD_MODEL, political_democracy.get_data())
+
+
+def _quantile_se(x, q):
+    x = np.sort(x)
+    B = len(x)
+    s = np.sqrt(B * q * (1 - q))
+    lo = int(np.clip(np.floor(B * q - s), 0, B - 1))
+    hi = int(np.clip(np.ceil(B * q + s), 0, B - 1))
+    return (x[hi] - x[lo]) / 2
+
+
+def test_percentile_cis_match_lavaan_within_mc_error(pd_fit):
+    tab = bootstrap(pd_fit, n_boot=1000, seed=11, progress=False, keep_draws=True)
+    assert tab.attrs["n_failed"] == 0
+    draws, cols = tab.attrs["draws"], tab.attrs["columns"]
+    ref = pd.read_csv(REF / "pd_boot_perc.csv", keep_default_na=False, na_values=["NA"])
+    ref = ref[ref["se"] > 0].rename(columns={"ci.lower": "lo_ref", "ci.upper": "hi_ref"})
+    ref.loc[ref["op"] == ":=", "rhs"] = ""
+    ours = tab.copy()
+    ours["k"] = np.arange(len(ours))
+    ours.loc[ours["op"] == ":=", "rhs"] = ""
+    m = ref.merge(ours, on=["lhs", "op", "rhs"], suffixes=("_ref", ""))
+    assert len(m) == len(ref) == len(tab)  # every free and defined parameter
+    assert np.allclose(m["est"], m["est_ref"], rtol=1e-3, atol=1e-4)
+    n_checked = 0
+    for r in m.itertuples():
+        x = draws[:, cols[r.k]]
+        for q, a, b in ((0.025, r.ci_lower, r.lo_ref), (0.975, r.ci_upper, r.hi_ref)):
+            tol = 4 * np.sqrt(2) * _quantile_se(x, q)
+            assert abs(a - b) <= tol, (r.lhs, r.op, r.rhs, q, a, b, tol)
+            n_checked += 1
+        # bootstrap SE: relative MC error of an SD from B=1000 is ~sqrt(1/(2B)) -> 4 SDs
+        assert abs(r.se / r.se_ref - 1) <= 4 * np.sqrt(2) * np.sqrt(1 / 2000) + 0.02
+    assert n_checked == 2 * len(m)
+
+
+def test_same_seed_same_result_for_any_number_of_workers(pd_fit):
+    a = bootstrap(pd_fit, n_boot=40, seed=3, n_jobs=1, chunk_size=7, progress=False)
+    b = bootstrap(pd_fit, n_boot=40, seed=3, n_jobs=2, chunk_size=13, progress=False)
+    pd.testing.assert_frame_equal(a, b)
+    c = bootstrap(pd_fit, n_boot=40, seed=4, n_jobs=1, progress=False)
+    assert not np.allclose(a["ci_lower"], c["ci_lower"])
+
+
+def test_bca_formula_matches_scipy():
+    rng = np.random.default_rng(0)
+    x = rng.lognormal(size=60)  # skewed: nonzero bias correction and acceleration
+    res = stats.bootstrap((x,), np.mean, n_resamples=4000, method="BCa",
+                          confidence_level=0.9, random_state=np.random.default_rng(1))
+    boot = res.bootstrap_distribution[:, None]
+    jack = np.array([np.delete(x, i).mean() for i in range(len(x))])[:, None]
+    lo, hi = bca_limits(boot, np.array([x.mean()]), jack, level=0.9)
+    assert lo[0] == pytest.approx(res.confidence_interval.low, rel=1e-3)
+    assert hi[0] == pytest.approx(res.confidence_interval.high, rel=1e-3)
+
+
+def test_bca_on_sem(pd_fit):
+    tab = bootstrap(pd_fit, n_boot=200, seed=5, ci="bca", progress=False)
+    perc = bootstrap(pd_fit, n_boot=200, seed=5, ci="percentile", progress=False)
+    assert tab.attrs["ci"] == "bca"
+    assert (tab["ci_lower"] < tab["ci_upper"]).all()
+    assert np.allclose(tab["se"], perc["se"])  # same draws
+    # the indirect effect's distribution is skewed: BCa shifts the interval
+    ind = tab["lhs"] == "ind"
+    assert not np.isclose(tab.loc[ind, "ci_lower"].item(), perc.loc[ind, "ci_lower"].item())
+
+
+def test_bootstrap_rejects_bad_arguments(pd_fit):
+    with pytest.raises(ValueError, match="ci must be"):
+        bootstrap(pd_fit, n_boot=10, ci="normal", progress=False)
