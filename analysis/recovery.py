@@ -391,8 +391,11 @@ def true_values(design: Design | None = None, population: dict = POPULATION,
         warnings.simplefilter("ignore")
         res = fit_sem(model, exact_moment_data(cov, mean, n=n), std_se=False)
     sel = _targets(res.estimates)
+    # paths that are zero in the population come out as rounding noise (~1e-17): make them 0
+    tidy = lambda v: np.where(np.abs(v) < 1e-9, 0.0, v)  # noqa: E731
     out = pd.DataFrame({"label": sel["label"].to_numpy(), "kind": sel["kind"].to_numpy(),
-                        "true": sel["est"].to_numpy(), "true_std": sel["std_all"].to_numpy(),
+                        "true": tidy(sel["est"].to_numpy()),
+                        "true_std": tidy(sel["std_all"].to_numpy()),
                         "se_unit": sel["se"].to_numpy() * np.sqrt(n)})
     out.attrs["theta"] = res.theta
     out.attrs["fmin"] = float(res.info.fmin) if res.info is not None else np.nan
@@ -784,7 +787,8 @@ def _boot_task(design: Design, reps, seed, population, codebook, model, start, n
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 res = fit_sem(model, data, start=start, std_se=False)
-                bt = bootstrap(res, n_boot=n_boot, seed=_rep_seed(seed + 1, design, rep), ci=ci)
+                bt = bootstrap(res, n_boot=n_boot, seed=_rep_seed(seed + 1, design, rep), ci=ci,
+                               progress=False)
             tab = _boot_table(bt)
             tab = tab[tab["label"].isin(labels)]
             tab.insert(0, "rep", rep)
@@ -806,7 +810,7 @@ def _boot_table(bt) -> pd.DataFrame:
 
 
 def bootstrap_coverage(design: Design, n_reps: int, n_boot: int, seed: int = 20261127, *,
-                       truth: pd.DataFrame | None = None, ci: str = "perc", n_jobs: int = 1,
+                       truth: pd.DataFrame | None = None, ci: str = "percentile", n_jobs: int = 1,
                        dask_scheduler=None, progress: bool = False,
                        population: dict = POPULATION, codebook: pd.DataFrame | None = None
                        ) -> pd.DataFrame:
@@ -846,3 +850,118 @@ def bootstrap_coverage(design: Design, n_reps: int, n_boot: int, seed: int = 202
     out = out.sort_values("label", key=lambda s: s.map(order)).reset_index(drop=True)
     return out[["label", "kind", "n_reps", "true", "coverage", "mcse_coverage", "mean_width"]]
 
+
+
+# -- figures --------------------------------------------------------------------------------
+
+_KIND_STYLE = {"path": ("o", 0), "indirect": ("^", 1), "total indirect": ("s", 2),
+               "total": ("D", 3)}
+
+
+def plot_recovery_by_n(summary: pd.DataFrame, n_of_design: dict, *,
+                       max_rel_bias: float = 0.05, coverage_range=(0.93, 0.97)):
+    """Relative bias, coverage and RMSE of every parameter against the sample size.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        From :func:`summarise` (the grid designs).
+    n_of_design : dict
+        Design name -> number of residents.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from .figures import PALETTE
+
+    df = summary[summary["design"].isin(list(n_of_design))].copy()
+    if df.empty:
+        raise ValueError("no rows of the given designs in the summary")
+    df["N"] = df["design"].map(n_of_design)
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4.0))
+    ns = sorted(df["N"].unique())
+    for kind, (marker, ci) in _KIND_STYLE.items():
+        sub = df[df["kind"] == kind]
+        if sub.empty:
+            continue
+        off = 1 + 0.04 * (ci - 1.5)
+        colour = PALETTE[ci]
+        axes[0].scatter(sub["N"] * off, 100 * sub["rel_bias"], s=12, marker=marker,
+                        color=colour, alpha=0.6, label=kind)
+        axes[1].scatter(sub["N"] * off, 100 * sub["coverage"], s=12, marker=marker,
+                        color=colour, alpha=0.6, label=kind)
+        mean = sub.groupby("N")["rmse"].mean()
+        axes[2].plot(mean.index, mean.to_numpy(), marker=marker, color=colour, label=kind)
+    axes[0].axhspan(-100 * max_rel_bias, 100 * max_rel_bias, color="grey", alpha=0.15, lw=0)
+    axes[0].set_ylabel("relative bias (%)")
+    axes[1].axhspan(100 * coverage_range[0], 100 * coverage_range[1], color="grey", alpha=0.15,
+                    lw=0)
+    axes[1].axhline(95, color="black", lw=0.8)
+    axes[1].set_ylabel("coverage of 95% Wald intervals (%)")
+    first = df[df["N"] == ns[0]]["rmse"].mean()
+    ref = first * np.sqrt(ns[0] / np.asarray(ns, float))
+    axes[2].plot(ns, ref, color="black", lw=0.8, ls="--", label=r"$\propto 1/\sqrt{N}$")
+    axes[2].set_yscale("log")
+    axes[2].set_ylabel("mean RMSE")
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xticks(ns)
+        ax.set_xticklabels([f"{n:,}" for n in ns])
+        ax.minorticks_off()
+        ax.set_xlabel("residents (N)")
+    axes[0].legend(fontsize=8)
+    axes[2].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_method_comparison(summary: pd.DataFrame, designs: Sequence[str], *,
+                           kinds: Sequence[str] = ("path", "total indirect"),
+                           max_rel_bias: float = 0.05, coverage_range=(0.93, 0.97)):
+    """Relative bias (top) and coverage (bottom) per parameter, methods side by side.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from .figures import PALETTE
+
+    df = summary[summary["design"].isin(list(designs)) & summary["kind"].isin(list(kinds))]
+    if df.empty:
+        raise ValueError("no rows of the given designs in the summary")
+    labels = list(dict.fromkeys(df["label"]))
+    y = np.arange(len(labels))
+    fig, axes = plt.subplots(2, len(designs), figsize=(3.3 * len(designs), 7.5), sharey=True,
+                             squeeze=False)
+    methods = list(dict.fromkeys(df["method"]))
+    for j, d in enumerate(designs):
+        sub = df[df["design"] == d]
+        ms = list(dict.fromkeys(sub["method"]))
+        for mi, m in enumerate(ms):
+            s = sub[sub["method"] == m].set_index("label").reindex(labels)
+            off = (mi - (len(ms) - 1) / 2) * 0.25
+            colour = PALETTE[methods.index(m)]
+            axes[0][j].plot(100 * s["rel_bias"], y + off, "o", ms=4, color=colour, label=m)
+            axes[1][j].errorbar(100 * s["coverage"], y + off, xerr=196 * s["mcse_coverage"],
+                                fmt="o", ms=4, color=colour, label=m, elinewidth=0.8)
+        axes[0][j].axvspan(-100 * max_rel_bias, 100 * max_rel_bias, color="grey", alpha=0.15,
+                           lw=0)
+        axes[0][j].axvline(0, color="black", lw=0.8)
+        axes[1][j].axvspan(100 * coverage_range[0], 100 * coverage_range[1], color="grey",
+                           alpha=0.15, lw=0)
+        axes[1][j].axvline(95, color="black", lw=0.8)
+        axes[0][j].set_title(d)
+        axes[0][j].set_xlabel("relative bias (%)")
+        axes[1][j].set_xlabel("coverage (%)")
+        axes[0][j].legend(fontsize=7, loc="lower right")
+    for row in axes:
+        row[0].set_yticks(y)
+        row[0].set_yticklabels(labels, fontsize=8)
+        row[0].invert_yaxis()
+    fig.tight_layout()
+    return fig
