@@ -35,9 +35,10 @@ def plot_ipma(table: pd.DataFrame, ax, group="all", level: str = "construct",
     y0, y1 = y.min() - pad_y, y.max() + pad_y
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
-    for name, (right, top) in QUADRANT_POS.items():
-        ax.text(x1 if right else x0, y1 if top else y0, name, fontsize=8, color="grey",
-                ha="right" if right else "left", va="top" if top else "bottom", style="italic")
+    for name, (right, top) in QUADRANT_POS.items():  # corners, in axes coordinates
+        ax.text(0.98 if right else 0.02, 0.98 if top else 0.02, name, transform=ax.transAxes,
+                fontsize=8, color="grey", ha="right" if right else "left",
+                va="top" if top else "bottom", style="italic")
     ax.set_xlabel("importance (total effect on performance)")
     ax.set_ylabel("performance (0-100)")
     ax.set_title(title if title is not None else f"{group}: {level}s")
