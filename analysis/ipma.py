@@ -72,7 +72,7 @@ def total_effects(result) -> pd.DataFrame:
     --------
     >>> est = pd.DataFrame({"lhs": ["X", "M", "Y", "Y", "M", "Y"], "op": ["=~"] * 3 + ["~"] * 3,
     ...                     "rhs": ["x1", "m1", "y1", "M", "X", "X"], "est": [1, 1, 1, .5, .4, .2]})
-    >>> round(total_effects(est).loc["Y", "X"], 3)  # 0.2 + 0.4 * 0.5
+    >>> round(float(total_effects(est).loc["Y", "X"]), 3)  # 0.2 + 0.4 * 0.5
     0.4
     """
     b = structural_matrix(result)
