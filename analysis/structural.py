@@ -49,7 +49,7 @@ __all__ = [
     "model_verdict", "effects", "decomposition_table", "attach_bootstrap",
     "population_recovery", "invariance_decision", "latent_means", "implied_type_means",
     "release_tests", "partial_invariance_syntax", "estimator_comparison",
-    "screen_modindices", "order_groups",
+    "screen_modindices", "order_groups", "partial_invariance", "center_within",
 ]
 
 #: Fit measures reported for every model (lavaan names with ``.`` -> ``_``).
@@ -707,6 +707,84 @@ def partial_invariance_syntax(model: str, free: Sequence[tuple[str, str, str]],
         else:
             raise ValueError(f"cannot release {op!r}; use '=~' or '~1'")
     return "\n".join(lines + extra) + "\n"
+
+
+def partial_invariance(model: str, data: pd.DataFrame, group: str, *, alpha: float = 0.05,
+                       which: Sequence[str] = ("intercepts", "loadings"),
+                       max_free: int = 5) -> tuple[object, pd.DataFrame]:
+    """Release non-invariant parameters one at a time until no score test is significant.
+
+    Starting from the scalar model, the parameter with the largest release score test
+    (:func:`release_tests`) is freed in all groups (:func:`partial_invariance_syntax`) while
+    its Bonferroni-corrected p-value is below ``alpha``, at most ``max_free`` times. Each
+    step frees one parameter: a specification search, so the freed parameters are findings
+    to explain (which items mean something else in which community type), not a fit repair.
+
+    Parameters
+    ----------
+    model : str
+        Measurement model syntax.
+    data, group
+        As for :func:`analysis.sem.invariance` (listwise ML).
+    alpha : float
+    which : parameters eligible for release
+    max_free : int
+
+    Returns
+    -------
+    (SEMResult, DataFrame)
+        The final (partial) scalar fit, and one row per step ``step lhs op rhs group mi
+        p_bonferroni chisq df`` (empty when scalar invariance holds by this criterion).
+
+    References
+    ----------
+    Byrne, Shavelson & Muthén (1989), Psychological Bulletin 105, 456-466.
+    """
+    eq = ("loadings", "intercepts")
+    n_groups = int(data[group].dropna().nunique())
+    freed: list[tuple[str, str, str]] = []
+    steps = []
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="listwise deletion")
+        syn = model
+        res = fit_sem(syn, data, group=group, group_equal=eq, std_se=False)
+        while len(freed) < max_free:
+            rt = release_tests(res, which=which)
+            rt = rt[~rt.apply(lambda r: (r["lhs"], r["op"], r["rhs"] if r["op"] == "=~" else "")
+                              in freed, axis=1)]
+            if rt.empty or not rt["p_bonferroni"].iloc[0] < alpha:
+                break
+            top = rt.iloc[0]
+            freed.append((top["lhs"], top["op"], top["rhs"] if top["op"] == "=~" else ""))
+            syn = partial_invariance_syntax(model, freed, n_groups)
+            res = fit_sem(syn, data, group=group, group_equal=eq, std_se=False)
+            steps.append(dict(step=len(freed), lhs=top["lhs"], op=top["op"], rhs=top["rhs"],
+                              group=top["group"], mi=top["mi"],
+                              p_bonferroni=top["p_bonferroni"],
+                              chisq=res.fit_indices["chisq"], df=res.fit_indices["df"]))
+    cols = ["step", "lhs", "op", "rhs", "group", "mi", "p_bonferroni", "chisq", "df"]
+    out = pd.DataFrame(steps, columns=cols)
+    out.attrs["syntax"] = syn
+    return res, out
+
+
+def center_within(data: pd.DataFrame, columns: Sequence[str], group: str) -> pd.DataFrame:
+    """Subtract each group's mean from ``columns`` (NaN kept): removes between-group
+    differences, so a pooled model sees only within-group covariances.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"g": ["a", "a", "b", "b"], "x": [1.0, 3.0, 10.0, np.nan]})
+    >>> center_within(d, ["x"], "g")["x"].tolist()
+    [-1.0, 1.0, 0.0, nan]
+    """
+    missing = [c for c in [*columns, group] if c not in data.columns]
+    if missing:
+        raise ValueError(f"columns not in data: {missing}")
+    out = data.copy()
+    cols = list(columns)
+    out[cols] = data[cols] - data.groupby(group)[cols].transform("mean")
+    return out
 
 
 # ------------------------------------------------------------------------------ robustness

@@ -290,3 +290,39 @@ def test_screen_modindices_bonferroni_and_size(cb):
     assert list(out["flag"]) == [True, False, False, True]
     with pytest.raises(ValueError):
         st.screen_modindices(mi.iloc[:0])
+
+
+def test_partial_invariance_frees_what_lavaan_finds_on_holzinger_swineford():
+    from semopy.examples import holzinger39
+
+    hs = holzinger39.get_data()
+    model = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+    scal = fit_sem(model, hs, group="school", group_equal=("loadings", "intercepts"),
+                   std_se=False)
+    rt = st.release_tests(scal).fillna({"rhs": ""})
+    ref = pd.read_csv(REF / "hs_release_tests.csv").fillna({"rhs": ""})
+    m = rt.merge(ref, on=["lhs", "op", "rhs"], suffixes=("", "_ref"))
+    assert len(m) == len(ref) == 6 + 9
+    np.testing.assert_allclose(m["mi"], m["mi_ref"], atol=2e-3, rtol=1e-3)
+    res, steps = st.partial_invariance(model, hs, "school")
+    # x3 then x7 intercepts, as lavaan's group.partial fits confirm; then nothing significant
+    part = pd.read_csv(REF / "hs_partial.csv")
+    assert list(steps["lhs"]) == ["x3", "x7"] and (steps["op"] == "~1").all()
+    np.testing.assert_allclose(steps["chisq"], part["chisq"], atol=1e-3)
+    np.testing.assert_array_equal(steps["df"], part["df"])
+    assert st.release_tests(res)["p_bonferroni"].min() >= 0.05
+
+
+def test_partial_invariance_frees_nothing_when_scalar_holds(cb, survey, scalar):
+    res, steps = st.partial_invariance(models.measurement_model(cb), survey, "community_type")
+    assert steps.empty
+    assert res.fit_indices["chisq"] == pytest.approx(scalar.fit_indices["chisq"], abs=1e-6)
+
+
+def test_center_within_removes_group_means(cb, survey):
+    items = construct_items(cb)["MS"]
+    out = st.center_within(survey, items, "community_type")
+    np.testing.assert_allclose(out.groupby("community_type")[items].mean(), 0, atol=1e-12)
+    assert out[items].isna().equals(survey[items].isna())
+    with pytest.raises(ValueError, match="not in data"):
+        st.center_within(survey, ["nope"], "community_type")
