@@ -455,7 +455,7 @@ def monte_carlo_power(codebook: pd.DataFrame | None = None,
 
 
 def plot_power(table: pd.DataFrame, *, labels: Sequence[str] | None = None,
-               target: float = 0.80, n_communities: int | None = None):
+               target: float = 0.80, kinds: Sequence[str] = ("path", "indirect")):
     """Power curves by number of residents, one panel per kind of effect.
 
     Parameters
@@ -463,54 +463,57 @@ def plot_power(table: pd.DataFrame, *, labels: Sequence[str] | None = None,
     table : DataFrame
         From :func:`power_table`.
     labels : sequence of str, optional
-        Parameters to draw (default: structural paths, total indirect and total effects).
+        Parameters to draw (default: every parameter of the chosen kinds).
     target : float
         Reference line (conventional 80% power).
-    n_communities : int, optional
-        Communities to show when the table has several (default: line style per number of
-        communities, for at most three numbers).
+    kinds : sequence of str
+        Kinds of effect, one panel each (``path``, ``indirect``, ``total indirect``,
+        ``total``).
 
     Returns
     -------
     matplotlib.figure.Figure
+        Line style distinguishes up to three numbers of communities.
     """
     import matplotlib.pyplot as plt
-
-    from .figures import PALETTE
+    from matplotlib.lines import Line2D
 
     if table.empty:
         raise ValueError("the power table is empty")
-    df = table if n_communities is None else table[table["n_communities"] == n_communities]
-    if labels is None:
-        labels = list(dict.fromkeys(df.loc[df["kind"].isin(["path", "total indirect",
-                                                            "total"]), "label"]))
-    df = df[df["label"].isin(labels)]
+    df = table[table["kind"].isin(list(kinds))]
+    if labels is not None:
+        df = df[df["label"].isin(list(labels))]
+    kinds = [k for k in kinds if k in set(df["kind"])]
+    if not kinds:
+        raise ValueError("no parameters of the requested kinds in the table")
     ks = sorted(df["n_communities"].unique())[:3]
     styles = ["-", "--", ":"]
-    kinds = [k for k in ("path", "total indirect", "total", "indirect")
-             if k in set(df["kind"])]
-    fig, axes = plt.subplots(1, len(kinds), figsize=(4.2 * len(kinds), 4.2), sharey=True,
+    ns = sorted(df["n_residents"].unique())
+    fig, axes = plt.subplots(1, len(kinds), figsize=(5.6 * len(kinds), 4.8), sharey=True,
                              squeeze=False)
-    colours = PALETTE + ["#999999", "#444444", "#b07aa1", "#9c755f", "#76b7b2"]
+    cmap = plt.get_cmap("tab20")
     for ax, kind in zip(axes[0], kinds):
         sub = df[df["kind"] == kind]
-        for i, lab in enumerate(dict.fromkeys(sub["label"])):
+        labs = list(dict.fromkeys(sub["label"]))
+        for i, lab in enumerate(labs):
             for k, ls in zip(ks, styles):
                 s = sub[(sub["label"] == lab) & (sub["n_communities"] == k)]
-                if s.empty:
-                    continue
-                ax.plot(s["n_residents"], s["power"], ls, marker="o", ms=3,
-                        color=colours[i % len(colours)], label=lab if k == ks[0] else None)
+                if not s.empty:
+                    ax.plot(s["n_residents"], s["power"], ls, marker="o", ms=3,
+                            color=cmap(i % 20), label=lab if k == ks[0] else None)
         ax.axhline(target, color="black", lw=0.8, ls="-.")
         ax.set_xscale("log")
+        ax.set_xticks(ns)
+        ax.set_xticklabels([f"{n:,}" for n in ns])
+        ax.minorticks_off()
         ax.set_xlabel("residents surveyed")
-        ax.set_title(kind)
-        ax.legend(fontsize=7, ncol=1 if len(set(sub["label"])) < 8 else 2)
-    axes[0][0].set_ylabel("power (two-sided Wald test, 5%)")
+        ax.set_title({"path": "structural paths", "indirect": "specific indirect effects"}
+                     .get(kind, kind))
+        ax.legend(fontsize=7, ncol=2, loc="lower right")
+    axes[0][0].set_ylabel("power (two-sided Wald test)")
     axes[0][0].set_ylim(0, 1.02)
-    if len(ks) > 1:
-        fig.text(0.5, 0.005, "line style: " + ", ".join(f"{s} {k} communities"
-                                                        for k, s in zip(ks, styles)),
-                 ha="center", fontsize=8)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    handles = [Line2D([], [], color="grey", ls=ls, label=f"{k} communities")
+               for k, ls in zip(ks, styles)]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig

@@ -130,7 +130,8 @@ def test_planned_population_refuses_impossible_plans():
 def test_plot_power_draws_one_panel_per_kind():
     pw = power_table(sample_sizes=[200, 800], n_communities=[8, 32], icc=0.1)
     fig = plot_power(pw)
-    assert len(fig.axes) == 3  # paths, total indirect, total
+    assert len(fig.axes) == 2  # structural paths, specific indirect effects
     assert len(fig.axes[0].lines) == 12 * 2 + 1  # 12 paths x 2 community counts + target
+    assert len(fig.axes[1].lines) == 16 * 2 + 1
     with pytest.raises(ValueError, match="empty"):
         plot_power(pw.iloc[:0])

@@ -1,0 +1,192 @@
+"""Benchmark: how fit time grows with the number of respondents, beside lavaan; memory of a
+Monte Carlo recovery run against the number of replications.
+
+Fit tasks (median of repeats, wall clock, data generation and loading excluded):
+
+* ``scaling_ml_fit``    ``fit_sem(chain, data)`` — ML, listwise, SEs, std.all, fit indices
+                        (lavaan: ``sem(chain, d)``);
+* ``scaling_mlr_fit``   ``estimator="MLR"`` (lavaan: ``estimator = "MLR"``);
+* ``scaling_fiml_fit``  ``missing="fiml"`` with 10% of residents incomplete (lavaan:
+                        ``missing = "ml"``);
+
+at N = 1,600, 10,000 and 100,000 residents drawn from the documented population
+(:mod:`analysis.simulate`: 5-point items, community effects, type shifts; 25 residents per
+community). lavaan runs on the same data in the same run where ``Rscript`` with lavaan is
+installed (timed inside R, so R's start-up is excluded); otherwise its columns are empty and
+the script says so. Rows ``task, n, ours_s, lavaan_s, ratio`` (ratio = lavaan / ours, >1 means
+we are faster) replace this script's earlier rows in data/processed/benchmarks.csv.
+
+Memory: peak resident set size of a fresh process running
+:func:`analysis.recovery.monte_carlo` (one worker) at two replication counts, written to
+data/processed/benchmarks-memory.csv (``task, n_reps, peak_rss_mb, wall_s``); the estimates
+of a replication are kept, its dataset is not, so the peak should not grow with replications.
+
+    .venv/bin/python bench/bench_scaling.py [--quick] [--no-lavaan]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from analysis.codebook import load_codebook  # noqa: E402
+from analysis.models import chain_model  # noqa: E402
+from analysis.paths import DATA_PROCESSED, atomic_path  # noqa: E402
+from analysis.recovery import design_population, impose_mar, recode_simulated  # noqa: E402
+from analysis.sem import fit_sem  # noqa: E402
+from analysis.simulate import simulate_survey  # noqa: E402
+
+SEED = 20261127
+COLUMNS = ["task", "n", "ours_s", "lavaan_s", "ratio"]
+PREFIX = ("scaling_", "recovery_")
+
+R_TIMER = r"""
+suppressMessages(library(lavaan))
+args <- commandArgs(trailingOnly = TRUE)
+m <- paste(readLines(args[1]), collapse = "\n")
+reps <- as.integer(args[2])
+el <- function(f) { t0 <- proc.time()[["elapsed"]]; f(); proc.time()[["elapsed"]] - t0 }
+for (k in seq(3, length(args), by = 3)) {
+  d <- read.csv(args[k]); est <- args[k + 1]; miss <- args[k + 2]
+  f <- function() { r <- sem(m, d, estimator = est, missing = miss); fitMeasures(r);
+                    standardizedSolution(r) }
+  invisible(f())  # warm-up
+  cat(args[k], est, miss, median(replicate(reps, el(f))), "\n", sep = ",")
+}
+"""
+
+MEMORY_CODE = r"""
+import resource, sys, time
+sys.path.insert(0, {root!r})
+from analysis.recovery import Design, monte_carlo
+t0 = time.perf_counter()
+est = monte_carlo(Design("main"), {reps}, seed=1, n_jobs=1)
+wall = time.perf_counter() - t0
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, wall, len(est))
+"""
+
+
+def lavaan_available() -> bool:
+    if shutil.which("Rscript") is None:
+        return False
+    return subprocess.run(["Rscript", "-e", "library(lavaan)"], capture_output=True).returncode == 0
+
+
+def bench_data(n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Complete and incomplete (10% of residents, MAR) items of ``n`` residents."""
+    cb = load_codebook()
+    pop = design_population(n, n // 25)
+    items = recode_simulated(simulate_survey(SEED + n, pop, cb, missing=False), cb)
+    incomplete = impose_mar(items, 0.10, np.random.default_rng(SEED + n), cb)
+    return items, incomplete
+
+
+def median_time(fun, repeats: int) -> float:
+    fun()  # warm-up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fun()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def run(sizes, use_lavaan: bool = True) -> pd.DataFrame:
+    warnings.simplefilter("ignore")
+    chain = chain_model(load_codebook())
+    tasks = {"scaling_ml_fit": ("ML", "listwise"), "scaling_mlr_fit": ("MLR", "listwise"),
+             "scaling_fiml_fit": ("ML", "fiml")}
+    rows, files = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for n in sizes:
+            full, part = bench_data(n)
+            repeats = 5 if n <= 2000 else 3
+            for task, (est, miss) in tasks.items():
+                data = part if miss == "fiml" else full
+                t = median_time(lambda: fit_sem(chain, data, estimator=est, missing=miss),
+                                repeats)
+                rows.append({"task": task, "n": n, "ours_s": t})
+                print(f"{task:18s} N={n:>7,d}  ours {t:8.3f} s", flush=True)
+                path = tmp / f"{task}_{n}.csv"
+                data.to_csv(path, index=False)
+                files += [str(path), est, "ml" if miss == "fiml" else "listwise"]
+        out = pd.DataFrame(rows)
+        out["lavaan_s"] = np.nan
+        if use_lavaan and lavaan_available():
+            (tmp / "chain.lav").write_text(chain, encoding="utf-8")
+            (tmp / "timer.R").write_text(R_TIMER, encoding="utf-8")
+            r = subprocess.run(["Rscript", str(tmp / "timer.R"), str(tmp / "chain.lav"), "3",
+                                *files], capture_output=True, text=True, check=True)
+            for line in r.stdout.splitlines():
+                path, _, _, sec = line.strip().rstrip(",").split(",")[:4]
+                stem = Path(path).stem
+                task, n = stem.rsplit("_", 1)
+                out.loc[(out["task"] == task) & (out["n"] == int(n)), "lavaan_s"] = float(sec)
+        elif use_lavaan:
+            print("lavaan not available (no Rscript with lavaan): reporting our times only")
+    out["ratio"] = out["lavaan_s"] / out["ours_s"]
+    return out.round({"ours_s": 4, "lavaan_s": 4, "ratio": 2})
+
+
+def memory(reps=(20, 100)) -> pd.DataFrame:
+    """Peak RSS of a fresh process running the recovery Monte Carlo at each replication count."""
+    rows = []
+    for r in reps:
+        code = MEMORY_CODE.format(root=str(ROOT), reps=int(r))
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True, cwd=ROOT)
+        mb, wall, n_rows = out.stdout.split()
+        rows.append({"task": "recovery_monte_carlo_main", "n_reps": int(r),
+                     "peak_rss_mb": round(float(mb), 1), "wall_s": round(float(wall), 2)})
+        print(f"recovery Monte Carlo, {r:4d} replications: peak RSS {float(mb):7.1f} MB, "
+              f"{float(wall):6.1f} s", flush=True)
+    return pd.DataFrame(rows)
+
+
+def write(rows: pd.DataFrame, path: Path = DATA_PROCESSED / "benchmarks.csv") -> Path:
+    """Replace this script's rows in ``path`` (other scripts' rows are kept), atomically."""
+    if path.exists():
+        old = pd.read_csv(path)
+        old = old[~old["task"].astype(str).str.startswith(PREFIX)]
+        rows = pd.concat([old, rows], ignore_index=True)
+    with atomic_path(path) as tmp:
+        rows[COLUMNS].to_csv(tmp, index=False, lineterminator="\n")
+    return path
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="N = 1,600 and 10,000 only")
+    ap.add_argument("--no-lavaan", action="store_true", help="skip lavaan even if installed")
+    args = ap.parse_args(argv)
+    sizes = (1600, 10_000) if args.quick else (1600, 10_000, 100_000)
+    rows = run(sizes, use_lavaan=not args.no_lavaan)
+    mem = memory((10, 40) if args.quick else (20, 100))
+    rec = mem.assign(task=[f"recovery_{r}_reps" for r in mem["n_reps"]], n=1570,
+                     ours_s=mem["wall_s"], lavaan_s=np.nan, ratio=np.nan)
+    write(pd.concat([rows, rec[COLUMNS]], ignore_index=True))
+    with atomic_path(DATA_PROCESSED / "benchmarks-memory.csv") as tmp:
+        mem.to_csv(tmp, index=False, lineterminator="\n")
+    print(rows.to_string(index=False))
+    print(mem.to_string(index=False))
+    growth = mem["peak_rss_mb"].iloc[-1] / mem["peak_rss_mb"].iloc[0]
+    print(f"peak memory grows by a factor {growth:.2f} for {mem['n_reps'].iloc[-1] / mem['n_reps'].iloc[0]:.0f}x "
+          "the replications")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
