@@ -3,7 +3,8 @@ free and defined parameter.
 
 Rows are resampled with replacement (within groups); each resample is refitted from its
 sample moments with the analytic gradient, warm-started at the full-sample estimates
-(Newton steps with the exact Hessian, typically 2-4). Resample ``b`` draws from its own
+(Newton steps with the exact Hessian at the full-sample estimates, factored once per
+chunk: a refit then costs a few gradient evaluations). Resample ``b`` draws from its own
 ``SeedSequence(seed).spawn(n_boot)[b]`` generator, so the result is the same for any
 number of workers; chunks of resamples run in parallel with joblib and return only their
 parameter vectors (no resampled data is kept). Resamples whose fit does not converge are
@@ -35,7 +36,7 @@ from tqdm.auto import tqdm
 
 from ._threads import single_thread_blas
 from .errors import SEMError, SEMWarning
-from .estimate import fit_newton
+from .estimate import fit_newton, observed_hessian_factor
 from .fit import defined_values
 from .model import SampleStats
 
@@ -55,11 +56,12 @@ def _moments(x: np.ndarray, counts: np.ndarray | None = None):
     return (xc * counts[:, None]).T @ xc / n, mean, int(n)
 
 
-def _fit_one(model, theta_hat, samples, max_iter, tol=1e-6):
+def _fit_one(model, theta_hat, samples, max_iter, hess=None, tol=1e-6):
     m = model.with_samples(samples)
     # Newton with the observed Hessian from the full-sample estimates: 2-4 steps; tol 1e-6
     # (Newton decrement < 1e-12) puts estimates within ~1e-6, far below Monte Carlo error.
-    theta, info = fit_newton(m, theta_hat, samples=samples, max_iter=max_iter, tol=tol)
+    theta, info = fit_newton(m, theta_hat, samples=samples, max_iter=max_iter, tol=tol,
+                             hess_factor=hess)
     if not info.converged:
         return None
     return np.concatenate([theta, defined_values(m, theta)])
@@ -71,6 +73,7 @@ def _boot_chunk(model, theta_hat, seeds, max_iter):
     width = model.n_free + len(model.defined)
     out = np.full((len(seeds), width), np.nan)
     with single_thread_blas():
+        hess = observed_hessian_factor(model, theta_hat)  # one factor serves all resamples
         for k, ss in enumerate(seeds):
             rng = np.random.default_rng(ss)
             samples = []
@@ -80,7 +83,7 @@ def _boot_chunk(model, theta_hat, seeds, max_iter):
                 samples.append(SampleStats.from_moments(*_moments(x, counts)))
             if any(not np.isfinite(s.logdet) for s in samples):
                 continue
-            r = _fit_one(model, theta_hat, samples, max_iter)
+            r = _fit_one(model, theta_hat, samples, max_iter, hess)
             if r is not None:
                 out[k] = r
     return out
@@ -92,6 +95,7 @@ def _jack_chunk(model, theta_hat, rows, max_iter):
     out = np.full((len(rows), width), np.nan)
     full = [_moments(s.data) for s in model.sample]
     with single_thread_blas():
+        hess = observed_hessian_factor(model, theta_hat)
         for k, (g, i) in enumerate(rows):
             x = model.sample[g].data
             counts = np.ones(x.shape[0])
@@ -99,7 +103,7 @@ def _jack_chunk(model, theta_hat, rows, max_iter):
             samples = [SampleStats.from_moments(*full[h]) if h != g else
                        SampleStats.from_moments(*_moments(x, counts))
                        for h in range(model.n_groups)]
-            r = _fit_one(model, theta_hat, samples, max_iter)
+            r = _fit_one(model, theta_hat, samples, max_iter, hess)
             if r is not None:
                 out[k] = r
     return out

@@ -66,11 +66,22 @@ def compile_definitions(defined, labels):
 
 def label_values(partable, values) -> dict:
     """Label -> value, from per-row values (first occurrence of each label)."""
-    out = {}
-    for lab, v in zip(partable["label"], values):
-        if lab and lab not in out:
-            out[lab] = float(v)
-    return out
+    key = id(partable)
+    cached = _LABEL_ROWS.get(key)
+    if cached is None or cached[0] is not partable:
+        first: dict = {}
+        for k, lab in enumerate(partable["label"]):
+            if lab and lab not in first:
+                first[lab] = k
+        cached = (partable, list(first), np.array(list(first.values()), dtype=int))
+        _LABEL_ROWS.clear()  # keep one entry: the table being worked on
+        _LABEL_ROWS[key] = cached
+    _, names, rows = cached
+    vals = np.asarray(values, dtype=float)[rows]
+    return dict(zip(names, vals.tolist()))
+
+
+_LABEL_ROWS: dict = {}
 
 
 def numeric_jacobian(fun, theta, rel_step: float = 1e-6) -> np.ndarray:

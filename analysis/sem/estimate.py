@@ -32,6 +32,16 @@ import scipy.optimize as so
 __all__ = ["FitInfo", "ml_value", "ml_value_grad_info", "fit_ml", "group_weights"]
 
 
+def _si_dS_times(Si, dS, mats):
+    """Stacked products Si dS_k X for X in ``mats`` (dS_k, Si symmetric): two GEMMs
+    instead of q small batched matmuls."""
+    q, p, _ = dS.shape
+    Z = dS.reshape(q * p, p) @ Si  # rows of dS_k Si; its transpose is Si dS_k
+    Zt = Z.reshape(q, p, p).transpose(0, 2, 1).reshape(q * p, p)
+    out = Zt @ np.hstack(mats)
+    return [out[:, k * p:(k + 1) * p].reshape(q, -1) for k in range(len(mats))]
+
+
 def group_weights(model, samples=None):
     samples = samples or model.sample
     n = np.array([s.n for s in samples], dtype=float)
@@ -68,9 +78,54 @@ def ml_value(model, theta, samples=None) -> float:
     return float(F)
 
 
+def _ml_value_grad_fast(model, theta, samples):
+    """F and dF/dtheta without forming dSigma: for a RAM cell the gradient is an element of
+    G' M H' (A cells) or G' M G (S cells), M = dF/dSigma (O(m^2 p) instead of O(q p^2))."""
+    w, _ = group_weights(model, samples)
+    q = model.n_free
+    F, grad = 0.0, np.zeros(q)
+    for g, ss in enumerate(samples):
+        A, S, m, B, G = model._core(theta, g)
+        Sigma = G @ S @ G.T
+        r = _logdet_inv(Sigma)
+        if r is None:
+            return np.inf, np.full(q, np.nan), None
+        logdet, Si = r
+        SiS = Si @ ss.cov
+        Fg = logdet + np.trace(SiS) - ss.logdet - model.p
+        M = Si - SiS @ Si
+        if model.meanstructure:
+            mu = G @ m
+            d = ss.mean - mu
+            Sid = Si @ d
+            Fg += d @ Sid
+            M = M - np.outer(Sid, Sid)
+        F += w[g] * Fg
+        gm = model._mats[g]
+        GM = G.T @ M  # (m, p)
+        rA, cA, kA = gm.A_idx
+        if len(rA):
+            Ht = B @ S @ G.T  # (m, p)
+            gA = 2.0 * np.einsum("ep,ep->e", GM[rA], Ht[cA])
+            if model.meanstructure:
+                gA += -2.0 * (G.T @ Sid)[rA] * (B @ m)[cA]
+            grad += w[g] * np.bincount(kA, weights=gA, minlength=q)
+        rS, cS, kS = gm.S_idx
+        if len(rS):
+            Y = GM @ G
+            gS = Y[rS, cS] * np.where(rS != cS, 2.0, 1.0)
+            grad += w[g] * np.bincount(kS, weights=gS, minlength=q)
+        rm, km = gm.m_idx
+        if len(rm) and model.meanstructure:
+            grad += w[g] * np.bincount(km, weights=-2.0 * (G.T @ Sid)[rm], minlength=q)
+    return float(F), grad, None
+
+
 def ml_value_grad_info(model, theta, samples=None, info: bool = True):
     """F, dF/dtheta and (optionally) the expected Hessian H of F at theta."""
     samples = samples or model.sample
+    if not info:
+        return _ml_value_grad_fast(model, theta, samples)
     w, _ = group_weights(model, samples)
     q = model.n_free
     F, grad = 0.0, np.zeros(q)
@@ -97,7 +152,7 @@ def ml_value_grad_info(model, theta, samples=None, info: bool = True):
         F += w[g] * Fg
         if info:
             # tr(Si dS_a Si dS_b) = vec(dS_a)' vec(Si dS_b Si): one (q, p^2) product each
-            L = (Si @ dS @ Si).reshape(q, -1)  # dS symmetric
+            (L,) = _si_dS_times(Si, dS, [Si])
             H += w[g] * (dS2 @ L.T)
             if model.meanstructure:
                 H += w[g] * 2.0 * (dmu @ Si @ dmu.T)
@@ -241,9 +296,9 @@ def ml_observed_hessian(model, theta, samples=None):
         dS2 = dS.reshape(q, -1)
         F += w[g] * (logdet + np.sum(Si * ss.cov) - ss.logdet - model.p)
         grad += w[g] * (dS2 @ (-P).ravel())
-        L = (Si @ dS @ Si).reshape(q, -1)
-        R2 = (Si @ dS @ P).reshape(q, -1)
-        H += w[g] * (dS2 @ L.T + dS2 @ R2.T + R2 @ dS2.T)
+        L, R2 = _si_dS_times(Si, dS, [Si, P])
+        X = dS2 @ R2.T
+        H += w[g] * (dS2 @ L.T + X + X.T)
         # second derivatives of Sigma contracted with M = -P
         Mt = np.zeros((model.m, model.m))
         Mt[: model.p, : model.p] = -P
@@ -255,43 +310,92 @@ def ml_observed_hessian(model, theta, samples=None):
         rS, cS, kS = gm.S_idx
         ohA, ohS, _ = model._onehot[g]
         if len(rA):
-            X1 = B[np.ix_(cA, rA)]
-            Y1 = U[np.ix_(cA, rA)]
-            HAA = 2 * (X1 * Y1.T + X1.T * Y1) + 2 * T[np.ix_(cA, cA)] * W[np.ix_(rA, rA)]
-            H += w[g] * (ohA @ HAA @ ohA.T)
+            X1 = B[cA][:, rA]
+            Y1 = U[cA][:, rA]
+            HAA = 2 * (X1 * Y1.T + X1.T * Y1) + 2 * T[cA][:, cA] * W[rA][:, rA]
+            if model._unique[g]:
+                H[np.ix_(kA, kA)] += w[g] * HAA
+            else:
+                H += w[g] * (ohA @ HAA @ ohA.T)
             if len(rS):
                 off = (rS != cS).astype(float)
-                HAS = 2 * (B[np.ix_(cA, rS)] * W[np.ix_(cS, rA)].T
-                           + off[None, :] * B[np.ix_(cA, cS)] * W[np.ix_(rS, rA)].T)
-                X = ohA @ HAS @ ohS.T
-                H += w[g] * (X + X.T)
+                HAS = 2 * (B[cA][:, rS] * W[cS][:, rA].T
+                           + off[None, :] * B[cA][:, cS] * W[rS][:, rA].T)
+                if model._unique[g]:
+                    H[np.ix_(kA, kS)] += w[g] * HAS
+                    H[np.ix_(kS, kA)] += w[g] * HAS.T
+                else:
+                    X = ohA @ HAS @ ohS.T
+                    H += w[g] * (X + X.T)
     return float(F), grad, H
 
 
-def fit_newton(model, start, samples=None, max_iter: int = 100, tol: float = 1e-6):
-    """Newton's method with the observed Hessian (expected information where that is not
-    positive definite), with backtracking: quadratic convergence from a warm start.
-    Falls back to :func:`fit_ml` for mean structures or when Newton fails."""
-    theta = np.array(start, dtype=float)
+def observed_hessian_factor(model, theta, samples=None):
+    """Cholesky factor of the observed Hessian of F (or of the expected one where that is
+    not positive definite); None when neither can be factored."""
     out = ml_observed_hessian(model, theta, samples)
-    if out is None or not np.isfinite(out[0]):
-        return fit_ml(model, start=start, samples=samples, max_iter=max_iter, tol=tol)
-    F, g, H = out
-    for it in range(1, max_iter + 1):
+    mats = ([out[2]] if out is not None and np.isfinite(out[0]) else []) + [None]
+    for M in mats:
+        if M is None:
+            M = ml_value_grad_info(model, theta, samples)[2]
+            if M is None:
+                return None
         try:
-            step = -sla.cho_solve(sla.cho_factor(H, check_finite=False), g, check_finite=False)
+            return sla.cho_factor(M, check_finite=False)
         except (np.linalg.LinAlgError, ValueError):
-            _, _, He = ml_value_grad_info(model, theta, samples)
+            continue
+    return None
+
+
+def fit_newton(model, start, samples=None, max_iter: int = 100, tol: float = 1e-6,
+               hess_factor=None):
+    """Newton's method with the observed Hessian, for warm starts (bootstrap, jackknife).
+
+    The exact Hessian is computed and factored at the start and reused while the Newton
+    decrement falls fast (each further step then costs one gradient); it is recomputed
+    when progress slows. Where it is not positive definite the expected information is
+    used. Falls back to :func:`fit_ml` for mean structures or when Newton fails.
+    ``hess_factor`` (from :func:`observed_hessian_factor` at the full-sample estimates)
+    serves every resample of a bootstrap: then a refit costs only gradients.
+    """
+    theta = np.array(start, dtype=float)
+
+    def factor(th):
+        out = ml_observed_hessian(model, th, samples)
+        if out is None or not np.isfinite(out[0]):
+            return None, None, None
+        F_, g_, H_ = out
+        for M in (H_, None):
+            if M is None:
+                M = ml_value_grad_info(model, th, samples)[2]
             try:
-                step = -sla.cho_solve(sla.cho_factor(He, check_finite=False), g,
-                                      check_finite=False)
+                return F_, g_, sla.cho_factor(M, check_finite=False)
             except (np.linalg.LinAlgError, ValueError):
-                break
+                continue
+        return F_, g_, None
+
+    if hess_factor is not None and not model.meanstructure:
+        F, g, _ = ml_value_grad_info(model, theta, samples, info=False)
+        c = hess_factor
+    else:
+        F, g, c = factor(theta)
+    if c is None or not np.isfinite(F):
+        return fit_ml(model, start=start, samples=samples, max_iter=max_iter, tol=tol)
+    dec_old = np.inf
+    for it in range(1, max_iter + 1):
+        step = -sla.cho_solve(c, g, check_finite=False)
         dec = -g @ step
         if not np.isfinite(dec) or dec < 0:
             break
         if dec < tol**2:
             return theta, FitInfo(True, it, F, "converged (Newton decrement)", "newton")
+        if dec > 0.2 * dec_old:  # slow progress: refresh the Hessian
+            F, g, c = factor(theta)
+            if c is None:
+                break
+            step = -sla.cho_solve(c, g, check_finite=False)
+            dec = -g @ step
+        dec_old = dec
         t = 1.0
         while t >= 1e-8:
             Fn = ml_value(model, theta + t * step, samples)
@@ -301,8 +405,7 @@ def fit_newton(model, start, samples=None, max_iter: int = 100, tol: float = 1e-
         if t < 1e-8:
             break
         theta = theta + t * step
-        out = ml_observed_hessian(model, theta, samples)
-        if out is None:
+        F, g, _ = ml_value_grad_info(model, theta, samples, info=False)
+        if not np.isfinite(F):
             break
-        F, g, H = out
     return fit_ml(model, start=theta, samples=samples, max_iter=max_iter, tol=tol)

@@ -333,6 +333,7 @@ class SEMModel:
         """A copy fitted to other moments (bootstrap), re-fixing exogenous covariates
         (fixed.x) at the new sample values."""
         new = copy.copy(self)
+        new.__dict__.update({k: v for k, v in self.__dict__.items() if k.startswith("_")})
         new.sample = samples
         xs = [self.ov_names.index(v) for v in getattr(self, "ov_x", [])]
         if xs:

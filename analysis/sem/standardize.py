@@ -18,35 +18,44 @@ import numpy as np
 __all__ = ["std_all_rows"]
 
 
-def std_all_rows(model, theta, row_values=None) -> np.ndarray:
+def _row_index(model):
+    """Cached per-row (op code, i, j, group) arrays for vectorised standardisation."""
+    cache = model.__dict__.get("_std_rows")
+    if cache is None:
+        pt = model.partable
+        idx = {v: i for i, v in enumerate(model.all_names)}
+        code = {"=~": 0, "~": 1, "~~": 2, "~1": 3}
+        ops = np.array([code.get(o, -1) for o in pt["op"]])
+        lhs = np.array([idx.get(v, 0) for v in pt["lhs"]])
+        rhs = np.array([idx.get(v, 0) for v in pt["rhs"]])
+        # i: the variable whose sd divides; j: the other one (loadings: lhs is the latent)
+        i = np.where(ops == 0, rhs, lhs)
+        j = np.where(ops == 0, lhs, rhs)
+        cache = (ops, i, j, pt["group"].to_numpy())
+        model.__dict__["_std_rows"] = cache
+    return cache
+
+
+def std_all_rows(model, theta) -> np.ndarray:
     """std.all value for every partable row of ``model`` at ``theta``."""
-    pt = model.partable
-    idx = {v: i for i, v in enumerate(model.all_names)}
-    out = np.full(len(pt), np.nan)
-    per_group = {}
-    for g in range(model.n_groups):
-        A, S, m = model.matrices(theta, g)
-        B = np.linalg.inv(np.eye(model.m) - A)
-        T = B @ S @ B.T
-        with np.errstate(invalid="ignore", divide="ignore"):
-            sd = np.sqrt(np.diag(T))
-        per_group[g] = (A, S, m, sd, T)
+    ops, i, j, grp = _row_index(model)
+    out = np.full(len(ops), np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
-        for k, r in enumerate(pt.itertuples()):
-            A, S, m, sd, T = per_group[r.group]
-            if r.op == "=~":
-                i, j = idx[r.rhs], idx[r.lhs]
-                out[k] = A[i, j] * sd[j] / sd[i]
-            elif r.op == "~":
-                i, j = idx[r.lhs], idx[r.rhs]
-                out[k] = A[i, j] * sd[j] / sd[i]
-            elif r.op == "~~":
-                i, j = idx[r.lhs], idx[r.rhs]
-                if i == j:
-                    out[k] = S[i, i] / T[i, i]
-                else:
-                    out[k] = S[i, j] / np.sqrt(S[i, i] * S[j, j])
-            elif r.op == "~1":
-                i = idx[r.lhs]
-                out[k] = m[i] / sd[i]
+        for g in range(model.n_groups):
+            A, S, m = model.matrices(theta, g)
+            B = np.linalg.inv(np.eye(model.m) - A)
+            T = B @ S @ B.T
+            sd = np.sqrt(np.diag(T))
+            sel = grp == g
+            ii, jj, oo = i[sel], j[sel], ops[sel]
+            v = np.full(sel.sum(), np.nan)
+            reg = (oo == 0) | (oo == 1)
+            v[reg] = A[ii[reg], jj[reg]] * sd[jj[reg]] / sd[ii[reg]]
+            var = (oo == 2) & (ii == jj)
+            v[var] = S[ii[var], ii[var]] / T[ii[var], ii[var]]
+            cov = (oo == 2) & (ii != jj)
+            v[cov] = S[ii[cov], jj[cov]] / np.sqrt(S[ii[cov], ii[cov]] * S[jj[cov], jj[cov]])
+            mean = oo == 3
+            v[mean] = m[ii[mean]] / sd[ii[mean]]
+            out[sel] = v
     return out

@@ -1,0 +1,159 @@
+"""Benchmark analysis.sem beside lavaan on the compendium's synthetic survey.
+
+Tasks (same data, same machine, same run):
+
+* ``ml_fit``       one ML fit of the public-value chain model (listwise), with SEs,
+                   std.all and fit indices (lavaan: ``sem()``);
+* ``bootstrap``    1,000 nonparametric bootstrap resamples with percentile CIs for every
+                   free and defined parameter (lavaan: ``sem(se = "bootstrap")`` +
+                   ``parameterEstimates(boot.ci.type = "perc")``);
+* ``invariance``   configural, metric and scalar models by community type with the
+                   difference tests (lavaan: three ``sem()`` calls + ``lavTestLRT``).
+
+Times are medians over repeats (wall clock, data loading excluded). lavaan runs only where
+``Rscript`` with lavaan is installed; otherwise its columns are empty. Rows are written to
+data/processed/benchmarks.csv (columns task, n, ours_s, lavaan_s, ratio; other tasks'
+rows in that file are kept).
+
+    .venv/bin/python bench/bench_sem.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from analysis.codebook import load_codebook  # noqa: E402
+from analysis.models import chain_model, measurement_model  # noqa: E402
+from analysis.paths import DATA_PROCESSED, atomic_path  # noqa: E402
+from analysis.sem import bootstrap, fit_sem, invariance  # noqa: E402
+from analysis.survey import load_survey  # noqa: E402
+
+R_CODE = r"""
+suppressPackageStartupMessages(library(lavaan))
+args <- commandArgs(trailingOnly = TRUE)
+d <- read.csv(args[1], stringsAsFactors = FALSE)
+chain <- paste(readLines(args[2]), collapse = "\n")
+meas <- paste(readLines(args[3]), collapse = "\n")
+reps <- as.integer(args[4]); nboot <- as.integer(args[5])
+el <- function(expr) { t0 <- proc.time()[["elapsed"]]; force(expr); proc.time()[["elapsed"]] - t0 }
+med <- function(f, k) median(sapply(seq_len(k), function(i) el(f())))
+fit1 <- function() { f <- sem(chain, data = d); fitMeasures(f); standardizedSolution(f) }
+boot1 <- function() {
+  set.seed(1)
+  f <- sem(chain, data = d, se = "bootstrap", bootstrap = nboot)
+  parameterEstimates(f, boot.ci.type = "perc")
+}
+inv1 <- function() {
+  a <- sem(meas, data = d, group = "community_type")
+  b <- sem(meas, data = d, group = "community_type", group.equal = "loadings")
+  c <- sem(meas, data = d, group = "community_type", group.equal = c("loadings", "intercepts"))
+  lavTestLRT(a, b, c)
+}
+invisible(fit1())  # warm-up
+cat("ml_fit,", med(fit1, reps), "\n", sep = "")
+cat("invariance,", med(inv1, max(1, reps %/% 3)), "\n", sep = "")
+cat("bootstrap,", el(boot1()), "\n", sep = "")
+"""
+
+
+def _median_time(fun, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fun()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def _lavaan_available() -> bool:
+    if shutil.which("Rscript") is None:
+        return False
+    r = subprocess.run(["Rscript", "-e", "library(lavaan)"], capture_output=True)
+    return r.returncode == 0
+
+
+def run(quick: bool = False, n_jobs: int | None = None) -> pd.DataFrame:
+    cb = load_codebook()
+    chain, meas = chain_model(cb), measurement_model(cb)
+    survey = load_survey()
+    items = list(cb["item"])
+    data = survey.dropna(subset=items).reset_index(drop=True)  # the rows both engines use
+    n = len(data)
+    reps = 3 if quick else 7
+    n_boot = 200 if quick else 1000
+    n_jobs = n_jobs or os.cpu_count() or 1
+    warnings.simplefilter("ignore")
+
+    fit_sem(chain, data)  # warm-up (imports, caches)
+    ours = {
+        "ml_fit": _median_time(lambda: fit_sem(chain, data), reps),
+        "invariance": _median_time(lambda: invariance(meas, data, "community_type"),
+                                   max(1, reps // 3)),
+    }
+    res = fit_sem(chain, data)
+    ours["bootstrap"] = _median_time(
+        lambda: bootstrap(res, n_boot=n_boot, seed=1, n_jobs=n_jobs, progress=False), 1)
+
+    lav = {k: np.nan for k in ours}
+    if _lavaan_available():
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            data.to_csv(tmp / "survey.csv", index=False)
+            (tmp / "chain.lav").write_text(chain, encoding="utf-8")
+            (tmp / "meas.lav").write_text(measurement_model(cb) + "\n", encoding="utf-8")
+            (tmp / "bench.R").write_text(R_CODE, encoding="utf-8")
+            out = subprocess.run(
+                ["Rscript", str(tmp / "bench.R"), str(tmp / "survey.csv"), str(tmp / "chain.lav"),
+                 str(tmp / "meas.lav"), str(reps), str(n_boot)],
+                capture_output=True, text=True, check=True)
+            for line in out.stdout.splitlines():
+                task, _, val = line.partition(",")
+                if task in lav:
+                    lav[task] = float(val)
+    labels = {"ml_fit": "sem_ml_fit_chain", "bootstrap": f"sem_bootstrap_{n_boot}",
+              "invariance": "sem_invariance_3_models"}
+    rows = [dict(task=labels[k], n=n, ours_s=round(ours[k], 4),
+                 lavaan_s=round(lav[k], 4) if np.isfinite(lav[k]) else np.nan,
+                 ratio=round(lav[k] / ours[k], 2) if np.isfinite(lav[k]) else np.nan)
+            for k in ("ml_fit", "bootstrap", "invariance")]
+    return pd.DataFrame(rows)
+
+
+def write(rows: pd.DataFrame, path: Path = DATA_PROCESSED / "benchmarks.csv") -> Path:
+    """Replace this benchmark's rows in ``path`` (keeping other tasks' rows), atomically."""
+    cols = ["task", "n", "ours_s", "lavaan_s", "ratio"]
+    if path.exists():
+        old = pd.read_csv(path)
+        old = old[~old["task"].astype(str).str.startswith("sem_")]
+        rows = pd.concat([old, rows], ignore_index=True)
+    with atomic_path(path) as tmp:
+        rows[cols].to_csv(tmp, index=False, lineterminator="\n")
+    return path
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer repeats, 200 resamples")
+    ap.add_argument("--n-jobs", type=int, default=None, help="bootstrap workers (default: all)")
+    args = ap.parse_args(argv)
+    rows = run(quick=args.quick, n_jobs=args.n_jobs)
+    print(rows.to_string(index=False))
+    print(f"written to {write(rows)}")
+
+
+if __name__ == "__main__":
+    main()
