@@ -219,3 +219,14 @@ def test_bootstrap_replicates_with_the_engine():
     se = fit.estimates.query("op == '~'")["se"].item()
     # the percentile interval is roughly +-1.96 SE wide (40 resamples: loose check)
     assert 0.5 * 3.92 * se < out.loc[0, "ci_upper"] - out.loc[0, "ci_lower"] < 2 * 3.92 * se
+    # the real SEMResult feeds ipma: importance of A on B is the path, weights from std_all
+    cb = pd.DataFrame({"item": list(data.columns), "construct": ["A"] * 3 + ["B"] * 3,
+                       "scale_min": -10, "scale_max": 10})
+    table = ipma(fit, data, cb, target="B")
+    row = table[table["level"] == "construct"].iloc[0]
+    assert row["construct"] == "A" and row["importance"] == pytest.approx(b_hat)
+    lam = fit.estimates.query("op == '=~' and lhs == 'A'")["std_all"]
+    items = table[table["level"] == "item"]
+    np.testing.assert_allclose(items["weight"], lam / lam.sum())
+    assert row["performance"] == pytest.approx(
+        float((items["performance"] * items["weight"]).sum()))
