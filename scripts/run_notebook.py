@@ -86,6 +86,8 @@ def run(path: Path, parameters: dict) -> None:
     path = path.resolve()
     os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
     os.environ.setdefault("PYTHONHASHSEED", "0")
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")  # fixed summation order: bit-reproducible numbers
     fd, staging = tempfile.mkstemp(prefix=f"{path.stem}.", suffix=".ipynb")
     os.close(fd)
     try:
