@@ -223,7 +223,8 @@ def _arrow(path: Sequence[str]) -> str:
     return " -> ".join(path)
 
 
-def effects(result, codebook: pd.DataFrame, target: str | None = None) -> pd.DataFrame:
+def effects(result, codebook: pd.DataFrame, target: str | None = None,
+            paths=models.CHAIN_PATHS) -> pd.DataFrame:
     """Direct, specific indirect, total indirect and total effects of every element on PV.
 
     Reads the labelled paths and ``:=`` definitions that :func:`analysis.models.chain_model`
@@ -237,6 +238,8 @@ def effects(result, codebook: pd.DataFrame, target: str | None = None) -> pd.Dat
     codebook : DataFrame
     target : str, optional
         The outcome construct; defaults to the codebook's outcome.
+    paths : iterable of (predictor, outcome)
+        The structural paths the model was written with (as for ``chain_model``).
 
     Returns
     -------
@@ -273,7 +276,7 @@ def effects(result, codebook: pd.DataFrame, target: str | None = None) -> pd.Dat
     if "group" in est.columns:
         raise ValueError("effects() expects a single-group fit")
     by_label = est[est["label"] != ""].drop_duplicates("label").set_index("label")
-    ind = models.indirect_paths(codebook)
+    ind = models.indirect_paths(codebook, paths)
     cols = ["est", "se", "z", "pvalue", "std_all", "se_std"]
     rows = []
 

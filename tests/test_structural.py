@@ -326,3 +326,18 @@ def test_center_within_removes_group_means(cb, survey):
     assert out[items].isna().equals(survey[items].isna())
     with pytest.raises(ValueError, match="not in data"):
         st.center_within(survey, ["nope"], "community_type")
+
+
+def test_effects_follow_user_paths(cb, survey):
+    # a shorter chain (no MS -> OM, no CS -> CC): effects follow the paths the model used
+    paths = [("MS", "CS"), ("CS", "OM"), ("CS", "RA"), ("OM", "RA"), ("OM", "CC")]
+    res = fit_sem(models.chain_model(cb, paths), survey.dropna(), std_se=False)
+    eff = st.effects(res, cb, paths=paths)
+    spec = eff[eff["effect"] == "specific"]
+    assert set(spec["path"]) == {" -> ".join(p) for p in models.indirect_paths(cb, paths).values()}
+    est = res.estimates.set_index("label")["est"]
+    ms_cs_om_cc = est["b_MS_CS"] * est["b_CS_OM"] * est["b_OM_CC"] * est["b_CC_PV"]
+    assert spec.set_index("path").loc["MS -> CS -> OM -> CC -> PV", "est"] == pytest.approx(
+        ms_cs_om_cc, rel=1e-10)
+    with pytest.raises(ValueError, match="chain_model"):
+        st.effects(res, cb)  # the default paths name effects this model does not define
