@@ -136,26 +136,28 @@ def ml_value_grad_info(model, theta, samples=None, info: bool = True):
         if r is None:
             return np.inf, np.full(q, np.nan), H
         logdet, Si = r
-        dS, dmu = model.jacobian(theta, g)
+        loc, dS, dmu = model.jacobian_local(theta, g)
+        ql = len(loc)
         SiS = Si @ ss.cov
         Fg = logdet + np.trace(SiS) - ss.logdet - model.p
         M = Si - SiS @ Si  # dF/dSigma (without the mean part)
-        dS2 = dS.reshape(q, -1)
+        dS2 = dS.reshape(ql, -1)
         if model.meanstructure:
             d = ss.mean - mu
             Sid = Si @ d
             Fg += d @ Sid
             M = M - np.outer(Sid, Sid)
-            grad += w[g] * (dS2 @ M.ravel() - 2.0 * dmu @ Sid)
+            grad[loc] += w[g] * (dS2 @ M.ravel() - 2.0 * dmu @ Sid)
         else:
-            grad += w[g] * (dS2 @ M.ravel())
+            grad[loc] += w[g] * (dS2 @ M.ravel())
         F += w[g] * Fg
         if info:
             # tr(Si dS_a Si dS_b) = vec(dS_a)' vec(Si dS_b Si): one (q, p^2) product each
             (L,) = _si_dS_times(Si, dS, [Si])
-            H += w[g] * (dS2 @ L.T)
+            Hg = dS2 @ L.T
             if model.meanstructure:
-                H += w[g] * 2.0 * (dmu @ Si @ dmu.T)
+                Hg += 2.0 * (dmu @ Si @ dmu.T)
+            H[np.ix_(loc, loc)] += w[g] * Hg
     return float(F), grad, H
 
 

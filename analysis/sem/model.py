@@ -152,15 +152,19 @@ class SEMModel:
         # when every free cell of a group has its own theta index, plain indexing suffices
         self._onehot = []
         self._unique = []
+        self._local = []  # theta indices used by each group, and the cells' local indices
         for gm in self._mats:
+            allk = np.concatenate([gm.A_idx[2], gm.S_idx[2], gm.m_idx[1]])
+            loc = np.unique(allk)
+            lk = [np.searchsorted(loc, arr) for arr in (gm.A_idx[2], gm.S_idx[2], gm.m_idx[1])]
+            self._local.append((loc, lk))
             oh = []
-            for arr in (gm.A_idx[2], gm.S_idx[2], gm.m_idx[1]):
-                M = np.zeros((q, len(arr)))
+            for arr in lk:
+                M = np.zeros((len(loc), len(arr)))
                 M[arr, np.arange(len(arr))] = 1.0
                 oh.append(M)
             self._onehot.append(oh)
-            allk = np.concatenate([gm.A_idx[2], gm.S_idx[2], gm.m_idx[1]])
-            self._unique.append(len(np.unique(allk)) == len(allk))
+            self._unique.append(len(loc) == len(allk))
 
     def _start_values(self) -> np.ndarray:
         """Heuristic starts: lavaan-like ("simple"/fabin-flavoured), refined by the fitter."""
@@ -266,45 +270,56 @@ class SEMModel:
 
     def jacobian(self, theta, g: int = 0):
         """dSigma (q, p, p) and dmu (q, p) with respect to theta for group g."""
+        loc, dSl, dmul = self.jacobian_local(theta, g)
+        dS = np.zeros((self.n_free, self.p, self.p))
+        dmu = np.zeros((self.n_free, self.p))
+        dS[loc] = dSl
+        dmu[loc] = dmul
+        return dS, dmu
+
+    def jacobian_local(self, theta, g: int = 0):
+        """(theta indices used by group g, dSigma and dmu w.r.t. those parameters only);
+        in multi-group models each group depends on a fraction of theta."""
         A, S, m, B, G = self._core(theta, g)
         gm = self._mats[g]
+        loc, (kA, kS, km) = self._local[g]
         ohA, ohS, ohm = self._onehot[g]
-        p, q = self.p, self.n_free
-        H = B @ S @ G.T  # (m, p)
+        p, q = self.p, len(loc)
         fast = self._unique[g]
         dS = np.zeros((q, p, p))
         dmu = np.zeros((q, p))
-        r, c, k = gm.A_idx
+        r, c, _ = gm.A_idx
         if len(r):
+            H = B @ S @ G.T  # (m, p)
             C = G[:, r].T[:, :, None] * H[c][:, None, :]  # (e, p, p)
             C += C.transpose(0, 2, 1)
             if fast:
-                dS[k] = C
+                dS[kA] = C
             else:
                 dS += (ohA @ C.reshape(len(r), -1)).reshape(q, p, p)
             if self.meanstructure:
                 Bm = B @ m
                 D = G[:, r].T * Bm[c][:, None]
                 if fast:
-                    dmu[k] = D
+                    dmu[kA] = D
                 else:
                     dmu += ohA @ D
-        r, c, k = gm.S_idx
+        r, c, _ = gm.S_idx
         if len(r):
             C = G[:, r].T[:, :, None] * G[:, c].T[:, None, :]
             off = r != c
             C[off] += C[off].transpose(0, 2, 1)
             if fast:
-                dS[k] = C
+                dS[kS] = C
             else:
                 dS += (ohS @ C.reshape(len(r), -1)).reshape(q, p, p)
-        r, k = gm.m_idx
+        r, _ = gm.m_idx
         if len(r) and self.meanstructure:
             if fast:
-                dmu[k] = G[:, r].T
+                dmu[km] = G[:, r].T
             else:
                 dmu += ohm @ G[:, r].T
-        return dS, dmu
+        return loc, dS, dmu
 
     def delta(self, theta, g: int = 0) -> np.ndarray:
         """Jacobian of [vech(Sigma), mu] (lavaan's order) w.r.t. theta, shape (p*(p+1)/2+p, q)."""
