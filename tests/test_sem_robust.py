@@ -23,7 +23,7 @@ from semopy.examples import holzinger39, political_democracy
 
 from analysis.sem import fit_sem
 from analysis.sem import fiml, robust
-from test_sem_fiml import HS, compare_estimates, compare_fit
+from test_sem_fiml import HS, XCOLS, compare_estimates, compare_fit
 
 REF = Path(__file__).parent / "reference" / "sem_robust"
 PD = """ind60 =~ x1 + x2 + x3
@@ -74,7 +74,7 @@ def hs_mcar():
 
 @pytest.mark.parametrize("name", ["hs_mlr", "hs_fiml_mlr"])
 def test_scores_sandwich_and_scaling_from_lavaan_delta(name, hs_x, hs_mcar):
-    X = hs_x if name == "hs_mlr" else hs_mcar.to_numpy()
+    X = hs_x if name == "hs_mlr" else hs_mcar[XCOLS].to_numpy()
     fit, ex, g, info = lavaan_group(name, X)
     B = robust.meat([g])
     np.testing.assert_allclose(B / fit["ntotal"], ex["information_first_order"], rtol=1e-7,
@@ -86,7 +86,7 @@ def test_scores_sandwich_and_scaling_from_lavaan_delta(name, hs_x, hs_mcar):
 
 def test_fiml_corrected_robust_indices_from_lavaan_delta(hs_mcar):
     for name, version in (("hs_fiml_mlr", "V3"), ("hs_fiml_ml", "V6")):
-        fit, ex, g, _ = lavaan_group(name, hs_mcar.to_numpy())
+        fit, ex, g, _ = lavaan_group(name, hs_mcar[XCOLS].to_numpy())
         ll0, mu0, var0 = fiml.baseline_loglik(g.patterns)
         fc = robust.fiml_corrected([g], fit["df"], robust.baseline_groups([g], [mu0], [var0]),
                                    version=version)
@@ -128,6 +128,18 @@ def test_hs_fiml_mlr_matches_lavaan(hs_mcar):
     res = fit_sem(HS, hs_mcar, estimator="MLR", missing="fiml")
     compare_estimates(res, "hs_fiml_mlr")
     compare_fit(res, "hs_fiml_mlr")
+
+
+def test_multigroup_mlr_matches_lavaan():
+    res = fit_sem(HS, holzinger39.get_data(), group="school", estimator="MLR")
+    compare_estimates(res, "hs_mlr_school")
+    compare_fit(res, "hs_mlr_school", skip=("unrestricted.logl",))
+
+
+def test_multigroup_fiml_mlr_matches_lavaan(hs_mcar):
+    res = fit_sem(HS, hs_mcar, group="school", estimator="MLR", missing="fiml")
+    compare_estimates(res, "hs_fiml_mlr_school")
+    compare_fit(res, "hs_fiml_mlr_school")
 
 
 def test_survey_fiml_mlr_matches_lavaan():

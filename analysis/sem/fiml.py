@@ -18,9 +18,19 @@ loglik(pat, mu, Sigma)          FIML log-likelihood
 gradient(pat, mu, Sigma)        d loglik / d [vech(Sigma), mu]
 hessian(pat, mu, Sigma)         d2 loglik / d m d m'  (analytic)
 casewise_scores(pat, mu, Sigma) per-row gradient, n x (p* + p)
+expected_information(pat, ...)  Fisher information of the moments (optimiser metric)
 saturated_em(X)                 EM for the unrestricted mean and covariance (H1)
 baseline_loglik(pat)            independence model with free means/variances
-fit_fiml(...)                   maximise the FIML loglik over a model's theta
+srmr_moments(S, m, Sigma, mu)   lavaan's "srmr" from (EM) saturated moments
+maximise_fiml(model, ...)       Fisher scoring of theta for a core SEMModel
+fit_fiml(...)                   the missing="fiml" path of fit_sem (returns SEMResult)
+
+Example
+-------
+>>> import pandas as pd
+>>> from analysis.sem import fit_sem
+>>> res = fit_sem("f =~ y1 + y2 + y3", df, missing="fiml")   # doctest: +SKIP
+>>> res.fit_indices[["chisq", "loglik", "unrestricted_loglik"]]  # doctest: +SKIP
 
 References
 ----------

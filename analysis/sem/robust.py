@@ -19,6 +19,22 @@ lavaan's ``estimator = "MLR"`` (0.6-14) uses ML point estimates with
 All information matrices here are totals over cases (not divided by N);
 moment vectors are ``[vech(Sigma), mu]`` as in :mod:`analysis.sem.fiml`.
 
+Public API
+----------
+apply_mlr(res)                      ML SEMResult (complete data) -> MLR SEMResult
+GroupMoments(...)                   one group's data, implied/h1 moments and Delta
+observed_information(model, theta, groups)   Hessian-based information of theta
+sandwich(E, B), meat(groups)        Huber-White covariance
+yuan_bentler_mplus(groups, E, df)   scaling factor (lavaan "yuan.bentler.mplus")
+fiml_corrected(groups, df, base)    Zhang & Savalei (2022) ingredients under FIML
+rmsea, rmsea_ci, cfi, tli, robust_indices   (robust) fit indices
+
+Example
+-------
+>>> from analysis.sem import fit_sem
+>>> res = fit_sem(syntax, df, estimator="MLR")                 # doctest: +SKIP
+>>> res.fit_indices[["chisq_scaled", "scaling_factor", "cfi_robust"]]  # doctest: +SKIP
+
 References
 ----------
 Yuan, K.-H., & Bentler, P. M. (2000). Three likelihood-based methods for
@@ -176,20 +192,26 @@ def baseline_groups(groups: list[GroupMoments], mus, variances) -> list[GroupMom
     """GroupMoments of the independence model (free means and variances).
 
     Its implied moments are linear in its parameters, so Delta is a selection
-    matrix (variances -> diagonal of vech(Sigma), means -> mu). Without a mean
-    structure the means are the sample means and not parameters.
+    matrix (variances -> diagonal of vech(Sigma), means -> mu); each group has
+    its own parameters (columns). Without a mean structure the means are the
+    sample means and not parameters.
     """
-    out = []
-    for g, mu0, var0 in zip(groups, mus, variances):
+    blocks = []
+    for g in groups:
         p = g.patterns.p
         r, c = fiml.vech_indices(p)
         ps = r.size
         D = np.zeros((ps + p, 2 * p))
         D[np.flatnonzero(r == c), np.arange(p)] = 1.0
         D[ps + np.arange(p), p + np.arange(p)] = 1.0
-        if not g.meanstructure:
-            D = D[:ps, :p]
-        b = GroupMoments(g.patterns, np.asarray(mu0), np.diag(var0), D, g.mu1, g.Sigma1)
+        blocks.append(D if g.meanstructure else D[:ps, :p])
+    width = sum(D.shape[1] for D in blocks)
+    out, off = [], 0
+    for g, D, mu0, var0 in zip(groups, blocks, mus, variances):
+        Dg = np.zeros((D.shape[0], width))
+        Dg[:, off:off + D.shape[1]] = D
+        off += D.shape[1]
+        b = GroupMoments(g.patterns, np.asarray(mu0), np.diag(var0), Dg, g.mu1, g.Sigma1)
         b._cache.update({k: v for k, v in g._cache.items() if k in ("A1", "B1", "st_h1")})
         out.append(b)
     return out
@@ -361,7 +383,7 @@ def fiml_corrected(groups: list[GroupMoments], df: int, baseline: list[GroupMome
     delta_all = np.vstack([g.delta for g in groups])  # q shared across groups
     XX3 = xx(groups)
     c3 = k_of(delta_all) / df if df > 0 else np.nan
-    dB = block_diag([g.delta for g in baseline])
+    dB = np.vstack([g.delta for g in baseline])
     df0 = sum(g.patterns.p * (g.patterns.p - 1) // 2 for g in groups)
     XX3_0 = xx(baseline)
     c3_0 = k_of(dB) / df0

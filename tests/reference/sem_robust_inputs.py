@@ -6,7 +6,8 @@ Run from the repository root (before the R script)::
     Rscript tests/reference/sem_robust_reference.R
 
 * ``hs_mcar.csv``: HolzingerSwineford1939 x1..x9 (semopy's copy, identical to lavaan's)
-  with a seeded ~10% MCAR mask (no row left empty).
+  with a seeded ~10% MCAR mask (no row left empty), and the (complete) ``school`` column
+  for multi-group fits.
 * ``survey_recoded.csv``: the synthetic survey's items after the codebook recoding
   (``analysis.survey.load_survey``: missing codes -> NA, reverse items -> (min+max)-x).
 * ``chain.lav``: ``analysis.models.chain_model(load_codebook())``.
@@ -31,9 +32,10 @@ def mcar(df, rate: float, seed: int):
 
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
-    hs = semopy.examples.holzinger39.get_data()[[f"x{i}" for i in range(1, 10)]]
-    mcar(hs.reset_index(drop=True), 0.10, SEED).to_csv(
-        OUT / "hs_mcar.csv", index=False, float_format="%.17g")
+    hs = semopy.examples.holzinger39.get_data().reset_index(drop=True)
+    masked = mcar(hs[[f"x{i}" for i in range(1, 10)]], 0.10, SEED)
+    masked["school"] = hs["school"].astype(str)
+    masked.to_csv(OUT / "hs_mcar.csv", index=False, float_format="%.17g")
 
     from analysis.codebook import construct_items, load_codebook
     from analysis.models import chain_model

@@ -85,6 +85,12 @@ write_case("hs_fiml_ml", cfa(hs_model, hs_mcar, missing = "ml"))
 write_case("hs_fiml_mlr", cfa(hs_model, hs_mcar, missing = "ml",
                               estimator = "MLR"))
 
+# multi-group (by school, configural): MLR on complete data and FIML + MLR
+write_case("hs_mlr_school", cfa(hs_model, HolzingerSwineford1939, group = "school",
+                                estimator = "MLR"), extra = FALSE)
+write_case("hs_fiml_mlr_school", cfa(hs_model, hs_mcar, group = "school",
+                                     missing = "ml", estimator = "MLR"), extra = FALSE)
+
 # the compendium's synthetic survey with its chain model
 survey_csv <- file.path(out_dir, "survey_recoded.csv")
 chain_lav <- file.path(out_dir, "chain.lav")
