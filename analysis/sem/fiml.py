@@ -247,7 +247,7 @@ def loglik(pat: MissingPatterns, mu, Sigma, *, state: _State | None = None) -> f
     --------
     >>> X = np.array([[0.0, 1.0], [1.0, np.nan], [2.0, 0.5]])
     >>> round(loglik(MissingPatterns(X), [1.0, 0.5], np.eye(2)), 4)
-    -4.6318
+    -5.7197
     """
     try:
         st = state or _state(pat, mu, Sigma)

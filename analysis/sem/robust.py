@@ -537,7 +537,7 @@ def apply_mlr(res):
     >>> from analysis.sem import fit_sem
     >>> res = fit_sem("visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\n"
     ...               "speed =~ x7 + x8 + x9", holzinger39.get_data(), estimator="MLR")
-    >>> round(res.fit_indices["chisq_scaled"], 3)
+    >>> round(float(res.fit_indices["chisq_scaled"]), 3)
     87.132
     """
     import dataclasses
