@@ -273,7 +273,7 @@ def _fit_sem(model, data, *, estimator, missing, group, group_equal, start, max_
 
         return fiml.fit_fiml(stmts, ov, Xs, labels, estimator=estimator, group=group,
                              group_equal=group_equal, syntax=model, warnings_=msgs,
-                             n_dropped=n_dropped)
+                             n_dropped=n_dropped, max_iter=max_iter, std_se=std_se)
     samples = [SampleStats.from_data(x, ov) for x in Xs]
     for ss, lab in zip(samples, labels):
         _check_sample_cov(ss, ov, lab)
