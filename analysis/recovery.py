@@ -731,8 +731,13 @@ def assess(summary: pd.DataFrame, *, expected: dict | None = None, max_rel_bias:
     Returns
     -------
     DataFrame
-        ``summary`` plus ``theory`` (criteria apply), ``bias_ok`` (NaN where the truth is 0;
-        there |bias| < 2 MC SEs is checked instead), ``coverage_ok`` and ``pass``.
+        ``summary`` plus ``theory`` (criteria apply), ``bias_ok`` (where the truth is 0,
+        |bias| < 2 MC SEs is checked instead), ``coverage_ok`` and ``pass``; and the same
+        judged against Monte Carlo error: ``bias_ok_mc`` (also true when the bias is within
+        2 MC SEs of 0), ``coverage_ok_mc`` (also true within 2 MC SEs of 95%, i.e.
+        ``2 sqrt(.95 .05 / n_reps)``: 1.9 points at 500 replications, 3.1 at 200) and
+        ``pass_mc``. A failure of ``pass_mc`` is a departure larger than the simulation can
+        attribute to chance.
     """
     out = summary.copy()
     exp = expected or {}
@@ -744,6 +749,11 @@ def assess(summary: pd.DataFrame, *, expected: dict | None = None, max_rel_bias:
     lo, hi = coverage_range
     out["coverage_ok"] = out["coverage"].between(lo, hi)
     out["pass"] = out["bias_ok"] & out["coverage_ok"]
+    mcse_bias = out["emp_sd"] / np.sqrt(out["n_reps"])
+    out["bias_ok_mc"] = out["bias_ok"] | (np.abs(out["bias"]) <= 2 * mcse_bias)
+    out["coverage_ok_mc"] = out["coverage_ok"] | (
+        np.abs(out["coverage"] - 0.95) <= 2 * np.sqrt(0.95 * 0.05 / out["n_reps"]))
+    out["pass_mc"] = out["bias_ok_mc"] & out["coverage_ok_mc"]
     return out
 
 
