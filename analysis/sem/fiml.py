@@ -643,14 +643,17 @@ def fit_fiml(stmts, ov, Xs, labels, *, estimator="ML", group=None, group_equal=(
         groups.append(robust.GroupMoments(pat, mu, Sigma, model.delta(theta, g), em.mu, em.Sigma))
     info = robust.observed_information(model, theta, groups)
     meat = robust.meat(groups) if estimator == "MLR" else None
-    try:
-        vcov = robust.sandwich(info, meat) if estimator == "MLR" else np.linalg.inv(info)
-        vcov = 0.5 * (vcov + vcov.T)
-        singular = bool(np.linalg.eigvalsh(info)[0] <= 1e-10 * abs(np.linalg.eigvalsh(info)[-1]))
-    except np.linalg.LinAlgError:
-        vcov, singular = np.full((model.n_free,) * 2, np.nan), True
+    ev = np.linalg.eigvalsh(info)
+    singular = bool(ev[0] <= 1e-10 * abs(ev[-1]))
     if singular:
-        msgs.append("information matrix is singular: the model may not be identified")
+        vcov = np.full((model.n_free,) * 2, np.nan)
+        msgs.append("observed information matrix is singular or not positive definite: the "
+                    "model may not be identified (standard errors not computed)")
+    elif estimator == "MLR":
+        vcov = robust.sandwich(info, meat)
+    else:
+        vcov = np.linalg.inv(info)
+        vcov = 0.5 * (vcov + vcov.T)
     est = build_estimates(model, theta, vcov, std_se=std_se and not singular)
     msgs += _heywood(model, theta, est)
 
