@@ -100,20 +100,32 @@ def layered_layout(edges: Sequence[tuple[str, str]], nodes: Sequence[str] | None
     return pos
 
 
-def _label_spot(a, b, placed, centres, min_gap: float = 0.75) -> tuple[float, float]:
-    """A point on the segment a-b for a coefficient label, away from earlier labels and nodes.
+def _segment_distance(p, a, b) -> float:
+    p, a, b = (np.asarray(v, float) for v in (p, a, b))
+    ab = b - a
+    t = np.clip(np.dot(p - a, ab) / max(np.dot(ab, ab), 1e-12), 0, 1)
+    return float(np.hypot(*(p - (a + t * ab))))
+
+
+def _label_spot(a, b, placed, centres, segments=(), min_gap: float = 0.75,
+                min_line: float = 0.3) -> tuple[float, float]:
+    """A point on the segment a-b for a coefficient label, away from earlier labels, nodes
+    and the other arrows.
 
     Tries fractions 0.5, 0.42, 0.58, 0.34, 0.66, ... and keeps the first whose distance to
-    every placed label is at least ``min_gap`` (the farthest one if none is free).
+    every placed label is at least ``min_gap`` and to every other arrow at least
+    ``min_line`` (else the one with the most room).
     """
     (x0, y0), (x1, y1) = a, b
-    best, best_d = None, -1.0
+    best, best_d = None, -np.inf
     for t in (0.5, 0.42, 0.58, 0.34, 0.66, 0.28, 0.72):
         p = (x0 + t * (x1 - x0), y0 + t * (y1 - y0))
         d_lab = min((np.hypot(p[0] - q[0], (p[1] - q[1]) * 1.8) for q in placed), default=9.0)
         d_node = min(np.hypot(p[0] - c[0], p[1] - c[1]) for c in centres)
-        d = min(d_lab, d_node / 0.9)
-        if d >= min_gap:
+        d_line = min((_segment_distance(p, s0, s1) for s0, s1 in segments
+                      if (tuple(s0), tuple(s1)) != (tuple(a), tuple(b))), default=9.0)
+        d = min(d_lab / min_gap, d_node / (0.9 * min_gap), d_line / min_line)
+        if d >= 1:
             return p
         if d > best_d:
             best, best_d = p, d
@@ -227,6 +239,7 @@ def path_diagram(estimates: pd.DataFrame, ax, *, show_items: bool = False,
                 extent.append(np.array([xi, yi]))
     # regressions
     placed: list[tuple[float, float]] = []
+    segments = [(pos[r.rhs], pos[r.lhs]) for r in regs.itertuples()]
     for r in regs.itertuples():
         a, b = r.rhs, r.lhs
         (x0, y0), (x1, y1) = pos[a], pos[b]
@@ -237,7 +250,7 @@ def path_diagram(estimates: pd.DataFrame, ax, *, show_items: bool = False,
                               linestyle="-" if sig else (0, (4, 3)), zorder=2,
                               shrinkA=0, shrinkB=2)
         ax.add_patch(arr)
-        lx, ly = _label_spot((x0, y0), (x1, y1), placed, list(pos.values()))
+        lx, ly = _label_spot((x0, y0), (x1, y1), placed, list(pos.values()), segments)
         placed.append((lx, ly))
         ax.text(lx, ly, f"{r.std_all:.{digits}f}{stars(r.pvalue)}", ha="center",
                 va="center", fontsize=9, zorder=6,
@@ -246,16 +259,22 @@ def path_diagram(estimates: pd.DataFrame, ax, *, show_items: bool = False,
         cov = var[(var["lhs"] != var["rhs"]) & var["lhs"].isin(lv) & var["rhs"].isin(lv)]
         for r in cov.itertuples():
             (x0, y0), (x1, y1) = pos[r.lhs], pos[r.rhs]
+            # bulge clear of the ellipses in between, wider for longer spans
+            dist = max(np.hypot(x1 - x0, y1 - y0), 1e-9)
+            bulge = 0.8 + 0.25 * max(dist - 1.9, 0)
+            rad = 2 * bulge / dist * (1 if y1 <= y0 else -1)
             arr = FancyArrowPatch(patchA=patches[r.lhs], patchB=patches[r.rhs],
                                   posA=(x0, y0), posB=(x1, y1), arrowstyle="<|-|>",
                                   mutation_scale=10, lw=0.7, color="0.5",
-                                  connectionstyle="arc3,rad=0.45", zorder=1)
+                                  connectionstyle=f"arc3,rad={rad:.4f}", zorder=1)
             ax.add_patch(arr)
-            ax.text((x0 + x1) / 2 - 0.35 * abs(y1 - y0) - 0.2, (y0 + y1) / 2,
-                    f"{r.std_all:.{digits}f}{stars(r.pvalue)}", fontsize=7, ha="center",
-                    va="center", color="0.3", zorder=6,
+            # midpoint of matplotlib's arc3 Bezier: centre + rad / 2 * (dy, -dx)
+            mx = (x0 + x1) / 2 + 0.5 * rad * (y1 - y0)
+            my = (y0 + y1) / 2 - 0.5 * rad * (x1 - x0)
+            ax.text(mx, my, f"{r.std_all:.{digits}f}{stars(r.pvalue)}", fontsize=7,
+                    ha="center", va="center", color="0.3", zorder=6,
                     bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.85))
-            extent.append(np.array([min(x0, x1) - 0.5 * abs(y1 - y0) - 0.4, (y0 + y1) / 2]))
+            extent.append(np.array([mx - 0.4, my]))
     pts = np.array(extent)
     ax.set_xlim(pts[:, 0].min() - 1.0, pts[:, 0].max() + 1.0)
     ax.set_ylim(pts[:, 1].min() - 0.8, pts[:, 1].max() + 0.8)
