@@ -780,7 +780,7 @@ def standard_designs(n_grid: Sequence[int] = (200, 400, 800, 1600, 3200)) -> dic
                     Design("mar20", missing_rate=0.20, methods=("FIML", "listwise"))],
         "likert": [Design("likert", likert=True, methods=("ML", "MLR"))],
         "clustered": [Design("clustered", community_share=POPULATION["community_share"])],
-        "null": [Design("null", null_paths=True)],
+        "null": [Design("zero_paths", null_paths=True)],
     }
 
 

@@ -42,9 +42,9 @@ def test_figures_are_written(run):
 def test_recovery_table_has_every_design_and_sane_numbers(run):
     _, tabs = run
     s = pd.read_csv(tabs / "simulation-recovery.csv")
-    designs = {"main", "N400", "N1600", "mar10", "mar20", "likert", "clustered", "null"}
+    designs = {"main", "N400", "N1600", "mar10", "mar20", "likert", "clustered", "zero_paths"}
     assert set(s["design"]) == designs
-    # 12 paths + 22 defined effects per design and method (null: 2 zero paths left out)
+    # 12 paths + 22 defined effects per design and method (zero_paths: its 4 zero effects left out)
     counts = s.groupby(["design", "method"]).size()
     assert (counts == 34).all() and len(counts) == 11
     assert s["coverage"].between(0, 1).all() and s["rejection"].between(0, 1).all()
