@@ -275,3 +275,15 @@ def test_survey_invariance_against_lavaan(survey):
     for name, res in tab.attrs["results"].items():
         check_fit(res, f"survey_{name}")
         check_estimates(res, f"survey_{name}", cols=("est", "se", "std_all"))
+
+
+def test_modification_indices_multigroup_metric(hs):
+    res = fit_sem(HS_MODEL, hs, group="school", group_equal=("loadings",))
+    mi = modification_indices(res)
+    ref = pd.read_csv(REF / "hs_metric_modindices.csv")
+    keys = ["lhs", "op", "rhs", "group"]  # lavaan's groups are in order of appearance too
+    m = ref.merge(mi, on=keys, how="outer", suffixes=("_ref", ""), indicator=True)
+    assert (m["_merge"] == "both").all(), m.loc[m["_merge"] != "both", keys]
+    assert close(m["mi"], m["mi_ref"]).all()
+    assert close(m["epc"], m["epc_ref"]).all()
+    assert close(m["sepc_all"], m["sepc.all"]).all()

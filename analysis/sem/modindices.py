@@ -10,7 +10,8 @@ discrepancy, g its gradient and H its expected Hessian at the estimates (candida
 
 sepc.all rescales EPC as the completely standardised solution does (loadings by
 sd(lv)/sd(ov), residual covariances by the residual standard deviations).
-Candidates, where absent from the model: loadings of every latent on every indicator,
+Candidates: fixed non-zero loadings (markers; identified only with cross-group equality
+constraints) and, where absent from the model: loadings of every latent on every indicator,
 covariances among observed (non-exogenous) variables, covariances among latent variables
 and regressions of latent on latent variables. Candidates with V ~ 0 are equivalent to a
 parameter already free (e.g. a reversed path) and are dropped, as lavaan does.
@@ -90,17 +91,28 @@ def modification_indices(result, *, minimum: float = 0.0) -> pd.DataFrame:
     cands = _candidates(model)
     cols = ["lhs", "op", "rhs"] + (["group"] if model.n_groups > 1 else []) + [
         "mi", "epc", "sepc_lv", "sepc_all", "pvalue"]
-    if not cands:
-        return pd.DataFrame(columns=cols)
     q = model.n_free
     pt = model.partable
-    ext = pd.DataFrame([dict(c, user=False, label="", start=np.nan, free=q + k, value=np.nan)
-                        for k, c in enumerate(cands)])
-    pt_ext = pd.concat([pt, ext[pt.columns]], ignore_index=True)
+    # fixed non-zero loadings (markers) are candidates too: releasing one is identified in
+    # multi-group models with equal loadings (and dropped as V ~ 0 otherwise)
+    rel = pt.index[(pt["free"] < 0) & (pt["op"] == "=~")].tolist()
+    pt_ext = pt.copy()
+    for k, i in enumerate(rel):
+        pt_ext.loc[i, "free"] = q + k
+    base = q + len(rel)
+    ext = pd.DataFrame([dict(c, user=False, label="", start=np.nan, free=base + k,
+                             value=np.nan) for k, c in enumerate(cands)])
+    if len(ext):
+        pt_ext = pd.concat([pt_ext, ext[pt.columns]], ignore_index=True)
+    cands = [dict(lhs=pt.loc[i, "lhs"], op="=~", rhs=pt.loc[i, "rhs"],
+                  group=int(pt.loc[i, "group"])) for i in rel] + cands
+    if not cands:
+        return pd.DataFrame(columns=cols)
     m2 = SEMModel(pt_ext, model.ov_names, model.lv_names, model.sample, model.meanstructure,
                   model.group_labels, [], q + len(cands))
     m2.ov_x = getattr(model, "ov_x", [])
-    th = np.concatenate([theta, np.zeros(len(cands))])
+    th = np.concatenate([theta, pt.loc[rel, "value"].to_numpy(float),
+                         np.zeros(len(cands) - len(rel))])
     _, g, H = ml_value_grad_info(m2, th)
     f = np.arange(q)
     c = np.arange(q, q + len(cands))

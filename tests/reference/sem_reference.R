@@ -70,6 +70,9 @@ write_case(sem("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nvisual ~ ageyr 
 configural <- sem(hs_model, data = hs, group = "school")
 metric <- sem(hs_model, data = hs, group = "school", group.equal = "loadings")
 scalar <- sem(hs_model, data = hs, group = "school", group.equal = c("loadings", "intercepts"))
+mi <- modindices(metric, sort. = TRUE)
+write.csv(mi[, c("lhs", "op", "rhs", "group", "mi", "epc", "sepc.lv", "sepc.all")],
+          file.path(out_dir, "hs_metric_modindices.csv"), row.names = FALSE)
 write_case(configural, "hs_configural")
 write_case(metric, "hs_metric")
 write_case(scalar, "hs_scalar")
