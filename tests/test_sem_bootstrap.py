@@ -143,3 +143,26 @@ def test_survey_chain_percentile_cis_match_lavaan():
         for q, a, b in ((0.025, r.ci_lower, r.lo_ref), (0.975, r.ci_upper, r.hi_ref)):
             se_q = _quantile_se(x, q)  # for B = 500; lavaan's (B = 1000) is sqrt(1/2) of it
             assert abs(a - b) <= 4 * se_q * np.sqrt(1 + B / 1000), (r.lhs, r.op, r.rhs, q, a, b)
+
+
+def test_bootstrap_multigroup_and_fixed_x():
+    """Resampling within groups (mean structure: Fisher-scoring refits) and re-fixing the
+    exogenous covariates' moments per resample (lavaan's fixed.x)."""
+    from semopy.examples import holzinger39
+
+    hs = holzinger39.get_data()
+    res = fit_sem("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6", hs, group="school",
+                  group_equal=("loadings",))
+    tab = bootstrap(res, n_boot=30, seed=2, progress=False)
+    assert {"group", "est", "se", "ci_lower", "ci_upper"} <= set(tab.columns)
+    assert len(tab) == (res.model.partable["free"] >= 0).sum()
+    assert tab.attrs["n_failed"] == 0 and (tab["se"] > 0).all()
+    est = res.estimates.set_index(["lhs", "op", "rhs", "group"])["est"]
+    assert np.allclose(tab.set_index(["lhs", "op", "rhs", "group"])["est"],
+                       est.loc[tab.set_index(["lhs", "op", "rhs", "group"]).index])
+
+    fx = fit_sem("visual =~ x1 + x2 + x3\nvisual ~ ageyr", hs)
+    tab = bootstrap(fx, n_boot=30, seed=2, progress=False)
+    assert not ((tab["lhs"] == "ageyr") & (tab["op"] == "~~")).any()  # fixed, not bootstrapped
+    reg = tab[(tab["lhs"] == "visual") & (tab["op"] == "~")].iloc[0]
+    assert reg["ci_lower"] < reg["est"] < reg["ci_upper"]
