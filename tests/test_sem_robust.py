@@ -124,6 +124,15 @@ def test_pd_mlr_matches_lavaan():
     assert res.fit_indices["chisq"] == ml.fit_indices["chisq"]
 
 
+def test_mlr_with_fixed_x_covariates_matches_lavaan():
+    # the moments of fixed exogenous covariates leave the h1 trace and the baseline
+    data = holzinger39.get_data().dropna(subset=["ageyr", "grade"])
+    res = fit_sem("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\n"
+                  "visual ~ ageyr + grade\ntextual ~ grade", data, estimator="MLR")
+    compare_estimates(res, "hs_mlr_fixedx")
+    compare_fit(res, "hs_mlr_fixedx", skip=("unrestricted.logl",))
+
+
 def test_hs_fiml_mlr_matches_lavaan(hs_mcar):
     res = fit_sem(HS, hs_mcar, estimator="MLR", missing="fiml")
     compare_estimates(res, "hs_fiml_mlr")

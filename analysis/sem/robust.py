@@ -91,6 +91,10 @@ class GroupMoments:
         is used, as lavaan does.
     mu1, Sigma1 : ndarray
         Unrestricted (h1) moments: sample moments (divisor N) or EM estimates.
+    fixed_x : sequence of int
+        Indices of exogenous observed covariates whose moments are fixed at
+        their sample values (fixed.x); their moments are left out of the h1
+        trace, as lavaan does.
     """
 
     patterns: fiml.MissingPatterns
@@ -99,6 +103,7 @@ class GroupMoments:
     delta: np.ndarray
     mu1: np.ndarray
     Sigma1: np.ndarray
+    fixed_x: tuple = ()
 
     def __post_init__(self):
         p = self.patterns.p
@@ -111,6 +116,11 @@ class GroupMoments:
             raise ValueError("incomplete data need a mean structure")
         self._m = slice(None) if self.meanstructure else slice(0, ps)
         self._cache = {}  # h0/h1 quantities; the h1 ones are shared with the baseline
+        r, c = fiml.vech_indices(p)
+        x = np.zeros(p, dtype=bool)
+        x[list(self.fixed_x)] = True
+        keep = np.r_[~(x[r] & x[c]), ~x]
+        self.h1_keep = keep[self._m]  # moments that are free in the h1 model
 
     @property
     def n(self) -> int:
@@ -178,9 +188,11 @@ def yuan_bentler_mplus(groups: list[GroupMoments], information: np.ndarray, df: 
     if df <= 0:
         return dict(trace_h1=np.nan, trace_h0=np.nan, trace_ugamma=np.nan, scaling_factor=np.nan)
     B = meat(groups) if B is None else B
-    trace_h1 = sum(
-        float(np.trace(np.linalg.solve(g.h1_information(), g.h1_firstorder()))) for g in groups
-    )
+    trace_h1 = 0.0
+    for g in groups:
+        k = g.h1_keep
+        trace_h1 += float(np.trace(np.linalg.solve(g.h1_information()[np.ix_(k, k)],
+                                                   g.h1_firstorder()[np.ix_(k, k)])))
     trace_h0 = float(np.trace(np.linalg.solve(information, B)))
     trace = trace_h1 - trace_h0
     c = trace / df
@@ -194,24 +206,32 @@ def baseline_groups(groups: list[GroupMoments], mus, variances) -> list[GroupMom
     Its implied moments are linear in its parameters, so Delta is a selection
     matrix (variances -> diagonal of vech(Sigma), means -> mu); each group has
     its own parameters (columns). Without a mean structure the means are the
-    sample means and not parameters.
+    sample means and not parameters; fixed.x covariates keep their sample
+    covariance block and means, as in lavaan's baseline.
     """
-    blocks = []
-    for g in groups:
+    blocks, sigmas = [], []
+    for g, var0 in zip(groups, variances):
         p = g.patterns.p
         r, c = fiml.vech_indices(p)
         ps = r.size
-        D = np.zeros((ps + p, 2 * p))
-        D[np.flatnonzero(r == c), np.arange(p)] = 1.0
-        D[ps + np.arange(p), p + np.arange(p)] = 1.0
-        blocks.append(D if g.meanstructure else D[:ps, :p])
+        x = np.zeros(p, dtype=bool)
+        x[list(g.fixed_x)] = True
+        free = np.flatnonzero(~x)
+        D = np.zeros((ps + p, 2 * free.size))
+        diag_rows = np.flatnonzero(r == c)  # vech position of (i, i), i = 0..p-1
+        D[diag_rows[free], np.arange(free.size)] = 1.0
+        D[ps + free, free.size + np.arange(free.size)] = 1.0
+        blocks.append(D if g.meanstructure else D[:ps, : free.size])
+        S0 = np.diag(np.asarray(var0, dtype=float))
+        S0[np.ix_(x, x)] = g.Sigma1[np.ix_(x, x)]
+        sigmas.append(S0)
     width = sum(D.shape[1] for D in blocks)
     out, off = [], 0
-    for g, D, mu0, var0 in zip(groups, blocks, mus, variances):
+    for g, D, mu0, S0 in zip(groups, blocks, mus, sigmas):
         Dg = np.zeros((D.shape[0], width))
         Dg[:, off:off + D.shape[1]] = D
         off += D.shape[1]
-        b = GroupMoments(g.patterns, np.asarray(mu0), np.diag(var0), Dg, g.mu1, g.Sigma1)
+        b = GroupMoments(g.patterns, np.asarray(mu0), S0, Dg, g.mu1, g.Sigma1, g.fixed_x)
         b._cache.update({k: v for k, v in g._cache.items() if k in ("A1", "B1", "st_h1")})
         out.append(b)
     return out
@@ -518,7 +538,9 @@ def mlr_groups(model, theta) -> list[GroupMoments]:
         D = model.delta(theta, g)
         if not model.meanstructure:
             D, mu = D[:ps], ss.mean
-        groups.append(GroupMoments(fiml.MissingPatterns(ss.data), mu, Sigma, D, ss.mean, ss.cov))
+        fx = tuple(model.ov_names.index(v) for v in getattr(model, "ov_x", []))
+        groups.append(GroupMoments(fiml.MissingPatterns(ss.data), mu, Sigma, D, ss.mean, ss.cov,
+                                   fixed_x=fx))
     return groups
 
 
@@ -567,13 +589,6 @@ def apply_mlr(res):
                          fi["baseline_chisq"], fi["baseline_df"])
     rb = robust_indices(chisq, df, sc["scaling_factor"], fi["baseline_chisq"],
                         fi["baseline_df"], sc["baseline_scaling_factor"], N, G)
-    if getattr(model, "ov_x", []):
-        # the core's baseline keeps the block of fixed covariates; ours is diagonal
-        for k in ("baseline_chisq_scaled", "baseline_scaling_factor"):
-            sc[k] = np.nan
-        rb.update(cfi_robust=np.nan, tli_robust=np.nan)
-        msgs.append("robust CFI/TLI are not computed for models with fixed exogenous "
-                    "covariates (fixed.x)")
     fi = pd.concat([fi, pd.Series({**sc, **rb}, dtype=float)])
     return dataclasses.replace(res, vcov=vcov, estimates=est, fit_indices=fi, warnings=msgs,
                                estimator="MLR")

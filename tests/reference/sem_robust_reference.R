@@ -78,6 +78,12 @@ y6 ~~ y8"
 # Huber-White SEs, Yuan-Bentler (Mplus variant) scaled test)
 write_case("hs_mlr", cfa(hs_model, HolzingerSwineford1939, estimator = "MLR"))
 write_case("pd_mlr", sem(pd_model, PoliticalDemocracy, estimator = "MLR"))
+# exogenous observed covariates (fixed.x = TRUE); grade has one missing value
+hs_x <- HolzingerSwineford1939[complete.cases(HolzingerSwineford1939[, c("ageyr", "grade")]), ]
+write_case("hs_mlr_fixedx", sem("visual =~ x1 + x2 + x3
+textual =~ x4 + x5 + x6
+visual ~ ageyr + grade
+textual ~ grade", hs_x, estimator = "MLR"), extra = FALSE)
 
 # HS with a fixed MCAR mask: FIML with ML and with MLR
 hs_mcar <- read.csv(file.path(out_dir, "hs_mcar.csv"))
