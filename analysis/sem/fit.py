@@ -124,10 +124,14 @@ def _std_and_defined(model, theta):
 
 def row_values(model, theta) -> np.ndarray:
     """Estimate for every partable row (free from theta, fixed from their value)."""
-    pt = model.partable
-    fr = pt["free"].to_numpy()
-    out = pt["value"].to_numpy(dtype=float).copy()
-    out[fr >= 0] = theta[fr[fr >= 0]]
+    cache = model.__dict__.get("_row_arrays")
+    if cache is None:
+        fr = model.partable["free"].to_numpy()
+        cache = (fr >= 0, fr[fr >= 0], model.partable["value"].to_numpy(dtype=float))
+        model.__dict__["_row_arrays"] = cache
+    is_free, idx, values = cache
+    out = values.copy()
+    out[is_free] = theta[idx]
     return out
 
 
