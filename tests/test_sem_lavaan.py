@@ -43,7 +43,7 @@ FIT_MAP = {  # ours -> lavaan fitMeasures name
     "tli": "tli", "rmsea": "rmsea", "rmsea_ci_lower": "rmsea.ci.lower",
     "rmsea_ci_upper": "rmsea.ci.upper", "srmr": "srmr", "gfi": "gfi", "agfi": "agfi",
     "loglik": "logl", "aic": "aic", "bic": "bic", "baseline_chisq": "baseline.chisq",
-    "baseline_df": "baseline.df",
+    "baseline_df": "baseline.df", "rmsea_pvalue": "rmsea.pvalue",
 }
 ABS_1E3 = {"cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "srmr", "gfi", "agfi",
            "pvalue"}
