@@ -211,8 +211,9 @@ def model_verdict(comparison: pd.DataFrame, restricted: str, general: str,
     """
     p = comparison.loc[restricted, "p_diff"]
     lrt = general if p < alpha else restricted
-    aic = restricted if comparison.loc[restricted, "aic"] < comparison.loc[general, "aic"] else general
-    bic = restricted if comparison.loc[restricted, "bic"] < comparison.loc[general, "bic"] else general
+    r, g = comparison.loc[restricted], comparison.loc[general]
+    aic = restricted if r["aic"] < g["aic"] else general
+    bic = restricted if r["bic"] < g["bic"] else general
     votes = {lrt, aic, bic}
     return pd.Series({"lrt": lrt, "aic": aic, "bic": bic,
                       "supported": votes.pop() if len(votes) == 1 else "mixed"})
@@ -493,7 +494,8 @@ def latent_means(result, level: float = 0.95) -> pd.DataFrame:
 
     Examples
     --------
-    >>> latent_means(invariance(meas, df, "community_type").attrs["results"]["scalar"])  # doctest: +SKIP
+    >>> scalar = invariance(meas, df, "community_type").attrs["results"]["scalar"]  # doctest: +SKIP
+    >>> latent_means(scalar)                                                    # doctest: +SKIP
     """
     model = result.model
     if model.n_groups < 2:
@@ -599,7 +601,7 @@ def release_tests(result, which: Sequence[str] = ("loadings", "intercepts")) -> 
     Examples
     --------
     >>> scalar = invariance(meas, df, "community_type").attrs["results"]["scalar"]  # doctest: +SKIP
-    >>> release_tests(scalar).head()                                                 # doctest: +SKIP
+    >>> release_tests(scalar).head()                                        # doctest: +SKIP
     """
     from .sem.estimate import ml_value_grad_info
     from .sem.model import SEMModel

@@ -224,6 +224,7 @@ def test_release_tests_match_lavtestscore(scalar):
     np.testing.assert_allclose(rt["p_bonferroni"], np.minimum(1, rt["pvalue"] * len(rt)))
 
 
+@pytest.mark.filterwarnings("ignore:listwise deletion")
 def test_partial_invariance_syntax_matches_group_partial(cb, survey):
     syn = st.partial_invariance_syntax(models.measurement_model(cb),
                                        [("PV2", "~1", ""), ("CC", "=~", "CC4")], 4)
