@@ -44,6 +44,11 @@ def pd_fit():
     return fit_sem(PD_MODEL, political_democracy.get_data())
 
 
+@pytest.fixture(scope="module")
+def pd_boot(pd_fit):
+    return bootstrap(pd_fit, n_boot=1000, seed=11, progress=False, keep_draws=True)
+
+
 def _quantile_se(x, q):
     x = np.sort(x)
     B = len(x)
@@ -53,8 +58,8 @@ def _quantile_se(x, q):
     return (x[hi] - x[lo]) / 2
 
 
-def test_percentile_cis_match_lavaan_within_mc_error(pd_fit):
-    tab = bootstrap(pd_fit, n_boot=1000, seed=11, progress=False, keep_draws=True)
+def test_percentile_cis_match_lavaan_within_mc_error(pd_boot):
+    tab = pd_boot
     assert tab.attrs["n_failed"] == 0
     draws, cols = tab.attrs["draws"], tab.attrs["columns"]
     ref = pd.read_csv(REF / "pd_boot_perc.csv", keep_default_na=False, na_values=["NA"])
@@ -166,3 +171,30 @@ def test_bootstrap_multigroup_and_fixed_x():
     assert not ((tab["lhs"] == "ageyr") & (tab["op"] == "~~")).any()  # fixed, not bootstrapped
     reg = tab[(tab["lhs"] == "visual") & (tab["op"] == "~")].iloc[0]
     assert reg["ci_lower"] < reg["est"] < reg["ci_upper"]
+
+
+def test_bias_corrected_cis_match_lavaan_bca_simple(pd_fit, pd_boot):
+    """ci="bc" (BCa without acceleration) against lavaan's boot.ci.type = "bca.simple";
+    the same Monte Carlo tolerance as for the percentile intervals, with the quantile SE
+    taken at the adjusted levels. The 1,000 draws are shared with the percentile test."""
+    small = bootstrap(pd_fit, n_boot=30, seed=1, ci="bc", progress=False, keep_draws=True)
+    est = np.concatenate([pd_fit.theta, pd_fit.defined_estimates["est"].to_numpy()])
+    lo, hi = bca_limits(small.attrs["draws"], est, None, 0.95)
+    assert np.allclose(small["ci_lower"], lo[small.attrs["columns"]])
+    draws, cols = pd_boot.attrs["draws"], pd_boot.attrs["columns"]
+    lo, hi = bca_limits(draws, est, None, 0.95)
+    tab = pd_boot.copy()
+    tab["ci_lower"], tab["ci_upper"] = lo[cols], hi[cols]
+    ref = pd.read_csv(REF / "pd_boot_bca_simple.csv", keep_default_na=False, na_values=["NA"])
+    ref = ref[ref["se"] > 0].rename(columns={"ci.lower": "lo_ref", "ci.upper": "hi_ref"})
+    ref.loc[ref["op"] == ":=", "rhs"] = ""
+    ours = tab.copy()
+    ours["k"] = np.arange(len(ours))
+    ours.loc[ours["op"] == ":=", "rhs"] = ""
+    m = ref.merge(ours, on=["lhs", "op", "rhs"], suffixes=("_ref", ""))
+    assert len(m) == len(tab)
+    for r in m.itertuples():
+        x = draws[:, cols[r.k]]
+        for a, b in ((r.ci_lower, r.lo_ref), (r.ci_upper, r.hi_ref)):
+            q = np.clip((x < a).mean(), 0.005, 0.995)  # the level BC picked
+            assert abs(a - b) <= 4 * np.sqrt(2) * _quantile_se(x, q), (r.lhs, r.op, r.rhs, a, b)

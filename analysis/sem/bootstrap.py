@@ -127,13 +127,19 @@ def _run(fun, model, theta_hat, items, chunk_size, n_jobs, max_iter, progress, d
     return np.vstack(parts) if parts else np.zeros((0, model.n_free + len(model.defined)))
 
 
-def bca_limits(boot: np.ndarray, est: np.ndarray, jack: np.ndarray, level: float = 0.95):
+def bca_limits(boot: np.ndarray, est: np.ndarray, jack: np.ndarray | None,
+               level: float = 0.95):
     """BCa limits (Efron 1987) per column of ``boot`` (n_boot, k) given the estimates
-    ``est`` (k,) and leave-one-out jackknife estimates ``jack`` (n, k)."""
-    boot, est, jack = np.atleast_2d(boot), np.atleast_1d(est), np.atleast_2d(jack)
-    d = jack.mean(axis=0) - jack
-    with np.errstate(invalid="ignore", divide="ignore"):
-        a = np.nan_to_num((d**3).sum(axis=0) / (6 * ((d**2).sum(axis=0)) ** 1.5))
+    ``est`` (k,) and leave-one-out jackknife estimates ``jack`` (n, k); with ``jack=None``
+    the acceleration is 0 (bias-corrected percentile, lavaan's "bca.simple")."""
+    boot, est = np.atleast_2d(boot), np.atleast_1d(est)
+    if jack is None:
+        a = np.zeros(len(est))
+    else:
+        jack = np.atleast_2d(jack)
+        d = jack.mean(axis=0) - jack
+        with np.errstate(invalid="ignore", divide="ignore"):
+            a = np.nan_to_num((d**3).sum(axis=0) / (6 * ((d**2).sum(axis=0)) ** 1.5))
     B = boot.shape[0]
     z0 = stats.norm.ppf(np.clip((boot < est).mean(axis=0), 1 / (B + 1), 1 - 1 / (B + 1)))
     alpha = 1 - level
@@ -173,7 +179,9 @@ def bootstrap(result, n_boot: int = 1000, seed=None, ci: str = "percentile",
         Number of resamples.
     seed : int or SeedSequence, optional
         Same seed, same result, for any ``n_jobs``.
-    ci : {"percentile", "bca"}
+    ci : {"percentile", "bca", "bc"}
+        Percentile; BCa (bias correction and jackknife acceleration: ``n`` extra refits);
+        "bc" bias-corrected percentile without acceleration (lavaan's "bca.simple").
     level : float
         Confidence level.
     n_jobs : int
@@ -194,8 +202,8 @@ def bootstrap(result, n_boot: int = 1000, seed=None, ci: str = "percentile",
         estimates); ``attrs``: ``n_boot``, ``n_failed``, ``ci``, ``level``; one row per
         free parameter (model order: ``attrs["columns"]`` maps rows to draw columns).
     """
-    if ci not in ("percentile", "bca"):
-        raise SEMError(f"ci must be 'percentile' or 'bca', not {ci!r}")
+    if ci not in ("percentile", "bca", "bc"):
+        raise SEMError(f"ci must be 'percentile', 'bca' or 'bc', not {ci!r}")
     if not 0 < level < 1:
         raise SEMError("level must be in (0, 1)")
     model = result.model
@@ -211,6 +219,8 @@ def bootstrap(result, n_boot: int = 1000, seed=None, ci: str = "percentile",
     alpha = 1 - level
     if ci == "percentile":
         lo, hi = np.quantile(boot, [alpha / 2, 1 - alpha / 2], axis=0)
+    elif ci == "bc":
+        lo, hi = bca_limits(boot, est_vec, None, level)
     else:
         rows = [(g, i) for g in range(model.n_groups) for i in range(model.sample[g].n)]
         jack = _run(_jack_chunk, model, result.theta, rows, max(chunk_size, 100), n_jobs,
