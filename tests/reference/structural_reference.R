@@ -93,6 +93,15 @@ write.csv(do.call(rbind, fits_out), file.path(out_dir, "compare_fit.csv"), row.n
 write.csv(do.call(rbind, lrt_out), file.path(out_dir, "compare_lrt.csv"), row.names = FALSE)
 write.csv(do.call(rbind, eff_out), file.path(out_dir, "effects.csv"), row.names = FALSE)
 
+# --- modification indices of H1 under MLR and FIML (does analysis.sem handle them?) ---------
+for (s in c("MLR", "FIML")) {
+  sp <- specs[[s]]
+  f1 <- sem(h1, data = sp$data, estimator = sp$estimator, missing = sp$missing)
+  mi <- modindices(f1, sort. = TRUE)
+  write.csv(head(mi[, c("lhs", "op", "rhs", "mi", "epc", "sepc.all")], 30),
+            file.path(out_dir, paste0("modindices_", tolower(s), ".csv")), row.names = FALSE)
+}
+
 # --- invariance follow-up: latent means, score tests, partial invariance --------------------
 scal <- sem(meas, data = cc, group = "community_type",
             group.equal = c("loadings", "intercepts"))
