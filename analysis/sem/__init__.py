@@ -1,4 +1,4 @@
-"""A structural-equation-modelling engine that agrees with lavaan 0.6 (R).
+r"""A structural-equation-modelling engine that agrees with lavaan 0.6 (R).
 
 lavaan syntax in, :class:`SEMResult` out: ML estimation from sample moments (analytic
 gradient, Fisher scoring), lavaan's fit indices, the standardised solution, ``:=``
@@ -7,8 +7,27 @@ modification indices, bootstrap confidence intervals; MLR and FIML via
 :mod:`analysis.sem.robust` and :mod:`analysis.sem.fiml`.
 
 The package knows nothing of any particular study; it uses numpy, scipy, pandas, joblib
-and tqdm only. The model object's API (implied moments, Jacobian ``Delta``) is documented
-in :mod:`analysis.sem.model`.
+and tqdm only (threadpoolctl if present). The model object's API (implied moments,
+Jacobian ``Delta``) is documented in :mod:`analysis.sem.model`.
+
+Functions
+---------
+fit_sem(model, data, *, estimator="ML", missing="listwise", group=None, group_equal=())
+    -> SEMResult (.estimates, .fit_indices, .summary(), .converged, .warnings)
+invariance(model, data, group) -> configural / metric / scalar table with LR tests
+modification_indices(result) -> score tests (mi, epc, sepc_all), sorted
+bootstrap(result, n_boot=1000, seed=..., ci="percentile" | "bca" | "bc", n_jobs=1)
+
+Example
+-------
+>>> from semopy.examples import holzinger39
+>>> from analysis.sem import fit_sem, modification_indices
+>>> res = fit_sem("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\n"
+...               "speed =~ x7 + x8 + x9", holzinger39.get_data())
+>>> float(round(res.fit_indices["rmsea"], 4)), float(round(res.fit_indices["srmr"], 4))
+(0.0921, 0.0652)
+>>> modification_indices(res).iloc[0][["lhs", "op", "rhs"]].tolist()
+['visual', '=~', 'x9']
 """
 
 from .errors import SEMError, SEMWarning

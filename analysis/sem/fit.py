@@ -8,7 +8,7 @@ Example
 >>> from semopy.examples import holzinger39
 >>> res = fit_sem("visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\n"
 ...               "speed =~ x7 + x8 + x9", holzinger39.get_data())
->>> round(res.fit_indices["chisq"], 3)
+>>> float(round(res.fit_indices["chisq"], 3))
 85.306
 """
 

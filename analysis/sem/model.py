@@ -10,7 +10,9 @@ group ``g`` and free-parameter vector ``theta`` (length ``model.n_free``):
 * ``model.sigma_mu(theta, g) -> (Sigma (p, p), mu (p,))`` — implied moments of the observed
   variables in the order ``model.ov_names`` (``mu`` is the sample mean's role when
   ``model.meanstructure`` is False: it is then ``model.sample[g].mean`` and constant).
-* ``model.jacobian(theta, g) -> (dSigma (q, p, p), dmu (q, p))`` — derivatives w.r.t. theta.
+* ``model.jacobian(theta, g) -> (dSigma (q, p, p), dmu (q, p))`` — derivatives w.r.t. theta;
+  ``model.jacobian_local(theta, g) -> (idx, dSigma, dmu)`` the same for only the ``idx``
+  parameters group g depends on (multi-group models).
 * ``model.delta(theta, g) -> ndarray ((p(p+1)/2 + p), q)`` — rows ``[vech(Sigma), mu]``,
   vech as lavaan's ``lav_matrix_vech`` (column-major lower triangle, see :func:`vech_index`).
   The ``mu`` rows are zero when the model has no mean structure.

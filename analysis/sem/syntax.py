@@ -12,7 +12,7 @@ Journal of Statistical Software, 48(2). https://lavaan.ugent.be/tutorial/syntax1
 Example
 -------
 >>> parse_model("f =~ x1 + a*x2 + x3\\nf ~ 1")[1].label
-'a'
+['a']
 """
 
 from __future__ import annotations
