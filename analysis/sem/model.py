@@ -349,6 +349,7 @@ class SEMModel:
     def with_samples(self, samples) -> "SEMModel":
         """A copy fitted to other moments (bootstrap), re-fixing exogenous covariates
         (fixed.x) at the new sample values."""
+        self.def_fun  # compile once here, not in every copy (it is not pickled to workers)
         new = copy.copy(self)
         new.__dict__.update({k: v for k, v in self.__dict__.items() if k.startswith("_")})
         new.sample = samples
