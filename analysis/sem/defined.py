@@ -84,15 +84,25 @@ def label_values(partable, values) -> dict:
 _LABEL_ROWS: dict = {}
 
 
-def numeric_jacobian(fun, theta, rel_step: float = 1e-6) -> np.ndarray:
-    """Central-difference Jacobian of a vector function (rows: outputs, cols: theta)."""
+def numeric_jacobian(fun, theta, rel_step: float = 1e-6, central: bool = True) -> np.ndarray:
+    """Finite-difference Jacobian of a vector function (rows: outputs, cols: theta).
+
+    Central differences (error O(h^2), ~1e-10 here) by default; forward differences
+    (error O(h), ~1e-6 relative: ample for standard errors) halve the evaluations.
+    """
     theta = np.asarray(theta, float)
     f0 = np.asarray(fun(theta), float)
     J = np.zeros((f0.size, theta.size))
+    if not central:
+        rel_step = max(rel_step, 1e-7)
     for k in range(theta.size):
         h = rel_step * max(1.0, abs(theta[k]))
-        tp, tm = theta.copy(), theta.copy()
+        tp = theta.copy()
         tp[k] += h
-        tm[k] -= h
-        J[:, k] = (np.asarray(fun(tp), float) - np.asarray(fun(tm), float)) / (2 * h)
+        if central:
+            tm = theta.copy()
+            tm[k] -= h
+            J[:, k] = (np.asarray(fun(tp), float) - np.asarray(fun(tm), float)) / (2 * h)
+        else:
+            J[:, k] = (np.asarray(fun(tp), float) - f0) / h
     return J

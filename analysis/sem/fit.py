@@ -171,7 +171,7 @@ def build_estimates(model, theta, vcov, *, std_se: bool = True) -> pd.DataFrame:
             s, _, ds = _std_and_defined(model, t)
             return np.concatenate([s, ds])
 
-        J = numeric_jacobian(stdfun, theta)
+        J = numeric_jacobian(stdfun, theta, central=False)
         v = np.einsum("ij,jk,ik->i", J, vcov, J)
         rows["se_std"] = np.sqrt(np.clip(v, 0, None))
     else:

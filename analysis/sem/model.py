@@ -170,24 +170,26 @@ class SEMModel:
 
     def _start_values(self) -> np.ndarray:
         """Heuristic starts: lavaan-like ("simple"/fabin-flavoured), refined by the fitter."""
-        pt = self.partable
+        from types import SimpleNamespace
+
+        recs = [SimpleNamespace(**d) for d in self.partable.to_dict("records")]
         theta = np.full(self.n_free, np.nan)
+        ovi = {v: i for i, v in enumerate(self.ov_names)}
         for g in range(self.n_groups):
             S = self.sample[g].cov
             ybar = self.sample[g].mean
-            ovi = {v: i for i, v in enumerate(self.ov_names)}
-            sub = pt[pt["group"] == g]
+            sub = [r for r in recs if r.group == g]
             # loadings and latent variances from the indicators' covariances
             lam: dict = {}
             lvvar: dict = {}
             for lv in self.lv_names:
-                rows = sub[(sub["op"] == "=~") & (sub["lhs"] == lv)]
-                inds = [r for r in rows["rhs"] if r in ovi]
+                rows = [r for r in sub if r.op == "=~" and r.lhs == lv]
+                inds = [r.rhs for r in rows if r.rhs in ovi]
                 if not inds:
                     lvvar[lv] = 0.05
                     continue
                 marker = inds[0]
-                for r in rows.itertuples():
+                for r in rows:
                     if r.free < 0 and r.value != 0 and r.rhs in ovi:
                         marker = r.rhs
                         break
@@ -207,7 +209,7 @@ class SEMModel:
                 if not np.isfinite(phi) or phi <= 0.05 * S[mi_, mi_]:
                     phi = 0.5 * S[mi_, mi_]
                 lvvar[lv] = phi
-            for r in sub.itertuples():
+            for r in sub:
                 if r.free < 0 or not np.isnan(theta[r.free]):  # fixed, or shared and set
                     continue
                 if not np.isnan(r.start):
