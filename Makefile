@@ -10,9 +10,12 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]-*.ipynb))
 # in tests/ instead (see README, "What make test checks").
 NBVAL_SKIP :=
 NBVAL_NOTEBOOKS := $(filter-out $(NBVAL_SKIP),$(NOTEBOOKS))
-# A user's own survey: make reproduce SURVEY=data/raw/private/my-survey.xlsx
+# A user's own survey and questionnaire:
+#   make reproduce SURVEY=data/raw/private/my-survey.xlsx CODEBOOK=data/raw/private/codebook.csv
 SURVEY ?=
-NB_PARAMS := $(if $(SURVEY),-p survey_path $(abspath $(SURVEY)),)
+CODEBOOK ?=
+NB_PARAMS := $(if $(SURVEY),-p survey_path $(abspath $(SURVEY)),) \
+             $(if $(CODEBOOK),-p codebook_path $(abspath $(CODEBOOK)),)
 
 # One BLAS thread: on 2 cores it costs nothing, and sums in a fixed order make every number
 # bit-reproducible from run to run.
