@@ -4,8 +4,7 @@ Times ``analysis.sem.fit_sem(chain, data, missing="fiml")`` (and ``estimator="ML
 as the median of repeats and, where ``Rscript`` with lavaan is available, lavaan's
 ``sem(chain, data, missing = "ml")`` on the same data in the same run (timed inside R, so
 R's start-up is excluded). Appends rows ``task, n, ours_s, lavaan_s, ratio`` (ratio =
-lavaan / ours) to data/processed/benchmarks.csv when that file exists (the core's
-bench_sem.py writes it), otherwise writes data/processed/benchmarks-fiml.csv.
+lavaan / ours) to data/processed/benchmarks.csv.
 
 Usage::
 
@@ -16,11 +15,9 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
@@ -34,9 +31,9 @@ from analysis.codebook import construct_items, load_codebook  # noqa: E402
 from analysis.models import chain_model  # noqa: E402
 from analysis.sem import fit_sem  # noqa: E402
 from analysis.survey import load_survey  # noqa: E402
+from _common import median_time, record  # noqa: E402
 
 SEED = 20261127
-COLUMNS = ["task", "n", "ours_s", "lavaan_s", "ratio"]
 
 R_TIMER = r"""
 suppressMessages(library(lavaan))
@@ -60,14 +57,11 @@ def bench_data(rate: float) -> tuple[pd.DataFrame, str]:
 
 
 def time_ours(syntax, data, estimator, repeats) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
+    def fit():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fit_sem(syntax, data, missing="fiml", estimator=estimator)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return median_time(fit, repeats)
 
 
 def time_lavaan(syntax, data, estimator, repeats) -> float:
@@ -86,22 +80,6 @@ def time_lavaan(syntax, data, estimator, repeats) -> float:
     return float(out.stdout.split()[-1])
 
 
-def write_rows(rows: list[dict]) -> Path:
-    shared = ROOT / "data" / "processed" / "benchmarks.csv"
-    new = pd.DataFrame(rows, columns=COLUMNS)
-    if shared.exists():
-        old = pd.read_csv(shared)
-        if set(COLUMNS) <= set(old.columns):
-            old = old[~old["task"].isin(new["task"])]  # one row per task: replace ours
-            pd.concat([old, new], ignore_index=True)[list(old.columns)].to_csv(
-                shared, index=False, float_format="%.4g")
-            return shared
-    own = ROOT / "data" / "processed" / "benchmarks-fiml.csv"
-    own.parent.mkdir(parents=True, exist_ok=True)
-    new.to_csv(own, index=False, float_format="%.4g")
-    return own
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
@@ -118,7 +96,7 @@ def main(argv=None):
         task = f"fiml_{est.lower()}_chain_survey_mcar{round(100 * args.rate)}"
         rows.append(dict(task=task, n=n, ours_s=ours, lavaan_s=lav, ratio=lav / ours))
         print(f"{task}: ours {ours:.2f} s, lavaan {lav:.2f} s, ratio {lav / ours:.1f}")
-    print(f"wrote {write_rows(rows).relative_to(ROOT)}")
+    print(f"wrote {record(rows).relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -9,9 +9,9 @@ Times, as the median of repeats on the synthetic survey (47 scored communities, 
   configuration (timed on a subset and scaled), to show what the vectorisation buys;
 * ``analysis.aggregation.aggregation_table`` (ICC(1), ICC(2), rwg(j) for six constructs).
 
-Appends rows ``task, n, ours_s, lavaan_s, ratio`` to data/processed/benchmarks.csv when that
-file exists (``n`` = Monte Carlo runs or respondents; ``lavaan_s`` and ``ratio`` are empty:
-there is no R counterpart), otherwise writes data/processed/benchmarks-scoring.csv.
+Records rows ``task, n, ours_s, lavaan_s, ratio`` in data/processed/benchmarks.csv (``n`` =
+Monte Carlo runs or respondents; ``lavaan_s`` and ``ratio`` are empty: there is no R
+counterpart).
 
 Usage::
 
@@ -21,13 +21,11 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 import warnings
 from pathlib import Path
 
-import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -36,17 +34,8 @@ from analysis import scoring  # noqa: E402
 from analysis.aggregation import aggregation_table  # noqa: E402
 from analysis.codebook import construct_items, elements, load_codebook  # noqa: E402
 from analysis.survey import load_survey  # noqa: E402
+from _common import median_time, record  # noqa: E402
 
-COLUMNS = ["task", "n", "ours_s", "lavaan_s", "ratio"]
-
-
-def median_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def slow_runs(res, means, schemes, codebook, limit: int) -> float:
@@ -64,22 +53,6 @@ def slow_runs(res, means, schemes, codebook, limit: int) -> float:
         scoring.composite_index(means, codebook, normalisation=d["normalisation"],
                                 weights=w / w.sum(), aggregation=d["aggregation"])
     return (time.perf_counter() - t0) / limit
-
-
-def write_rows(rows: list[dict]) -> Path:
-    shared = ROOT / "data" / "processed" / "benchmarks.csv"
-    new = pd.DataFrame(rows, columns=COLUMNS)
-    if shared.exists():
-        old = pd.read_csv(shared)
-        if set(COLUMNS) <= set(old.columns):
-            old = old[~old["task"].isin(new["task"])]  # one row per task: replace ours
-            pd.concat([old, new], ignore_index=True)[list(old.columns)].to_csv(
-                shared, index=False, float_format="%.4g")
-            return shared
-    own = ROOT / "data" / "processed" / "benchmarks-scoring.csv"
-    own.parent.mkdir(parents=True, exist_ok=True)
-    new.to_csv(own, index=False, float_format="%.4g")
-    return own
 
 
 def main(argv=None):
@@ -115,7 +88,7 @@ def main(argv=None):
     rows.append(dict(task="aggregation_icc_rwg_six_constructs", n=len(survey), ours_s=agg,
                      lavaan_s=float("nan"), ratio=float("nan")))
     print(f"ICC(1), ICC(2), rwg(j) for {len(items)} constructs, {len(survey)} respondents: {agg:.3f} s")
-    print(f"wrote {write_rows(rows).relative_to(ROOT)}")
+    print(f"wrote {record(rows).relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

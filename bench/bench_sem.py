@@ -24,11 +24,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
@@ -40,9 +38,9 @@ sys.path.insert(0, str(ROOT))
 
 from analysis.codebook import load_codebook  # noqa: E402
 from analysis.models import chain_model, measurement_model  # noqa: E402
-from analysis.paths import DATA_PROCESSED, atomic_path  # noqa: E402
 from analysis.sem import bootstrap, fit_sem, invariance  # noqa: E402
 from analysis.survey import load_survey  # noqa: E402
+from _common import lavaan_available, median_time, record  # noqa: E402
 
 R_CODE = r"""
 suppressPackageStartupMessages(library(lavaan))
@@ -72,22 +70,6 @@ cat("bootstrap,", el(boot1()), "\n", sep = "")
 """
 
 
-def _median_time(fun, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fun()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
-
-
-def _lavaan_available() -> bool:
-    if shutil.which("Rscript") is None:
-        return False
-    r = subprocess.run(["Rscript", "-e", "library(lavaan)"], capture_output=True)
-    return r.returncode == 0
-
-
 def run(quick: bool = False, n_jobs: int | None = None) -> pd.DataFrame:
     cb = load_codebook()
     chain, meas = chain_model(cb), measurement_model(cb)
@@ -102,24 +84,24 @@ def run(quick: bool = False, n_jobs: int | None = None) -> pd.DataFrame:
 
     fit_sem(chain, data)  # warm-up (imports, caches)
     ours = {
-        "ml_fit": _median_time(lambda: fit_sem(chain, data), reps),
-        "invariance": _median_time(lambda: invariance(meas, data, "community_type"),
+        "ml_fit": median_time(lambda: fit_sem(chain, data), reps),
+        "invariance": median_time(lambda: invariance(meas, data, "community_type"),
                                    max(1, reps // 3)),
     }
     res = fit_sem(chain, data)
     # one core (the same resources as lavaan's serial bootstrap) and all cores
-    ours["bootstrap"] = _median_time(
+    ours["bootstrap"] = median_time(
         lambda: bootstrap(res, n_boot=n_boot, seed=1, n_jobs=1, progress=False), 1)
     # start the joblib worker pool first: like R's start-up for lavaan, the pool's start
     # (seconds, once per session) is not part of the timed task
     bootstrap(res, n_boot=2 * n_jobs, seed=0, n_jobs=n_jobs, chunk_size=1, progress=False)
-    ours["bootstrap_parallel"] = _median_time(
+    ours["bootstrap_parallel"] = median_time(
         lambda: bootstrap(res, n_boot=n_boot, seed=1, n_jobs=n_jobs, progress=False,
                           chunk_size=max(25, n_boot // (4 * n_jobs))), 1)
 
     lav = {k: np.nan for k in ours}
     lav_key = {"bootstrap_parallel": "bootstrap"}
-    if _lavaan_available():
+    if lavaan_available():
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
             data.to_csv(tmp / "survey.csv", index=False)
@@ -146,18 +128,6 @@ def run(quick: bool = False, n_jobs: int | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write(rows: pd.DataFrame, path: Path = DATA_PROCESSED / "benchmarks.csv") -> Path:
-    """Replace this benchmark's rows in ``path`` (keeping other tasks' rows), atomically."""
-    cols = ["task", "n", "ours_s", "lavaan_s", "ratio"]
-    if path.exists():
-        old = pd.read_csv(path)
-        old = old[~old["task"].astype(str).str.startswith("sem_")]
-        rows = pd.concat([old, rows], ignore_index=True)
-    with atomic_path(path) as tmp:
-        rows[cols].to_csv(tmp, index=False, lineterminator="\n")
-    return path
-
-
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repeats, 200 resamples")
@@ -165,7 +135,7 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     rows = run(quick=args.quick, n_jobs=args.n_jobs)
     print(rows.to_string(index=False))
-    print(f"written to {write(rows)}")
+    print(f"written to {record(rows)}")
 
 
 if __name__ == "__main__":
