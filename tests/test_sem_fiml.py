@@ -221,3 +221,69 @@ def test_fiml_rejects_fixed_x_covariates():
     data = holzinger39.get_data()
     with pytest.raises(SEMError, match="fixed.x"):
         fit_sem("visual =~ x1 + x2 + x3\nvisual ~ ageyr", data, missing="fiml")
+
+
+# --- modification indices of FIML fits (lavaan modindices() on missing = "ml") -------------
+# Score tests from the FIML likelihood with the expected FIML information. Tolerance: the
+# estimates agree with lavaan's to ~1e-5 (its optimiser's tolerance), so MIs are asserted
+# within 1e-3 relative or 1e-3 absolute, EPCs within 1e-3 relative or 1e-4 absolute.
+
+def _within(ours, ref, rel, abs_):
+    ours, ref = np.asarray(ours, float), np.asarray(ref, float)
+    return np.abs(ours - ref) <= np.maximum(abs_, rel * np.abs(ref))
+
+
+def _compare_mi(mi, ref, keys):
+    m = ref.merge(mi, on=keys, how="outer", suffixes=("_ref", ""), indicator=True)
+    # the same candidate set as lavaan (non-identified candidates dropped on both sides)
+    assert (m["_merge"] == "both").all(), m.loc[m["_merge"] != "both", keys]
+    assert _within(m["mi"], m["mi_ref"], 1e-3, 1e-3).all()
+    assert _within(m["epc"], m["epc_ref"], 1e-3, 1e-4).all()
+    assert _within(m["sepc_all"], m["sepc.all"], 1e-3, 1e-4).all()
+    assert mi["mi"].is_monotonic_decreasing
+
+
+@pytest.mark.parametrize("estimator", ["ML", "MLR"])
+def test_modification_indices_fiml_hs_match_lavaan(hs_mcar, estimator):
+    from analysis.sem import modification_indices
+
+    res = fit_sem(HS, hs_mcar, missing="fiml", estimator=estimator, std_se=False)
+    mi = modification_indices(res)
+    ref = pd.read_csv(REF / "hs_fiml_modindices.csv")
+    _compare_mi(mi, ref[ref["estimator"] == estimator].drop(columns="estimator"),
+                ["lhs", "op", "rhs"])
+    # the FIML score test differs from the complete-data test on the EM moments
+    assert mi.iloc[0][["lhs", "op", "rhs"]].tolist() == ["visual", "=~", "x9"]
+    assert mi["mi"].iloc[0] == pytest.approx(31.7122, abs=1e-3)
+
+
+def test_modification_indices_fiml_multigroup_match_lavaan(hs_mcar):
+    from analysis.sem import modification_indices
+
+    res = fit_sem(HS, hs_mcar, missing="fiml", group="school", std_se=False)
+    mi = modification_indices(res)
+    # lavaan numbers groups in order of appearance, as fit_sem does
+    _compare_mi(mi, pd.read_csv(REF / "hs_fiml_school_modindices.csv"),
+                ["lhs", "op", "rhs", "group"])
+
+
+def test_modification_indices_fiml_on_complete_data_equal_ml():
+    from analysis.sem import modification_indices
+
+    data = holzinger39.get_data()
+    ml = modification_indices(fit_sem(HS, data, std_se=False))
+    fm = modification_indices(fit_sem(HS, data, missing="fiml", std_se=False))
+    m = ml.merge(fm, on=["lhs", "op", "rhs"], suffixes=("_ml", ""))
+    assert len(m) == len(ml) == len(fm)
+    np.testing.assert_allclose(m["mi"], m["mi_ml"], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(m["epc"], m["epc_ml"], rtol=1e-4, atol=1e-5)
+
+
+def test_modification_indices_fiml_without_patterns_is_refused(hs_mcar):
+    import dataclasses
+
+    from analysis.sem import modification_indices
+
+    res = fit_sem(HS, hs_mcar, missing="fiml", std_se=False)
+    with pytest.raises(SEMError, match="missingness pattern"):
+        modification_indices(dataclasses.replace(res, extra={}))

@@ -15,7 +15,7 @@ Functions
 fit_sem(model, data, *, estimator="ML", missing="listwise", group=None, group_equal=())
     -> SEMResult (.estimates, .fit_indices, .summary(), .converged, .warnings)
 invariance(model, data, group) -> configural / metric / scalar table with LR tests
-modification_indices(result) -> score tests (mi, epc, sepc_all), sorted
+modification_indices(result) -> score tests (mi, epc, sepc_all), sorted; FIML fits too
 bootstrap(result, n_boot=1000, seed=..., ci="percentile" | "bca" | "bc", n_jobs=1)
 
 Example

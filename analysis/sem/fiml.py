@@ -595,6 +595,9 @@ def fit_fiml(stmts, ov, Xs, labels, *, estimator="ML", group=None, group_equal=(
     Returns
     -------
     SEMResult
+        ``extra`` holds the EM results (``h1``), ``n_patterns``, ``fraction_missing`` and
+        ``patterns`` (one :class:`MissingPatterns` per group, used by
+        :func:`analysis.sem.modification_indices` for the FIML score test).
     """
     import warnings as _w
 
@@ -693,6 +696,8 @@ def fit_fiml(stmts, ov, Xs, labels, *, estimator="ML", group=None, group_equal=(
                     extra=dict(h1=[dict(mu=em.mu, Sigma=em.Sigma, loglik=em.loglik,
                                         iterations=em.iterations) for em in ems],
                                n_patterns=[p.K for p in pats],
+                               # the data by pattern: score tests (modindices) need them
+                               patterns=pats,
                                fraction_missing=[p.fraction_missing for p in pats]))
     for m in msgs:
         _w.warn(m, SEMWarning, stacklevel=3)

@@ -8,6 +8,20 @@ discrepancy, g its gradient and H its expected Hessian at the estimates (candida
     MI  = N g_c^2 / (2 V)          (chi-square, 1 df)
     EPC = -g_c / V
 
+For a FIML fit (``missing="fiml"``) the same test is built from the casewise (FIML)
+log-likelihood l of the incomplete data: with s = dl/dtheta and I the expected FIML
+information (both totals over cases; per missingness pattern the normal information of the
+observed variables, evaluated at the implied moments, chained through Delta)::
+
+    V   = I_cc - I_cf I_ff^-1 I_fc
+    MI  = s_c^2 / V
+    EPC = s_c / V
+
+which reduces to the formulas above for complete data. This is what lavaan 0.6 reports for
+``missing = "ml"``: ``modindices()`` uses the *expected* information (its ``information``
+argument defaults to "expected", whatever the fit's own ``information`` is), and with
+``estimator = "MLR"`` the same numbers as with ML (the score test is not made robust).
+
 sepc.all rescales EPC as the completely standardised solution does (loadings by
 sd(lv)/sd(ov), residual covariances by the residual standard deviations).
 Candidates: fixed non-zero loadings (markers; identified only with cross-group equality
@@ -32,6 +46,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import fiml
+from .errors import SEMError
 from .estimate import ml_value_grad_info
 from .model import SEMModel
 
@@ -77,7 +93,9 @@ def modification_indices(result, *, minimum: float = 0.0) -> pd.DataFrame:
     Parameters
     ----------
     result : SEMResult
-        An ML fit (complete data).
+        An ML or MLR fit, complete data or ``missing="fiml"`` (then the FIML score test
+        with the expected FIML information, as lavaan's ``modindices()``; MLR gives the
+        same indices as ML, as in lavaan).
     minimum : float
         Keep rows with ``mi >= minimum``.
 
@@ -85,8 +103,19 @@ def modification_indices(result, *, minimum: float = 0.0) -> pd.DataFrame:
     -------
     DataFrame
         ``lhs op rhs [group] mi epc sepc_lv sepc_all pvalue``, sorted by decreasing mi.
+
+    Raises
+    ------
+    SEMError
+        For a FIML result that does not carry its data by missingness pattern
+        (``result.extra["patterns"]``, set by ``fit_sem(..., missing="fiml")``).
     """
     model = result.model
+    is_fiml = getattr(result, "missing", "listwise") == "fiml"
+    pats = (getattr(result, "extra", None) or {}).get("patterns") if is_fiml else None
+    if is_fiml and (pats is None or len(pats) != model.n_groups):
+        raise SEMError("modification indices of a FIML fit need the data by missingness "
+                       "pattern (result.extra['patterns'], set by fit_sem(missing='fiml'))")
     theta = result.theta
     cands = _candidates(model)
     cols = ["lhs", "op", "rhs"] + (["group"] if model.n_groups > 1 else []) + [
@@ -113,18 +142,29 @@ def modification_indices(result, *, minimum: float = 0.0) -> pd.DataFrame:
     m2.ov_x = getattr(model, "ov_x", [])
     th = np.concatenate([theta, pt.loc[rel, "value"].to_numpy(float),
                          np.zeros(len(cands) - len(rel))])
-    _, g, H = ml_value_grad_info(m2, th)
+    if is_fiml:
+        # the EM moments in model.sample are not sufficient statistics of incomplete data:
+        # score and information come from the casewise likelihood of the patterns
+        ll, g, H = fiml._value_grad_info(m2, pats, th)
+        if not np.isfinite(ll):
+            raise SEMError("implied covariance matrix is not positive definite at the "
+                           "estimates: modification indices not computed")
+        # g = dl/dtheta, H = expected information of l (totals): F = -2 l / N + const gives
+        # N g_F^2 / (2 V_F) = g^2 / V and -g_F / V_F = g / V
+        scale, sign = 1.0, 1.0
+    else:
+        _, g, H = ml_value_grad_info(m2, th)
+        scale, sign = sum(s.n for s in model.sample) / 2.0, -1.0
     f = np.arange(q)
     c = np.arange(q, q + len(cands))
     Hff_inv_Hfc = np.linalg.solve(H[np.ix_(f, f)], H[np.ix_(f, c)])
     V = np.diag(H[np.ix_(c, c)]) - np.einsum("fc,fc->c", H[np.ix_(f, c)], Hff_inv_Hfc)
-    N = sum(s.n for s in model.sample)
     gc = g[c]
     # V ~ 0: the candidate is equivalent to a free parameter (not identified): dropped
     ok = V > 1e-8 * np.maximum(np.diag(H[np.ix_(c, c)]), 1e-300)
     with np.errstate(divide="ignore", invalid="ignore"):
-        mi = np.where(ok, N * gc**2 / (2 * V), np.nan)
-        epc = np.where(ok, -gc / V, np.nan)
+        mi = np.where(ok, scale * gc**2 / V, np.nan)
+        epc = np.where(ok, sign * gc / V, np.nan)
     idx = {v: i for i, v in enumerate(model.all_names)}
     sepc_lv = np.full(len(cands), np.nan)
     sepc_all = np.full(len(cands), np.nan)
