@@ -51,7 +51,6 @@ from analysis.simulate import simulate_survey  # noqa: E402
 
 SEED = 20261127
 COLUMNS = ["task", "n", "ours_s", "lavaan_s", "ratio"]
-PREFIX = ("scaling_", "recovery_")
 
 R_TIMER = r"""
 suppressMessages(library(lavaan))
@@ -67,14 +66,25 @@ for (k in seq(2, length(args), by = 4)) {
 }
 """
 
+# Peak RSS from /proc/self/status (VmHWM): unlike getrusage's ru_maxrss, which Linux carries
+# over from the parent across fork + exec, it belongs to this process alone.
 MEMORY_CODE = r"""
 import resource, sys, time
 sys.path.insert(0, {root!r})
 from analysis.recovery import Design, monte_carlo
+def peak_mb():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 t0 = time.perf_counter()
 est = monte_carlo(Design("main"), {reps}, seed=1, n_jobs=1)
 wall = time.perf_counter() - t0
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, wall, len(est))
+print(peak_mb(), wall, len(est))
 """
 
 
@@ -159,10 +169,11 @@ def memory(reps=(20, 100)) -> pd.DataFrame:
 
 
 def write(rows: pd.DataFrame, path: Path = DATA_PROCESSED / "benchmarks.csv") -> Path:
-    """Replace this script's rows in ``path`` (other scripts' rows are kept), atomically."""
+    """Replace the rows of the tasks in ``rows`` (other rows are kept), atomically."""
     if path.exists():
         old = pd.read_csv(path)
-        old = old[~old["task"].astype(str).str.startswith(PREFIX)]
+        task = old["task"].astype(str)
+        old = old[~(task.isin(set(rows["task"])) | task.str.startswith("recovery_"))]
         rows = pd.concat([old, rows], ignore_index=True)
     with atomic_path(path) as tmp:
         rows[COLUMNS].to_csv(tmp, index=False, lineterminator="\n")
@@ -173,16 +184,19 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="N = 1,600 and 10,000 only")
     ap.add_argument("--no-lavaan", action="store_true", help="skip lavaan even if installed")
+    ap.add_argument("--memory-only", action="store_true", help="only the memory measurement")
     args = ap.parse_args(argv)
     sizes = (1600, 10_000) if args.quick else (1600, 10_000, 100_000)
-    rows = run(sizes, use_lavaan=not args.no_lavaan)
-    mem = memory((10, 40) if args.quick else (20, 100))
+    rows = (pd.DataFrame(columns=COLUMNS) if args.memory_only
+            else run(sizes, use_lavaan=not args.no_lavaan))
+    mem = memory((10, 40) if args.quick else (20, 200))
     rec = mem.assign(task=[f"recovery_{r}_reps" for r in mem["n_reps"]], n=1570,
                      ours_s=mem["wall_s"], lavaan_s=np.nan, ratio=np.nan)
-    write(pd.concat([rows, rec[COLUMNS]], ignore_index=True))
+    write(pd.concat([rows, rec[COLUMNS]], ignore_index=True) if len(rows) else rec[COLUMNS])
     with atomic_path(DATA_PROCESSED / "benchmarks-memory.csv") as tmp:
         mem.to_csv(tmp, index=False, lineterminator="\n")
-    print(rows.to_string(index=False))
+    if len(rows):
+        print(rows.to_string(index=False))
     print(mem.to_string(index=False))
     growth = mem["peak_rss_mb"].iloc[-1] / mem["peak_rss_mb"].iloc[0]
     print(f"peak memory grows by a factor {growth:.2f} for {mem['n_reps'].iloc[-1] / mem['n_reps'].iloc[0]:.0f}x "
