@@ -228,10 +228,9 @@ def test_bootstrap_coverage_table(truth):
     assert b["coverage"].between(0, 1).all() and (b["mean_width"] > 0).all()
 
 
-@pytest.mark.xfail(strict=True, reason="analysis.sem defect: fit_sem(missing='fiml') ignores "
-                   "std_se=False (and start=), so FIML replications pay for delta-method SEs "
-                   "of the standardised solution they do not use")
 def test_fiml_honours_std_se_false():
+    """FIML replications skip the delta-method SEs of std.all they do not use (this was an
+    xfail until analysis.sem passed std_se through to the FIML path)."""
     data = simulate_design(Design("m", n_residents=400, missing_rate=0.1), seed=1)
     res = fit_sem(chain_model(CB), data, missing="fiml", std_se=False)
     assert res.estimates["se_std"].isna().all()
