@@ -62,7 +62,7 @@ from scipy import stats
 
 from .codebook import construct_items, elements, load_codebook, outcome
 from .models import chain_model
-from .recovery import (_backend, _latent_correlation, _limit_threads, _targets,
+from .recovery import (_backend, _latent_correlation, _limit_threads, _progress, _targets,
                        exact_moment_data, population_moments)
 from .sem import fit_sem
 from .sem.fit import build_estimates
@@ -430,13 +430,11 @@ def monte_carlo_power(codebook: pd.DataFrame | None = None,
             reps = range(lo, min(lo + 10, int(n_reps)))
             tasks.append(delayed(_power_task)(pop, codebook, model, start, int(n), int(k),
                                               list(reps), seed))
-    from tqdm.auto import tqdm
-
     with _backend(dask_scheduler):
         par = Parallel(n_jobs=n_jobs if dask_scheduler is None else -1,
                        return_as="generator_unordered")
-        est = pd.concat(list(tqdm(par(tasks), total=len(tasks), disable=not progress,
-                                  desc="power")), ignore_index=True)
+        est = pd.concat(list(_progress(par(tasks), len(tasks), progress, "power")),
+                        ignore_index=True)
     z = stats.norm.ppf(1 - alpha / 2)
     est = est.merge(tv[["label", "true", "g"]], on="label")
     est["deff"] = 1.0 + (est["n_residents"] / est["n_communities"] - 1.0) * est["g"]

@@ -537,6 +537,15 @@ def fit_replication(design: Design, rep: int, seed: int, *, population: dict = P
     return pd.concat(frames, ignore_index=True)
 
 
+def _progress(iterable, total: int, show: bool, desc: str):
+    """tqdm over ``iterable`` when ``show`` (imported only then), else the iterable itself."""
+    if not show:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, desc=desc)
+
+
 def _limit_threads():
     """One BLAS thread per worker: the matrices are small and threads only contend."""
     try:
@@ -618,7 +627,6 @@ def monte_carlo(designs: Sequence[Design] | Design, n_reps: int, seed: int = 202
     >>> est = monte_carlo(Design("clean", n_residents=400), n_reps=2)   # doctest: +SKIP
     """
     from joblib import Parallel, delayed
-    from tqdm.auto import tqdm
 
     if isinstance(designs, Design):
         designs = [designs]
@@ -640,7 +648,7 @@ def monte_carlo(designs: Sequence[Design] | Design, n_reps: int, seed: int = 202
     with _backend(dask_scheduler):
         par = Parallel(n_jobs=n_jobs if dask_scheduler is None else -1,
                        return_as="generator_unordered")
-        for df in tqdm(par(tasks), total=len(tasks), disable=not progress, desc="replications"):
+        for df in _progress(par(tasks), len(tasks), progress, "replications"):
             frames.append(df)
     out = pd.concat(frames, ignore_index=True)
     order = {n: i for i, n in enumerate(names)}
@@ -840,15 +848,13 @@ def bootstrap_coverage(design: Design, n_reps: int, n_boot: int, seed: int = 202
     labels = list(truth["label"])
     start = truth.attrs.get("theta")
     from joblib import Parallel, delayed
-    from tqdm.auto import tqdm
 
     tasks = [delayed(_boot_task)(design, [r], seed, population, codebook, model, start,
                                  n_boot, labels, ci) for r in range(int(n_reps))]
     with _backend(dask_scheduler):
         par = Parallel(n_jobs=n_jobs if dask_scheduler is None else -1,
                        return_as="generator_unordered")
-        frames = list(tqdm(par(tasks), total=len(tasks), disable=not progress,
-                           desc="bootstrap"))
+        frames = list(_progress(par(tasks), len(tasks), progress, "bootstrap"))
     b = pd.concat(frames, ignore_index=True).merge(truth[["label", "kind", "true"]], on="label")
     b["covered"] = (b["ci_lower"] <= b["true"]) & (b["true"] <= b["ci_upper"])
     b["width"] = b["ci_upper"] - b["ci_lower"]
