@@ -25,13 +25,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, record  # noqa: E402
 
 from analysis.paths import DATA_PROCESSED, SURVEY, atomic_path  # noqa: E402
-
-COLUMNS = ["task", "n", "ours_s", "lavaan_s", "ratio"]
-PREFIX = "reproduce_"
 
 
 def run_reproduce() -> tuple[float, pd.DataFrame]:
@@ -56,17 +53,6 @@ def run_reproduce() -> tuple[float, pd.DataFrame]:
     return total, pd.DataFrame(per)
 
 
-def write(rows: pd.DataFrame, path: Path = DATA_PROCESSED / "benchmarks.csv") -> Path:
-    """Replace this script's rows in ``path`` (other scripts' rows are kept), atomically."""
-    if path.exists():
-        old = pd.read_csv(path)
-        old = old[~old["task"].astype(str).str.startswith(PREFIX)]
-        rows = pd.concat([old, rows], ignore_index=True)
-    with atomic_path(path) as tmp:
-        rows[COLUMNS].to_csv(tmp, index=False, lineterminator="\n")
-    return path
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--skip", action="store_true", help="record nothing (quick make bench)")
@@ -78,7 +64,7 @@ def main(argv=None) -> int:
     n = sum(1 for _ in open(SURVEY, encoding="utf-8")) - 1 if SURVEY.exists() else np.nan
     row = pd.DataFrame([{"task": "reproduce_all_notebooks", "n": n, "ours_s": round(total, 1),
                          "lavaan_s": np.nan, "ratio": np.nan}])
-    write(row)
+    record(row)
     with atomic_path(DATA_PROCESSED / "benchmarks-reproduce.csv") as tmp:
         per.to_csv(tmp, index=False, lineterminator="\n")
     print(per.to_string(index=False))

@@ -28,19 +28,18 @@ of a replication are kept, its dataset is not, so the peak should not grow with 
 from __future__ import annotations
 
 import argparse
-import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import COLUMNS, ROOT, lavaan_available, record  # noqa: E402
+from _common import median_time as _median  # noqa: E402
 
 from analysis.codebook import load_codebook  # noqa: E402
 from analysis.models import chain_model  # noqa: E402
@@ -50,7 +49,6 @@ from analysis.sem import fit_sem  # noqa: E402
 from analysis.simulate import simulate_survey  # noqa: E402
 
 SEED = 20261127
-COLUMNS = ["task", "n", "ours_s", "lavaan_s", "ratio"]
 
 R_TIMER = r"""
 suppressMessages(library(lavaan))
@@ -88,12 +86,6 @@ print(peak_mb(), wall, len(est))
 """
 
 
-def lavaan_available() -> bool:
-    if shutil.which("Rscript") is None:
-        return False
-    return subprocess.run(["Rscript", "-e", "library(lavaan)"], capture_output=True).returncode == 0
-
-
 def bench_data(n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Complete and incomplete (10% of residents, MAR) items of ``n`` residents."""
     cb = load_codebook()
@@ -105,12 +97,7 @@ def bench_data(n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def median_time(fun, repeats: int) -> float:
     fun()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fun()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+    return _median(fun, repeats)
 
 
 def run(sizes, use_lavaan: bool = True) -> pd.DataFrame:
@@ -168,18 +155,6 @@ def memory(reps=(20, 100)) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write(rows: pd.DataFrame, path: Path = DATA_PROCESSED / "benchmarks.csv") -> Path:
-    """Replace the rows of the tasks in ``rows`` (other rows are kept), atomically."""
-    if path.exists():
-        old = pd.read_csv(path)
-        task = old["task"].astype(str)
-        old = old[~(task.isin(set(rows["task"])) | task.str.startswith("recovery_"))]
-        rows = pd.concat([old, rows], ignore_index=True)
-    with atomic_path(path) as tmp:
-        rows[COLUMNS].to_csv(tmp, index=False, lineterminator="\n")
-    return path
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="N = 1,600 and 10,000 only")
@@ -192,7 +167,7 @@ def main(argv=None) -> int:
     mem = memory((10, 40) if args.quick else (20, 200))
     rec = mem.assign(task=[f"recovery_{r}_reps" for r in mem["n_reps"]], n=1570,
                      ours_s=mem["wall_s"], lavaan_s=np.nan, ratio=np.nan)
-    write(pd.concat([rows, rec[COLUMNS]], ignore_index=True) if len(rows) else rec[COLUMNS])
+    record(pd.concat([rows, rec[COLUMNS]], ignore_index=True) if len(rows) else rec[COLUMNS])
     with atomic_path(DATA_PROCESSED / "benchmarks-memory.csv") as tmp:
         mem.to_csv(tmp, index=False, lineterminator="\n")
     if len(rows):
