@@ -9,6 +9,11 @@ wall clock, data generation and loading excluded):
 * ``scaling_mlr_fit``   ``estimator="MLR"`` (lavaan: ``estimator = "MLR"``);
 * ``scaling_fiml_fit``  ``missing="fiml"`` with 10% of residents incomplete (lavaan:
                         ``missing = "ml"``);
+* ``scaling_bootstrap_1000``  1,000 bootstrap resamples of the ML fit with percentile
+                        intervals, on all cores (one timed run; lavaan ``se = "bootstrap"``
+                        only at N = 1,600, where it already takes tens of seconds);
+* ``scaling_invariance``  configural, metric and scalar models by community type with the
+                        difference tests (lavaan: three ``sem()`` calls and ``lavTestLRT``);
 
 at N = 1,600, 10,000 and 100,000 residents drawn from the documented population
 (:mod:`analysis.simulate`: 5-point items, community effects, type shifts; 25 residents per
@@ -28,6 +33,7 @@ of a replication are kept, its dataset is not, so the peak should not grow with 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -42,10 +48,10 @@ from _common import COLUMNS, ROOT, lavaan_available, record  # noqa: E402
 from _common import median_time as _median  # noqa: E402
 
 from analysis.codebook import load_codebook  # noqa: E402
-from analysis.models import chain_model  # noqa: E402
+from analysis.models import chain_model, measurement_model  # noqa: E402
 from analysis.paths import DATA_PROCESSED, atomic_path  # noqa: E402
 from analysis.recovery import design_population, impose_mar, recode_simulated  # noqa: E402
-from analysis.sem import fit_sem  # noqa: E402
+from analysis.sem import bootstrap, fit_sem, invariance  # noqa: E402
 from analysis.simulate import simulate_survey  # noqa: E402
 
 SEED = 20261127
@@ -54,13 +60,23 @@ R_TIMER = r"""
 suppressMessages(library(lavaan))
 args <- commandArgs(trailingOnly = TRUE)
 m <- paste(readLines(args[1]), collapse = "\n")
+meas <- paste(readLines(args[2]), collapse = "\n")
 el <- function(f) { t0 <- proc.time()[["elapsed"]]; f(); proc.time()[["elapsed"]] - t0 }
-for (k in seq(2, length(args), by = 4)) {
-  d <- read.csv(args[k]); est <- args[k + 1]; miss <- args[k + 2]; reps <- as.integer(args[k + 3])
-  f <- function() { r <- sem(m, d, estimator = est, missing = miss); fitMeasures(r);
-                    standardizedSolution(r) }
+for (k in seq(3, length(args), by = 5)) {
+  d <- read.csv(args[k]); kind <- args[k + 1]; est <- args[k + 2]; miss <- args[k + 3]
+  reps <- as.integer(args[k + 4])
+  f <- switch(kind,
+    fit = function() { r <- sem(m, d, estimator = est, missing = miss); fitMeasures(r);
+                       standardizedSolution(r) },
+    boot = function() { set.seed(1); r <- sem(m, d, se = "bootstrap", bootstrap = 1000);
+                        parameterEstimates(r, boot.ci.type = "perc") },
+    inv = function() {
+      a <- sem(meas, d, group = "community_type")
+      b <- sem(meas, d, group = "community_type", group.equal = "loadings")
+      c <- sem(meas, d, group = "community_type", group.equal = c("loadings", "intercepts"))
+      lavTestLRT(a, b, c) })
   if (reps > 1) invisible(f())  # warm-up
-  cat(args[k], est, miss, median(replicate(reps, el(f))), "\n", sep = ",")
+  cat(args[k], kind, median(replicate(reps, el(f))), "\n", sep = ",")
 }
 """
 
@@ -87,11 +103,14 @@ print(peak_mb(), wall, len(est))
 
 
 def bench_data(n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Complete and incomplete (10% of residents, MAR) items of ``n`` residents."""
+    """Complete and incomplete (10% of residents, MAR) items of ``n`` residents, with their
+    community type."""
     cb = load_codebook()
     pop = design_population(n, n // 25)
-    items = recode_simulated(simulate_survey(SEED + n, pop, cb, missing=False), cb)
+    survey = simulate_survey(SEED + n, pop, cb, missing=False)
+    items = recode_simulated(survey, cb)
     incomplete = impose_mar(items, 0.10, np.random.default_rng(SEED + n), cb)
+    items.insert(0, "community_type", survey["community_type"].to_numpy())
     return items, incomplete
 
 
@@ -102,7 +121,9 @@ def median_time(fun, repeats: int) -> float:
 
 def run(sizes, use_lavaan: bool = True) -> pd.DataFrame:
     warnings.simplefilter("ignore")
-    chain = chain_model(load_codebook())
+    cb = load_codebook()
+    chain, meas = chain_model(cb), measurement_model(cb)
+    n_jobs = os.cpu_count() or 1
     tasks = {"scaling_ml_fit": ("ML", "listwise"), "scaling_mlr_fit": ("MLR", "listwise"),
              "scaling_fiml_fit": ("ML", "fiml")}
     rows, files = [], []
@@ -120,19 +141,36 @@ def run(sizes, use_lavaan: bool = True) -> pd.DataFrame:
                 path = tmp / f"{task}_{n}.csv"
                 data.to_csv(path, index=False)
                 # lavaan's FIML takes minutes at large N: one timed run there, no warm-up
-                files += [str(path), est, "ml" if miss == "fiml" else "listwise",
+                files += [str(path), "fit", est, "ml" if miss == "fiml" else "listwise",
                           "3" if n <= 2000 else "1"]
+            res = fit_sem(chain, full, std_se=False)
+            t = _median(lambda: bootstrap(res, n_boot=1000, seed=1, n_jobs=n_jobs,
+                                          progress=False), 1)
+            rows.append({"task": "scaling_bootstrap_1000", "n": n, "ours_s": t})
+            print(f"{'scaling_bootstrap_1000':18s} N={n:>7,d}  ours {t:8.3f} s", flush=True)
+            t = median_time(lambda: invariance(meas, full, "community_type"),
+                            3 if n <= 2000 else 1)
+            rows.append({"task": "scaling_invariance", "n": n, "ours_s": t})
+            print(f"{'scaling_invariance':18s} N={n:>7,d}  ours {t:8.3f} s", flush=True)
+            path = tmp / f"full_{n}.csv"
+            full.to_csv(path, index=False)
+            if n <= 2000:
+                files += [str(path), "boot", "ML", "listwise", "1"]
+            files += [str(path), "inv", "ML", "listwise", "3" if n <= 2000 else "1"]
         out = pd.DataFrame(rows)
         out["lavaan_s"] = np.nan
         if use_lavaan and lavaan_available():
             (tmp / "chain.lav").write_text(chain, encoding="utf-8")
+            (tmp / "meas.lav").write_text(meas, encoding="utf-8")
             (tmp / "timer.R").write_text(R_TIMER, encoding="utf-8")
             r = subprocess.run(["Rscript", str(tmp / "timer.R"), str(tmp / "chain.lav"),
-                                *files], capture_output=True, text=True, check=True)
+                                str(tmp / "meas.lav"), *files], capture_output=True, text=True,
+                               check=True)
             for line in r.stdout.splitlines():
-                path, _, _, sec = line.strip().rstrip(",").split(",")[:4]
-                stem = Path(path).stem
-                task, n = stem.rsplit("_", 1)
+                path, kind, sec = line.strip().rstrip(",").split(",")[:3]
+                stem, n = Path(path).stem.rsplit("_", 1)
+                task = {"boot": "scaling_bootstrap_1000", "inv": "scaling_invariance"}.get(
+                    kind, stem)
                 out.loc[(out["task"] == task) & (out["n"] == int(n)), "lavaan_s"] = float(sec)
         elif use_lavaan:
             print("lavaan not available (no Rscript with lavaan): reporting our times only")
