@@ -8,7 +8,7 @@ STAMP := $(VENV)/.install-stamp
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]-*.ipynb))
 # Notebooks too heavy to recompute at full size in CI are checked at a smaller size by a test
 # in tests/ instead (see README, "What make test checks").
-NBVAL_SKIP :=
+NBVAL_SKIP := notebooks/06-simulation-validation.ipynb
 NBVAL_NOTEBOOKS := $(filter-out $(NBVAL_SKIP),$(NOTEBOOKS))
 # A user's own survey and questionnaire:
 #   make reproduce SURVEY=data/raw/private/my-survey.xlsx CODEBOOK=data/raw/private/codebook.csv
