@@ -541,7 +541,7 @@ def _progress(iterable, total: int, show: bool, desc: str):
     """tqdm over ``iterable`` when ``show`` (imported only then), else the iterable itself."""
     if not show:
         return iterable
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # plain text: tqdm.auto warns without ipywidgets
 
     return tqdm(iterable, total=total, desc=desc)
 

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from scipy import stats
-from tqdm.auto import tqdm
+from tqdm import tqdm  # plain text bars: tqdm.auto warns (with a local path) without ipywidgets
 
 from ._threads import single_thread_blas
 from .errors import SEMError, SEMWarning
