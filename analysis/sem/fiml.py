@@ -93,6 +93,22 @@ def _sym_grad_to_vech(G: np.ndarray) -> np.ndarray:
     return out
 
 
+def _unique_rows(obs: np.ndarray):
+    """``np.unique(obs, axis=0, return_inverse=True, return_counts=True)``, fast.
+
+    Rows of a boolean mask are packed into integers with the first column as the most
+    significant bit, so sorting the integers gives np.unique's lexicographic order.
+    """
+    n, p = obs.shape
+    if p > 62:
+        mask, inv, counts = np.unique(obs, axis=0, return_inverse=True, return_counts=True)
+        return mask, inv.ravel(), counts
+    key = obs.astype(np.int64) @ (np.int64(1) << np.arange(p - 1, -1, -1, dtype=np.int64))
+    _, first, inv, counts = np.unique(key, return_index=True, return_inverse=True,
+                                      return_counts=True)
+    return obs[first], inv.ravel(), counts
+
+
 class MissingPatterns:
     """Rows of a data matrix grouped by missingness pattern.
 
@@ -139,21 +155,20 @@ class MissingPatterns:
         if (obs.sum(axis=0) == 0).any():
             raise ValueError("a variable has no observed values")
         self.n, self.p = X.shape
-        self.mask, self.row_pattern, counts = np.unique(
-            obs, axis=0, return_inverse=True, return_counts=True
-        )
-        self.row_pattern = self.row_pattern.ravel()
+        self.mask, self.row_pattern, counts = _unique_rows(obs)
         self.counts = counts
         self.K = self.mask.shape[0]
         self.nobs = self.mask.sum(axis=1)
         self.X0 = np.where(obs, X, 0.0)  # zeros where missing
 
-        order = np.argsort(self.row_pattern, kind="stable")
-        starts = np.r_[0, np.cumsum(counts)[:-1]]
-        Xs = self.X0[order]
-        self.ybar = np.add.reduceat(Xs, starts, axis=0) / counts[:, None]
-        C = (self.X0 - self.ybar[self.row_pattern])[order]
-        self.T = np.add.reduceat(C[:, :, None] * C[:, None, :], starts, axis=0)
+        # rows sorted by pattern: pattern k owns rows order[bounds[k]:bounds[k + 1]]
+        self.order = np.argsort(self.row_pattern, kind="stable")
+        self.bounds = np.r_[0, np.cumsum(counts)]
+        Xs = self.X0[self.order]
+        self.ybar = np.add.reduceat(Xs, self.bounds[:-1], axis=0) / counts[:, None]
+        C = Xs - self.ybar[self.row_pattern[self.order]]
+        # one (n_k x p)' (n_k x p) product per pattern, not an n x p x p array
+        self.T = np.stack([C[a:b].T @ C[a:b] for a, b in zip(self.bounds[:-1], self.bounds[1:])])
         self.T /= counts[:, None, None]
 
         # patterns batched by their number of observed variables, with flat indices
@@ -350,11 +365,14 @@ def casewise_scores(pat: MissingPatterns, mu, Sigma, *, state: _State | None = N
     st = state or _state(pat, mu, Sigma)
     mu = np.asarray(mu, dtype=float)
     obs = pat.mask[pat.row_pattern]
-    E = np.where(obs, pat.X0 - mu, 0.0)
-    Prow = st.P[pat.row_pattern]
-    R = np.einsum("nab,nb->na", Prow, E)
+    Es = np.where(obs, pat.X0 - mu, 0.0)[pat.order]
+    # per pattern one (n_k x p) @ (p x p) product; P_k is zero outside the observed block
+    Rs = np.concatenate([Es[a:b] @ st.P[k] for k, (a, b) in
+                         enumerate(zip(pat.bounds[:-1], pat.bounds[1:]))])
+    R = np.empty_like(Rs)
+    R[pat.order] = Rs
     r, c = vech_indices(pat.p)
-    Gs = -0.5 * (Prow[:, r, c] - R[:, r] * R[:, c])
+    Gs = 0.5 * (R[:, r] * R[:, c]) - 0.5 * st.P[:, r, c][pat.row_pattern]
     Gs[:, r != c] *= 2.0
     return np.hstack([Gs, R])
 
