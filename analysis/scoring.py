@@ -26,6 +26,8 @@ Hwang, C.-L., & Yoon, K. (1981). *Multiple Attribute Decision Making*. Springer.
 
 from __future__ import annotations
 
+import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -33,6 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import paths
 from .aggregation import community_sizes
 from .codebook import construct_items, elements, outcome
 
@@ -248,7 +251,8 @@ def item_weights(weights, codebook: pd.DataFrame, constructs: Sequence[str] | No
 
 
 def scheme_weights(scheme: str, means: pd.DataFrame, codebook: pd.DataFrame,
-                   survey: pd.DataFrame | None = None, *, sem_missing: str = "fiml") -> pd.Series:
+                   survey: pd.DataFrame | None = None, *, sem_missing: str = "fiml",
+                   expert_panel=paths.EXPERT_AHP) -> pd.Series:
     """Item weights (summing to 1) of a named weighting scheme from :mod:`analysis.weights`.
 
     * ``equal``: each element 1/5, shared equally by its items;
@@ -274,6 +278,9 @@ def scheme_weights(scheme: str, means: pd.DataFrame, codebook: pd.DataFrame,
         Respondent-level data; needed only by ``sem``.
     sem_missing : {"fiml", "listwise"}
         Missing-data treatment of the SEM fit (``sem`` only).
+    expert_panel : path, or dict from :func:`analysis.weights.load_expert_panel`, or None
+        AHP judgements (``ahp`` and ``combined`` only); the synthetic panel by default.
+        ``None`` means there is none, and those two schemes raise.
 
     Examples
     --------
@@ -289,8 +296,13 @@ def scheme_weights(scheme: str, means: pd.DataFrame, codebook: pd.DataFrame,
     by_construct = construct_items(codebook)
     if scheme == "equal":
         return item_weights({e: 1 / len(els) for e in els}, codebook)
+    if scheme in ("ahp", "combined") and expert_panel is None:
+        raise ValueError(f"weighting scheme {scheme!r} needs an expert panel (expert_ahp.csv); "
+                         "none was given")
     if scheme == "ahp":
-        return item_weights(W.group_ahp(W.load_expert_panel()).weights.reindex(els), codebook)
+        panel = (W.load_expert_panel(expert_panel) if isinstance(expert_panel, (str, os.PathLike))
+                 else expert_panel)
+        return item_weights(W.group_ahp(panel).weights.reindex(els), codebook)
     items = [i for e in els for i in by_construct[e]]
     if scheme in ("entropy", "critic", "combined"):
         if means is None:
@@ -301,7 +313,7 @@ def scheme_weights(scheme: str, means: pd.DataFrame, codebook: pd.DataFrame,
         entropy = W.entropy_weights(X, variant="minmax").reindex(items)
         if scheme == "entropy":
             return item_weights(entropy, codebook)
-        ahp = scheme_weights("ahp", means, codebook)
+        ahp = scheme_weights("ahp", means, codebook, expert_panel=expert_panel)
         return item_weights(W.combine_weights(ahp, entropy, rule="multiplicative").reindex(items), codebook)
     # sem
     if survey is None:
@@ -318,14 +330,27 @@ def scheme_weights(scheme: str, means: pd.DataFrame, codebook: pd.DataFrame,
 
 def weighting_schemes(survey: pd.DataFrame, codebook: pd.DataFrame,
                       schemes: Sequence[str] = WEIGHT_SCHEMES, *, k: int = 5,
-                      group: str = "community_id", sem_missing: str = "fiml") -> dict[str, pd.Series]:
+                      group: str = "community_id", sem_missing: str = "fiml",
+                      expert_panel=paths.EXPERT_AHP) -> dict[str, pd.Series]:
     """Item weights of several schemes at once (the SEM is fitted once), for the scored communities.
 
     Returns a dict ``{scheme: item weights}`` to pass to :func:`composite_index` (``weights=``)
-    and :func:`uncertainty_analysis` (``weightings=``).
+    and :func:`uncertainty_analysis` (``weightings=``). With ``expert_panel=None`` (a survey
+    that comes without AHP judgements) the ``ahp`` and ``combined`` schemes are left out, with
+    a warning, and everything else is computed.
     """
     means = community_means(survey, codebook, k=k, group=group)
-    return {s: scheme_weights(s, means, codebook, survey, sem_missing=sem_missing) for s in schemes}
+    if expert_panel is None:
+        dropped = [s for s in schemes if s in ("ahp", "combined")]
+        if dropped:
+            warnings.warn(f"no expert panel: weighting schemes {', '.join(dropped)} skipped",
+                          stacklevel=2)
+        schemes = [s for s in schemes if s not in dropped]
+    elif isinstance(expert_panel, (str, os.PathLike)) and any(s in ("ahp", "combined") for s in schemes):
+        from .weights import load_expert_panel
+        expert_panel = load_expert_panel(expert_panel)  # read once for both schemes
+    return {s: scheme_weights(s, means, codebook, survey, sem_missing=sem_missing,
+                              expert_panel=expert_panel) for s in schemes}
 
 
 def weights_table(schemes: Mapping[str, pd.Series], codebook: pd.DataFrame) -> pd.DataFrame:

@@ -360,3 +360,17 @@ def test_monte_carlo_bad_input(cb, survey):
     with pytest.raises(ValueError, match="must sum to 1"):
         uncertainty_analysis(survey, cb, weightings={"bad": {"MS": 1, "CS": 1, "OM": 0, "RA": 0, "CC": 0}},
                              progress=False)
+
+
+def test_a_survey_without_an_expert_panel_skips_the_ahp_schemes():
+    from analysis.codebook import load_codebook
+    from analysis.scoring import scheme_weights, weighting_schemes
+    from analysis.survey import load_survey
+
+    cb, survey = load_codebook(), load_survey()
+    with pytest.warns(UserWarning, match="no expert panel: weighting schemes ahp, combined skipped"):
+        got = weighting_schemes(survey, cb, schemes=("equal", "ahp", "entropy", "combined"),
+                                expert_panel=None)
+    assert list(got) == ["equal", "entropy"]
+    with pytest.raises(ValueError, match="'ahp' needs an expert panel"):
+        scheme_weights("ahp", None, cb, expert_panel=None)
