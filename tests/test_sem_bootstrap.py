@@ -20,23 +20,10 @@ from scipy import stats
 from semopy.examples import political_democracy
 
 from analysis.sem import bootstrap, fit_sem
+from sem_models import PD_MODEL
 from analysis.sem.bootstrap import bca_limits
 
 REF = Path(__file__).parent / "reference" / "sem"
-PD_MODEL = """
-ind60 =~ x1 + x2 + x3
-dem60 =~ y1 + y2 + y3 + y4
-dem65 =~ y5 + y6 + y7 + y8
-dem60 ~ a*ind60
-dem65 ~ c*ind60 + b*dem60
-y1 ~~ y5
-y2 ~~ y4 + y6
-y3 ~~ y7
-y4 ~~ y8
-y6 ~~ y8
-ind := a*b
-tot := a*b + c
-"""
 
 
 @pytest.fixture(scope="module")

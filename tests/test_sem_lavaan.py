@@ -20,24 +20,10 @@ import pytest
 from semopy.examples import holzinger39, political_democracy
 
 from analysis.sem import fit_sem, invariance, modification_indices
+from sem_models import HS_MODEL, PD_MODEL
 
 REF = Path(__file__).parent / "reference" / "sem"
 
-HS_MODEL = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
-PD_MODEL = """
-ind60 =~ x1 + x2 + x3
-dem60 =~ y1 + y2 + y3 + y4
-dem65 =~ y5 + y6 + y7 + y8
-dem60 ~ a*ind60
-dem65 ~ c*ind60 + b*dem60
-y1 ~~ y5
-y2 ~~ y4 + y6
-y3 ~~ y7
-y4 ~~ y8
-y6 ~~ y8
-ind := a*b
-tot := a*b + c
-"""
 FIT_MAP = {  # ours -> lavaan fitMeasures name
     "npar": "npar", "chisq": "chisq", "df": "df", "pvalue": "pvalue", "cfi": "cfi",
     "tli": "tli", "rmsea": "rmsea", "rmsea_ci_lower": "rmsea.ci.lower",
