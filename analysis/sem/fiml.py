@@ -349,7 +349,37 @@ def hessian(pat: MissingPatterns, mu, Sigma, *, state: _State | None = None) -> 
     return np.block([[H_ss, cross.T], [cross, H_mm]])
 
 
-def casewise_scores(pat: MissingPatterns, mu, Sigma, *, state: _State | None = None) -> np.ndarray:
+def _score_chunks(pat: MissingPatterns, mu, Sigma, state: _State | None, chunk: int):
+    """Casewise scores (see :func:`casewise_scores`) in blocks of ``chunk`` rows.
+
+    Blocks keep the working arrays in cache: at 100,000 rows the full n x (p* + p) array
+    costs more in memory traffic than in arithmetic.
+    """
+    st = state or _state(pat, mu, Sigma)
+    mu = np.asarray(mu, dtype=float)
+    p = pat.p
+    r, c = vech_indices(p)
+    ps = r.size
+    half = np.where(r == c, 0.5, 1.0)  # d/dSigma_rc counts both off-diagonal cells
+    Pv = st.P[:, r, c] * half
+    for a in range(0, pat.n, chunk):
+        rp = pat.row_pattern[a:a + chunk]
+        E = np.where(pat.mask[rp], pat.X0[a:a + chunk] - mu, 0.0)
+        out = np.empty((rp.size, ps + p))
+        R = out[:, ps:]
+        if pat.K == 1:
+            np.matmul(E, st.P[0], out=R)
+        else:  # P_k is zero outside the observed block
+            np.einsum("nab,nb->na", st.P[rp], E, out=R)
+        G = out[:, :ps]
+        np.multiply(R[:, r], R[:, c], out=G)
+        G *= half
+        G -= Pv[0] if pat.K == 1 else Pv[rp]
+        yield out
+
+
+def casewise_scores(pat: MissingPatterns, mu, Sigma, *, state: _State | None = None,
+                    chunk: int = 1024) -> np.ndarray:
     """Per-row gradients of the log-likelihood w.r.t. ``[vech(Sigma), mu]``.
 
     Row i of pattern k (e = observed y_i - mu, P = Sigma_obs^-1):
@@ -362,19 +392,31 @@ def casewise_scores(pat: MissingPatterns, mu, Sigma, *, state: _State | None = N
     >>> casewise_scores(MissingPatterns(X), [1.0, 0.75], np.eye(2)).shape
     (3, 5)
     """
-    st = state or _state(pat, mu, Sigma)
-    mu = np.asarray(mu, dtype=float)
-    obs = pat.mask[pat.row_pattern]
-    Es = np.where(obs, pat.X0 - mu, 0.0)[pat.order]
-    # per pattern one (n_k x p) @ (p x p) product; P_k is zero outside the observed block
-    Rs = np.concatenate([Es[a:b] @ st.P[k] for k, (a, b) in
-                         enumerate(zip(pat.bounds[:-1], pat.bounds[1:]))])
-    R = np.empty_like(Rs)
-    R[pat.order] = Rs
-    r, c = vech_indices(pat.p)
-    Gs = 0.5 * (R[:, r] * R[:, c]) - 0.5 * st.P[:, r, c][pat.row_pattern]
-    Gs[:, r != c] *= 2.0
-    return np.hstack([Gs, R])
+    return np.vstack(list(_score_chunks(pat, mu, Sigma, state, chunk)))
+
+
+def score_crossprod(pat: MissingPatterns, mu, Sigma, *, state: _State | None = None,
+                    cols=slice(None), right: np.ndarray | None = None,
+                    chunk: int = 1024) -> np.ndarray:
+    """``sum_i t_i t_i'`` with ``t_i = s_i[cols] @ right`` (``s_i`` the casewise scores).
+
+    The first-order information (``right=None``) or the sandwich meat in the parameters
+    (``right`` = Delta), accumulated block by block so that the n x (p* + p) score array
+    is never held whole.
+
+    Examples
+    --------
+    >>> X = np.array([[0.0, 1.0], [1.0, np.nan], [2.0, 0.5]])
+    >>> pat = MissingPatterns(X)
+    >>> S = casewise_scores(pat, [1.0, 0.75], np.eye(2))
+    >>> bool(np.allclose(score_crossprod(pat, [1.0, 0.75], np.eye(2)), S.T @ S))
+    True
+    """
+    total = None
+    for S in _score_chunks(pat, mu, Sigma, state, chunk):
+        T = S[:, cols] if right is None else S[:, cols] @ right
+        total = T.T @ T if total is None else total + T.T @ T
+    return total
 
 
 @dataclass

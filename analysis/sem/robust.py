@@ -115,7 +115,8 @@ class GroupMoments:
         if not self.meanstructure and self.patterns.K > 1:
             raise ValueError("incomplete data need a mean structure")
         self._m = slice(None) if self.meanstructure else slice(0, ps)
-        self._cache = {}  # h0/h1 quantities; the h1 ones are shared with the baseline
+        self._cache = {}  # h0 quantities
+        self._h1 = {}  # h1 quantities: shared with the baseline model (same data, same h1)
         r, c = fiml.vech_indices(p)
         x = np.zeros(p, dtype=bool)
         x[list(self.fixed_x)] = True
@@ -128,11 +129,11 @@ class GroupMoments:
 
     def _st(self, which: str):
         """Pattern inverses at the implied ("h0") or unrestricted ("h1") moments (cached)."""
-        key = "st_" + which
-        if key not in self._cache:
+        cache = self._cache if which == "h0" else self._h1
+        if "st" not in cache:
             mu, S = (self.mu, self.Sigma) if which == "h0" else (self.mu1, self.Sigma1)
-            self._cache[key] = fiml._state(self.patterns, mu, S)
-        return self._cache[key]
+            cache["st"] = fiml._state(self.patterns, mu, S)
+        return cache["st"]
 
     def moment_scores(self) -> np.ndarray:
         """Casewise scores w.r.t. the moments, at the implied moments."""
@@ -153,25 +154,29 @@ class GroupMoments:
         """Casewise scores w.r.t. theta, n x q."""
         return self.moment_scores() @ self.delta
 
+    def meat(self) -> np.ndarray:
+        """``sum_i s_i s_i'`` of the theta scores, accumulated without the n x q array."""
+        return fiml.score_crossprod(self.patterns, self.mu, self.Sigma, state=self._st("h0"),
+                                    cols=self._m, right=self.delta)
+
     def h1_information(self) -> np.ndarray:
         """Observed h1 information (total), at the unrestricted moments (cached)."""
-        if self._cache.get("A1") is None:
+        if self._h1.get("A1") is None:
             H = fiml.hessian(self.patterns, self.mu1, self.Sigma1, state=self._st("h1"))
-            self._cache["A1"] = -H[self._m, self._m]
-        return self._cache["A1"]
+            self._h1["A1"] = -H[self._m, self._m]
+        return self._h1["A1"]
 
     def h1_firstorder(self) -> np.ndarray:
         """First-order h1 information (total), at the unrestricted moments (cached)."""
-        if self._cache.get("B1") is None:
-            S1 = fiml.casewise_scores(self.patterns, self.mu1, self.Sigma1,
-                                      state=self._st("h1"))[:, self._m]
-            self._cache["B1"] = S1.T @ S1
-        return self._cache["B1"]
+        if self._h1.get("B1") is None:
+            self._h1["B1"] = fiml.score_crossprod(self.patterns, self.mu1, self.Sigma1,
+                                                  state=self._st("h1"), cols=self._m)
+        return self._h1["B1"]
 
 
 def meat(groups: list[GroupMoments]) -> np.ndarray:
     """``B = sum_i s_i s_i'`` over all cases of all groups (theta scores)."""
-    return sum(s.T @ s for s in (g.scores() for g in groups))
+    return sum(g.meat() for g in groups)
 
 
 def yuan_bentler_mplus(groups: list[GroupMoments], information: np.ndarray, df: int,
@@ -232,7 +237,7 @@ def baseline_groups(groups: list[GroupMoments], mus, variances) -> list[GroupMom
         Dg[:, off:off + D.shape[1]] = D
         off += D.shape[1]
         b = GroupMoments(g.patterns, np.asarray(mu0), S0, Dg, g.mu1, g.Sigma1, g.fixed_x)
-        b._cache.update({k: v for k, v in g._cache.items() if k in ("A1", "B1", "st_h1")})
+        b._h1 = g._h1  # computed once, whichever model asks first
         out.append(b)
     return out
 
