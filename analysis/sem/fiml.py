@@ -379,7 +379,7 @@ def _score_chunks(pat: MissingPatterns, mu, Sigma, state: _State | None, chunk: 
 
 
 def casewise_scores(pat: MissingPatterns, mu, Sigma, *, state: _State | None = None,
-                    chunk: int = 1024) -> np.ndarray:
+                    chunk: int = 256) -> np.ndarray:
     """Per-row gradients of the log-likelihood w.r.t. ``[vech(Sigma), mu]``.
 
     Row i of pattern k (e = observed y_i - mu, P = Sigma_obs^-1):
@@ -397,7 +397,7 @@ def casewise_scores(pat: MissingPatterns, mu, Sigma, *, state: _State | None = N
 
 def score_crossprod(pat: MissingPatterns, mu, Sigma, *, state: _State | None = None,
                     cols=slice(None), right: np.ndarray | None = None,
-                    chunk: int = 1024) -> np.ndarray:
+                    chunk: int = 256) -> np.ndarray:
     """``sum_i t_i t_i'`` with ``t_i = s_i[cols] @ right`` (``s_i`` the casewise scores).
 
     The first-order information (``right=None``) or the sandwich meat in the parameters
