@@ -84,21 +84,26 @@ def _split_op(s: str, ln: int) -> tuple[str, str, str]:
     raise SyntaxError_(f"line {ln}: no operator (=~, ~, ~~, :=) in {s!r}")
 
 
-def _split_plus(s: str) -> list[str]:
-    """Split on '+' outside parentheses."""
+def _split_top(s: str, sep: str) -> list[str]:
+    """Split on ``sep`` outside parentheses; pieces stripped."""
     parts, depth, cur = [], 0, ""
     for ch in s:
         if ch == "(":
             depth += 1
         elif ch == ")":
             depth -= 1
-        if ch == "+" and depth == 0:
+        if ch == sep and depth == 0:
             parts.append(cur)
             cur = ""
         else:
             cur += ch
     parts.append(cur)
     return [p.strip() for p in parts]
+
+
+def _split_plus(s: str) -> list[str]:
+    """Split on '+' outside parentheses."""
+    return _split_top(s, "+")
 
 
 def _parse_value(tok: str, ln: int):
@@ -120,19 +125,7 @@ def _parse_term(term: str, ln: int) -> tuple[str, dict]:
     """'mod1*mod2*name' -> (name, modifiers)."""
     if not term:
         raise SyntaxError_(f"line {ln}: empty term (dangling '+'?)")
-    # split on '*' outside parentheses
-    pieces, depth, cur = [], 0, ""
-    for ch in term:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "*" and depth == 0:
-            pieces.append(cur.strip())
-            cur = ""
-        else:
-            cur += ch
-    pieces.append(cur.strip())
+    pieces = _split_top(term, "*")
     name = pieces[-1]
     if name != "1" and not _NAME.match(name):
         raise SyntaxError_(f"line {ln}: invalid variable name {name!r}")
