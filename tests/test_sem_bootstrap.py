@@ -26,6 +26,20 @@ from analysis.sem.bootstrap import bca_limits
 REF = Path(__file__).parent / "reference" / "sem"
 
 
+def _merge_lavaan_cis(tab, filename):
+    """lavaan's bootstrap CIs (free and defined parameters) beside ours, row by row.
+
+    ``k`` is our row number (the column of the draws); ``:=`` rows match on lhs alone.
+    """
+    ref = pd.read_csv(REF / filename, keep_default_na=False, na_values=["NA"])
+    ref = ref[ref["se"] > 0].rename(columns={"ci.lower": "lo_ref", "ci.upper": "hi_ref"})
+    ref.loc[ref["op"] == ":=", "rhs"] = ""
+    ours = tab.copy()
+    ours["k"] = np.arange(len(ours))
+    ours.loc[ours["op"] == ":=", "rhs"] = ""
+    return ref, ref.merge(ours, on=["lhs", "op", "rhs"], suffixes=("_ref", ""))
+
+
 @pytest.fixture(scope="module")
 def pd_fit():
     return fit_sem(PD_MODEL, political_democracy.get_data())
@@ -49,13 +63,7 @@ def test_percentile_cis_match_lavaan_within_mc_error(pd_boot):
     tab = pd_boot
     assert tab.attrs["n_failed"] == 0
     draws, cols = tab.attrs["draws"], tab.attrs["columns"]
-    ref = pd.read_csv(REF / "pd_boot_perc.csv", keep_default_na=False, na_values=["NA"])
-    ref = ref[ref["se"] > 0].rename(columns={"ci.lower": "lo_ref", "ci.upper": "hi_ref"})
-    ref.loc[ref["op"] == ":=", "rhs"] = ""
-    ours = tab.copy()
-    ours["k"] = np.arange(len(ours))
-    ours.loc[ours["op"] == ":=", "rhs"] = ""
-    m = ref.merge(ours, on=["lhs", "op", "rhs"], suffixes=("_ref", ""))
+    ref, m = _merge_lavaan_cis(tab, "pd_boot_perc.csv")
     assert len(m) == len(ref) == len(tab)  # every free and defined parameter
     assert np.allclose(m["est"], m["est_ref"], rtol=1e-3, atol=1e-4)
     n_checked = 0
@@ -121,14 +129,7 @@ def test_survey_chain_percentile_cis_match_lavaan():
     B = 500
     tab = bootstrap(res, n_boot=B, seed=21, progress=False, keep_draws=True)
     draws, cols = tab.attrs["draws"], tab.attrs["columns"]
-    ref = pd.read_csv(REF / "survey_chain_boot_perc.csv", keep_default_na=False,
-                      na_values=["NA"])
-    ref = ref[ref["se"] > 0].rename(columns={"ci.lower": "lo_ref", "ci.upper": "hi_ref"})
-    ref.loc[ref["op"] == ":=", "rhs"] = ""
-    ours = tab.copy()
-    ours["k"] = np.arange(len(ours))
-    ours.loc[ours["op"] == ":=", "rhs"] = ""
-    m = ref.merge(ours, on=["lhs", "op", "rhs"], suffixes=("_ref", ""))
+    ref, m = _merge_lavaan_cis(tab, "survey_chain_boot_perc.csv")
     assert len(m) == len(ref) == len(tab)
     for r in m.itertuples():
         x = draws[:, cols[r.k]]
@@ -172,13 +173,7 @@ def test_bias_corrected_cis_match_lavaan_bca_simple(pd_fit, pd_boot):
     lo, hi = bca_limits(draws, est, None, 0.95)
     tab = pd_boot.copy()
     tab["ci_lower"], tab["ci_upper"] = lo[cols], hi[cols]
-    ref = pd.read_csv(REF / "pd_boot_bca_simple.csv", keep_default_na=False, na_values=["NA"])
-    ref = ref[ref["se"] > 0].rename(columns={"ci.lower": "lo_ref", "ci.upper": "hi_ref"})
-    ref.loc[ref["op"] == ":=", "rhs"] = ""
-    ours = tab.copy()
-    ours["k"] = np.arange(len(ours))
-    ours.loc[ours["op"] == ":=", "rhs"] = ""
-    m = ref.merge(ours, on=["lhs", "op", "rhs"], suffixes=("_ref", ""))
+    ref, m = _merge_lavaan_cis(tab, "pd_boot_bca_simple.csv")
     assert len(m) == len(tab)
     for r in m.itertuples():
         x = draws[:, cols[r.k]]
