@@ -9,11 +9,17 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from analysis.codebook import load_codebook  # noqa: E402
-from analysis.power import (cluster_information, design_effect, monte_carlo_power,  # noqa: E402
-                            planned_population, plot_power, power_table,
-                            required_residents)
-from analysis.simulate import POPULATION  # noqa: E402
+from analysis.io.codebook import load_codebook  # noqa: E402
+from analysis.plots.validation import plot_power
+from analysis.study.population import POPULATION  # noqa: E402
+from analysis.study.power import (
+    cluster_information,
+    design_effect,
+    monte_carlo_power,
+    planned_population,
+    power_table,
+    required_residents,
+)
 
 CB = load_codebook()
 

@@ -4,16 +4,32 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.codebook import construct_items, load_codebook
-from analysis.models import chain_model
-from analysis.recovery import (Design, assess, bootstrap_coverage, clean_population,
-                               design_population, exact_moment_data, fit_replication,
-                               impose_mar, monte_carlo, population_moments, recode_simulated,
-                               simulate_design, summarise, true_values)
+from analysis.io.codebook import construct_items, load_codebook
+from analysis.io.survey import load_survey
 from analysis.sem import fit_sem
-from analysis.simulate import (POPULATION, disturbance_variances, simulate_survey,
-                               structural_matrix)
-from analysis.survey import load_survey
+from analysis.study.models import chain_model
+from analysis.study.population import (
+    POPULATION,
+    disturbance_variances,
+    simulate_survey,
+    structural_matrix,
+)
+from analysis.study.recovery import (
+    Design,
+    assess,
+    bootstrap_coverage,
+    clean_population,
+    design_population,
+    exact_moment_data,
+    fit_replication,
+    impose_mar,
+    monte_carlo,
+    population_moments,
+    recode_simulated,
+    simulate_design,
+    summarise,
+    true_values,
+)
 
 CB = load_codebook()
 ITEMS = construct_items(CB)

@@ -15,12 +15,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.codebook import construct_items, elements, load_codebook
-from analysis.scoring import (
-    GRADES, _levels, community_means, composite_index, fuzzy_evaluation, item_weights, normalise,
-    scheme_weights, suppressed_communities, topsis, uncertainty_analysis, weighting_schemes,
+from analysis.io.codebook import construct_items, elements, load_codebook
+from analysis.io.survey import load_survey
+from analysis.methods.mcda import normalise, topsis
+from analysis.study.scoring import (
+    GRADES,
+    _levels,
+    community_means,
+    composite_index,
+    fuzzy_evaluation,
+    item_weights,
+    scheme_weights,
+    suppressed_communities,
+    uncertainty_analysis,
+    weighting_schemes,
 )
-from analysis.survey import load_survey
 
 EXACT = 1e-10
 
@@ -363,9 +372,9 @@ def test_monte_carlo_bad_input(cb, survey):
 
 
 def test_a_survey_without_an_expert_panel_skips_the_ahp_schemes():
-    from analysis.codebook import load_codebook
-    from analysis.scoring import scheme_weights, weighting_schemes
-    from analysis.survey import load_survey
+    from analysis.io.codebook import load_codebook
+    from analysis.io.survey import load_survey
+    from analysis.study.scoring import scheme_weights, weighting_schemes
 
     cb, survey = load_codebook(), load_survey()
     with pytest.warns(UserWarning, match="no expert panel: weighting schemes ahp, combined skipped"):

@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from sem_models import PD_MODEL
 from semopy.examples import political_democracy
 
 from analysis.sem import bootstrap, fit_sem
-from sem_models import PD_MODEL
 from analysis.sem.bootstrap import bca_limits
 
 REF = Path(__file__).parent / "reference" / "sem"
@@ -117,10 +117,9 @@ def test_bootstrap_rejects_bad_arguments(pd_fit):
 def test_survey_chain_percentile_cis_match_lavaan():
     """The compendium's chain model: all free and := parameters, 500 resamples of ours
     against lavaan's 1,000 (the tolerance accounts for both Monte Carlo errors)."""
-    pytest.importorskip("analysis.survey")
     import warnings
 
-    from analysis.survey import load_survey
+    from analysis.io.survey import load_survey
 
     chain = (REF / "chain.lav").read_text(encoding="utf-8")
     with warnings.catch_warnings():

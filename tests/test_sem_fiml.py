@@ -19,8 +19,7 @@ import pandas as pd
 import pytest
 from semopy.examples import holzinger39
 
-from analysis.sem import SEMError, fit_sem
-from analysis.sem import fiml
+from analysis.sem import SEMError, fiml, fit_sem
 
 REF = Path(__file__).parent / "reference" / "sem_robust"
 HS = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"

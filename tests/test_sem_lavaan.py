@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sem_models import HS_MODEL, PD_MODEL
 from semopy.examples import holzinger39, political_democracy
 
 from analysis.sem import fit_sem, invariance, modification_indices
-from sem_models import HS_MODEL, PD_MODEL
 
 REF = Path(__file__).parent / "reference" / "sem"
 
@@ -205,16 +205,15 @@ def test_modification_indices_pd(pdem):
 
 @pytest.fixture(scope="module")
 def survey():
-    pytest.importorskip("analysis.survey")
-    from analysis.survey import load_survey
+    from analysis.io.survey import load_survey
 
     return load_survey()
 
 
 @pytest.fixture(scope="module")
 def chain_syntax():
-    from analysis.codebook import load_codebook
-    from analysis.models import chain_model
+    from analysis.io.codebook import load_codebook
+    from analysis.study.models import chain_model
 
     text = chain_model(load_codebook())
     # the fixture was produced from this exact syntax (regenerate the reference if it changes)

@@ -20,10 +20,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from semopy.examples import holzinger39, political_democracy
-
-from analysis.sem import fit_sem
-from analysis.sem import fiml, robust
 from test_sem_fiml import HS, XCOLS, compare_estimates, compare_fit
+
+from analysis.sem import fiml, fit_sem, robust
 
 REF = Path(__file__).parent / "reference" / "sem_robust"
 PD = """ind60 =~ x1 + x2 + x3

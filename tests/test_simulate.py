@@ -6,11 +6,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import paths
-from analysis.simulate import (POPULATION, SEED, disturbance_variances, simulate_expert_panel,
-                               simulate_survey, standardised_effects, structural_matrix,
-                               write_raw_data)
-from analysis.survey import load_survey
+from analysis.io import paths
+from analysis.io.survey import load_survey
+from analysis.study.population import (
+    POPULATION,
+    SEED,
+    disturbance_variances,
+    simulate_expert_panel,
+    simulate_survey,
+    standardised_effects,
+    structural_matrix,
+    write_raw_data,
+)
 
 
 def _digest(p):

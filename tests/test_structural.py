@@ -1,4 +1,4 @@
-"""analysis.structural against lavaan 0.6-14 (tests/reference/structural_reference.R).
+"""analysis.study.structural against lavaan 0.6-14 (tests/reference/structural_reference.R).
 
 Reference files in tests/reference/structural/: compare_fit.csv and compare_lrt.csv (H1 vs
 H0 under ML, MLR, FIML, FIML with MLR), effects.csv (paths and := effects with std.all and
@@ -19,12 +19,12 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis import models
-from analysis import structural as st
-from analysis.codebook import construct_items, load_codebook
+from analysis.io.codebook import construct_items, load_codebook
+from analysis.io.survey import load_survey
 from analysis.sem import fit_sem
-from analysis.simulate import POPULATION
-from analysis.survey import load_survey
+from analysis.study import models
+from analysis.study import structural as st
+from analysis.study.population import POPULATION
 
 REF = Path(__file__).resolve().parent / "reference" / "structural"
 SEM_REF = Path(__file__).resolve().parent / "reference" / "sem"
@@ -176,7 +176,7 @@ def test_bootstrap_cis_agree_with_lavaan_within_monte_carlo_error(cb, ml_fits):
 
 
 def test_population_recovery_reports_differences(cb, ml_fits):
-    from analysis.simulate import standardised_effects
+    from analysis.study.population import standardised_effects
 
     truth = standardised_effects()
     rec = st.population_recovery(st.effects(ml_fits["H1"], cb), truth)

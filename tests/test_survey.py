@@ -8,9 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import paths
-from analysis.codebook import load_codebook
-from analysis.survey import SurveyDataError, SurveyWarning, load_survey, minimum_respondents
+from analysis.io import paths
+from analysis.io.codebook import load_codebook
+from analysis.io.survey import (
+    SurveyDataError,
+    SurveyWarning,
+    load_survey,
+    minimum_respondents,
+)
 
 
 @pytest.fixture(scope="module")

@@ -30,27 +30,18 @@ Example
 ['visual', '=~', 'x9']
 """
 
+from ._threads import single_thread_blas
+from .bootstrap import bootstrap, bootstrap_draws
+from .compare import chisq_difference
+from .effects import structural_matrix, total_effects, total_effects_matrix
 from .errors import SEMError, SEMWarning
 from .fit import fit_sem
+from .model import vech_index
+from .modindices import modification_indices
+from .multigroup import invariance, release_tests
 from .result import SEMResult
 
-__all__ = ["SEMError", "SEMWarning", "SEMResult", "fit_sem"]
-
-try:  # optional pieces are added as they land
-    from .multigroup import invariance  # noqa: F401
-
-    __all__.append("invariance")
-except ImportError:  # pragma: no cover
-    pass
-try:
-    from .modindices import modification_indices  # noqa: F401
-
-    __all__.append("modification_indices")
-except ImportError:  # pragma: no cover
-    pass
-try:
-    from .bootstrap import bootstrap  # noqa: F401
-
-    __all__.append("bootstrap")
-except ImportError:  # pragma: no cover
-    pass
+__all__ = ["SEMError", "SEMResult", "SEMWarning", "bootstrap", "bootstrap_draws",
+           "chisq_difference", "fit_sem", "invariance", "modification_indices",
+           "release_tests", "single_thread_blas", "structural_matrix", "total_effects",
+           "total_effects_matrix", "vech_index"]

@@ -32,12 +32,14 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from scipy import stats
-from tqdm import tqdm  # plain text bars: tqdm.auto warns (with a local path) without ipywidgets
+from tqdm import (
+    tqdm,  # plain text bars: tqdm.auto warns (with a local path) without ipywidgets
+)
 
 from ._threads import single_thread_blas
 from .errors import SEMError, SEMWarning
 from .estimate import fit_newton, observed_hessian_factor
-from .fit import defined_values
+from .estimates import defined_values
 from .model import SampleStats
 
 __all__ = ["bootstrap", "bootstrap_draws"]

@@ -20,18 +20,24 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import fiml, robust
 from ._threads import single_thread_blas
-from .defined import label_values, numeric_jacobian
+from .defined import compile_definitions
 from .errors import SEMError, SEMWarning
-from .estimate import fit_ml, ml_value_grad_info
+from .estimate import FitInfo, fit_ml
+from .estimates import (
+    build_estimates,
+    check_identified,
+    heywood_messages,
+    vcov_expected,
+)
+from .fit_indices import cfi, n_moments, rmsea, rmsea_ci, tli
 from .fit_indices import fit_indices as _fit_indices
-from .fit_indices import n_moments
 from .model import SampleStats, build_model, observed_variables
 from .result import SEMResult
-from .standardize import std_all_rows
 from .syntax import parse_model
 
-__all__ = ["fit_sem", "prepare_data", "build_estimates", "vcov_expected"]
+__all__ = ["fit_sem", "prepare_data"]
 
 
 def prepare_data(syntax, data: pd.DataFrame, *, group=None, missing="listwise"):
@@ -96,109 +102,6 @@ def _check_sample_cov(ss: SampleStats, ov, lab):
         raise SEMError(f"sample covariance matrix is not positive definite{where} "
                        f"(smallest eigenvalue {ev[0]:.2e}); collinear columns, e.g. "
                        f"{', '.join(involved)}")
-
-
-def vcov_expected(model, theta):
-    """Covariance of theta from the expected information (lavaan ML default)."""
-    _, _, H = ml_value_grad_info(model, theta)
-    N = sum(s.n for s in model.sample)
-    ev = np.linalg.eigvalsh(H)
-    singular = ev[0] <= 1e-10 * max(ev[-1], 1e-300)
-    if singular:
-        return np.full_like(H, np.nan), True
-    return 2.0 / N * np.linalg.inv(H), False
-
-
-def _std_and_defined(model, theta):
-    """(std.all per partable row, defined values, std.all of defined)."""
-    pt = model.partable
-    vals = row_values(model, theta)
-    std = std_all_rows(model, theta)
-    if not model.defined:
-        return std, np.zeros(0), np.zeros(0)
-    f = model.def_fun
-    d = np.array(list(f(label_values(pt, vals)).values()))
-    dstd = np.array(list(f(label_values(pt, std)).values()))
-    return std, d, dstd
-
-
-def row_values(model, theta) -> np.ndarray:
-    """Estimate for every partable row (free from theta, fixed from their value)."""
-    cache = model.__dict__.get("_row_arrays")
-    if cache is None:
-        fr = model.partable["free"].to_numpy()
-        cache = (fr >= 0, fr[fr >= 0], model.partable["value"].to_numpy(dtype=float))
-        model.__dict__["_row_arrays"] = cache
-    is_free, idx, values = cache
-    out = values.copy()
-    out[is_free] = theta[idx]
-    return out
-
-
-def defined_values(model, theta) -> np.ndarray:
-    if not model.defined:
-        return np.zeros(0)
-    return np.array(list(model.def_fun(label_values(model.partable,
-                                                     row_values(model, theta))).values()))
-
-
-def build_estimates(model, theta, vcov, *, std_se: bool = True) -> pd.DataFrame:
-    """The lavaan-style parameter table (with std.all and delta-method SEs)."""
-    pt = model.partable
-    est = row_values(model, theta)
-    fr = pt["free"].to_numpy()
-    se = np.zeros(len(pt))
-    dv = np.sqrt(np.clip(np.diag(vcov), 0, None)) if vcov is not None else np.full(len(theta), np.nan)
-    se[fr >= 0] = dv[fr[fr >= 0]]
-    rows = pd.DataFrame(dict(lhs=pt["lhs"], op=pt["op"], rhs=pt["rhs"], label=pt["label"],
-                             group=pt["group"] + 1, est=est, se=se))
-    std, dvals, dstd = _std_and_defined(model, theta)
-    rows["std_all"] = std
-    if model.defined:
-        dJ = numeric_jacobian(lambda t: defined_values(model, t), theta)
-        dse = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", dJ, vcov, dJ), 0, None))
-        drows = pd.DataFrame(dict(lhs=[d[0] for d in model.defined], op=":=",
-                                  rhs=[d[1] for d in model.defined],
-                                  label=[d[0] for d in model.defined], group=0,
-                                  est=dvals, se=dse, std_all=dstd))
-        rows = pd.concat([rows, drows], ignore_index=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = np.where(rows["se"] > 0, rows["est"] / rows["se"], np.nan)
-    rows["z"] = z
-    rows["pvalue"] = 2 * stats.norm.sf(np.abs(z))
-    if std_se and vcov is not None and np.all(np.isfinite(vcov)):
-        def stdfun(t):
-            s, _, ds = _std_and_defined(model, t)
-            return np.concatenate([s, ds])
-
-        J = numeric_jacobian(stdfun, theta, central=False)
-        v = np.einsum("ij,jk,ik->i", J, vcov, J)
-        rows["se_std"] = np.sqrt(np.clip(v, 0, None))
-    else:
-        rows["se_std"] = np.nan
-    if model.n_groups == 1:
-        rows = rows.drop(columns="group")
-    cols = ["lhs", "op", "rhs", "label"] + (["group"] if model.n_groups > 1 else []) + [
-        "est", "se", "z", "pvalue", "std_all", "se_std"]
-    return rows[cols]
-
-
-def _heywood(model, theta, est: pd.DataFrame) -> list[str]:
-    msgs = []
-    var = est[(est["op"] == "~~") & (est["lhs"] == est["rhs"])]
-    neg = var[var["est"] < 0]
-    for r in neg.itertuples():
-        g = f" (group {r.group})" if "group" in est.columns else ""
-        msgs.append(f"Heywood case: negative variance estimate {r.lhs} ~~ {r.rhs} = "
-                    f"{r.est:.4g}{g}")
-    lv = [model.all_names.index(v) for v in model.lv_names]
-    for g in range(model.n_groups):
-        if lv:
-            T = model.total_cov(theta, g)[np.ix_(lv, lv)]
-            if np.linalg.eigvalsh(T)[0] < 0:
-                msgs.append(f"covariance matrix of latent variables is not positive definite"
-                            f"{f' (group {g + 1})' if model.n_groups > 1 else ''}")
-    return msgs
 
 
 def fit_sem(model: str, data: pd.DataFrame, *, estimator: str = "ML",
@@ -273,9 +176,7 @@ def _fit_sem(model, data, *, estimator, missing, group, group_equal, start, max_
         msgs.append(f"listwise deletion: {n_dropped} of {len(data)} rows with missing values "
                     f"in the model's columns were dropped")
     if missing == "fiml":
-        from . import fiml  # wired by the FIML/MLR module (analysis/sem/fiml.py)
-
-        return fiml.fit_fiml(stmts, ov, Xs, labels, estimator=estimator, group=group,
+        return _fit_fiml(stmts, ov, Xs, labels, estimator=estimator, group=group,
                              group_equal=group_equal, syntax=model, warnings_=msgs,
                              n_dropped=n_dropped, max_iter=max_iter, std_se=std_se)
     samples = [SampleStats.from_data(x, ov) for x in Xs]
@@ -283,10 +184,7 @@ def _fit_sem(model, data, *, estimator, missing, group, group_equal, start, max_
         _check_sample_cov(ss, ov, lab)
     mdl = build_model(stmts, samples, group_labels=labels, group_equal=group_equal)
     mdl.def_fun  # compile now: unknown labels in := raise SEMError before fitting
-    nmom = n_moments(mdl)
-    if mdl.n_free > nmom:
-        raise SEMError(f"model is not identified: {mdl.n_free} free parameters but only "
-                       f"{nmom} sample moments (df = {nmom - mdl.n_free})")
+    check_identified(mdl)
     theta, info = fit_ml(mdl, start=start, max_iter=max_iter)
     if not info.converged:
         msgs.append(f"optimizer did not converge after {info.iterations} iterations "
@@ -296,16 +194,123 @@ def _fit_sem(model, data, *, estimator, missing, group, group_equal, start, max_
         msgs.append("information matrix is singular: the model may not be identified "
                     "(standard errors not computed)")
     est = build_estimates(mdl, theta, vcov, std_se=std_se and not singular)
-    msgs += _heywood(mdl, theta, est)
+    msgs += heywood_messages(mdl, theta, est)
     fi = _fit_indices(mdl, theta, info.fmin)
     res = SEMResult(model=mdl, theta=theta, vcov=vcov, estimates=est, fit_indices=fi,
                     converged=info.converged, warnings=msgs, estimator=estimator,
                     missing=missing, n_obs=int(sum(s.n for s in samples)),
                     n_dropped=n_dropped, group=group, syntax=model, info=info)
     if estimator == "MLR":
-        from . import robust  # wired by the FIML/MLR module (analysis/sem/robust.py)
-
         res = robust.apply_mlr(res)
     for m in res.warnings:
+        _warnings.warn(m, SEMWarning, stacklevel=3)
+    return res
+
+
+def _fit_fiml(stmts, ov, Xs, labels, *, estimator="ML", group=None, group_equal=(), syntax="",
+             warnings_=None, n_dropped=0, max_iter: int = 200, std_se: bool = True):
+    """The ``missing="fiml"`` path of :func:`analysis.sem.fit_sem`.
+
+    Per group, the EM estimates of the saturated moments (H1) serve as sample
+    statistics for the start (a complete-data ML fit to them) and for the
+    test; theta then maximises the FIML log-likelihood. As lavaan does for
+    ``missing = "ml"``: SEs from the observed information (Hessian, including
+    the second derivatives of the implied moments), ``chisq = 2 (logl_H1 -
+    logl_H0)``, the baseline is the independence model with free means and
+    variances, RMSEA uses N, SRMR uses the EM moments; with
+    ``estimator="MLR"`` Huber-White SEs and the Yuan-Bentler (Mplus) scaled
+    test; robust RMSEA/CFI/TLI are the FIML-corrected ones of Zhang & Savalei
+    (2022), "V3" with MLR, "V6" with ML.
+
+    Returns
+    -------
+    SEMResult
+        ``extra`` holds the EM results (``h1``), ``n_patterns``, ``fraction_missing`` and
+        ``patterns`` (one :class:`MissingPatterns` per group, used by
+        :func:`analysis.sem.modification_indices` for the FIML score test).
+    """
+    msgs = list(warnings_ or [])
+    pats = [fiml.MissingPatterns(x) for x in Xs]
+    ems = [fiml.saturated_em(p) for p in pats]
+    for em, lab in zip(ems, labels):
+        if not em.converged:
+            msgs.append(f"EM for the saturated model did not converge{'' if lab is None else f' (group {lab})'}")
+    samples = [SampleStats.from_moments(em.Sigma, em.mu, p.n) for em, p in zip(ems, pats)]
+    for s in samples:
+        s.ov_names = list(ov)
+    model = build_model(stmts, samples, group_labels=labels, group_equal=group_equal,
+                        meanstructure=True)
+    if getattr(model, "ov_x", []):
+        raise SEMError("missing='fiml' with exogenous observed covariates (fixed.x) is not "
+                       f"supported: {', '.join(model.ov_x)}")
+    model._def_fun = compile_definitions(model.defined, set(model.partable["label"]) - {""})
+    check_identified(model)
+    nmom = n_moments(model)
+    theta0, _ = fit_ml(model)  # complete-data ML to the EM moments: a close start
+    theta, ll0, iters, converged, message = fiml.maximise_fiml(model, pats, theta0, max_iter=max_iter)
+    if not converged:
+        msgs.append(f"FIML optimizer did not converge ({message}); estimates are not trustworthy")
+
+    G = len(pats)
+    N = float(sum(p.n for p in pats))
+    groups = []
+    for g, (pat, em) in enumerate(zip(pats, ems)):
+        Sigma, mu = model.sigma_mu(theta, g)
+        groups.append(robust.GroupMoments(pat, mu, Sigma, model.delta(theta, g), em.mu, em.Sigma))
+    info = robust.observed_information(model, theta, groups)
+    meat = robust.meat(groups) if estimator == "MLR" else None
+    ev = np.linalg.eigvalsh(info)
+    singular = bool(ev[0] <= 1e-10 * abs(ev[-1]))
+    if singular:
+        vcov = np.full((model.n_free,) * 2, np.nan)
+        msgs.append("observed information matrix is singular or not positive definite: the "
+                    "model may not be identified (standard errors not computed)")
+    elif estimator == "MLR":
+        vcov = robust.sandwich(info, meat)
+    else:
+        vcov = np.linalg.inv(info)
+        vcov = 0.5 * (vcov + vcov.T)
+    est = build_estimates(model, theta, vcov, std_se=std_se and not singular)
+    msgs += heywood_messages(model, theta, est)
+
+    # fit measures (lavaan's fitMeasures under missing = "ml")
+    ll1 = sum(em.loglik for em in ems)
+    npar = model.n_free
+    df = nmom - npar
+    chisq = 2.0 * (ll1 - ll0)
+    base = [fiml.baseline_loglik(p) for p in pats]
+    bchisq = 2.0 * (ll1 - sum(b[0] for b in base))
+    bdf = G * pats[0].p * (pats[0].p - 1) // 2
+    lo, hi = rmsea_ci(chisq, df, N, G=G)
+    srmr = sum(p.n / N * fiml.srmr_moments(em.Sigma, em.mu, *model.sigma_mu(theta, g))
+               for g, (p, em) in enumerate(zip(pats, ems)))
+    fi = dict(npar=npar, ntotal=N, chisq=chisq, df=df,
+              pvalue=float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
+              baseline_chisq=bchisq, baseline_df=bdf,
+              baseline_pvalue=float(stats.chi2.sf(bchisq, bdf)),
+              cfi=cfi(chisq, df, bchisq, bdf), tli=tli(chisq, df, bchisq, bdf),
+              rmsea=rmsea(chisq, df, N, G=G),
+              rmsea_ci_lower=lo, rmsea_ci_upper=hi,
+              rmsea_pvalue=float(stats.ncx2.sf(chisq, df, 0.05**2 * N * df / G)) if df > 0 else np.nan,
+              srmr=srmr, gfi=np.nan, agfi=np.nan, loglik=ll0, unrestricted_loglik=ll1,
+              aic=-2 * ll0 + 2 * npar, bic=-2 * ll0 + np.log(N) * npar, fmin=chisq / (2 * N))
+    bgroups = robust.baseline_groups(groups, [b[1] for b in base], [b[2] for b in base])
+    if estimator == "MLR":
+        fi.update(robust.scaled_measures(groups, info, meat, df, chisq, N, G, bgroups, bchisq, bdf))
+    fc = robust.fiml_corrected(groups, df, bgroups, version="V3" if estimator == "MLR" else "V6")
+    fi.update(robust.robust_indices(fc["XX3"], df, fc["c3"], fc["XX3_null"], fc["df_null"],
+                                    fc["c3_null"], N, G))
+    res = SEMResult(model=model, theta=theta, vcov=vcov, estimates=est,
+                    fit_indices=pd.Series(fi, dtype=float), converged=converged, warnings=msgs,
+                    estimator=estimator, missing="fiml", n_obs=int(N), n_dropped=n_dropped,
+                    group=group, syntax=syntax,
+                    info=FitInfo(converged, iters, chisq / N, message, "fiml-fisher"),
+                    extra=dict(h1=[dict(mu=em.mu, Sigma=em.Sigma, loglik=em.loglik,
+                                        iterations=em.iterations) for em in ems],
+                               n_patterns=[p.K for p in pats],
+                               # the data by pattern: score tests (modindices) need them
+                               patterns=pats,
+                               fraction_missing=[p.fraction_missing for p in pats]))
+    for m in msgs:
         _warnings.warn(m, SEMWarning, stacklevel=3)
     return res

@@ -145,7 +145,7 @@ def modification_indices(result, *, minimum: float = 0.0) -> pd.DataFrame:
     if is_fiml:
         # the EM moments in model.sample are not sufficient statistics of incomplete data:
         # score and information come from the casewise likelihood of the patterns
-        ll, g, H = fiml._value_grad_info(m2, pats, th)
+        ll, g, H = fiml.value_grad_info(m2, pats, th)
         if not np.isfinite(ll):
             raise SEMError("implied covariance matrix is not positive definite at the "
                            "estimates: modification indices not computed")

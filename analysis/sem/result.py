@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .estimates import build_estimates
+
 __all__ = ["SEMResult"]
 
 
@@ -46,6 +48,22 @@ class SEMResult:
     syntax: str = ""
     info: object = None
     extra: dict = field(default_factory=dict)
+
+    def estimates_with_vcov(self, vcov: np.ndarray) -> pd.DataFrame:
+        """The parameter table with SEs from another covariance matrix of theta.
+
+        Parameters
+        ----------
+        vcov : ndarray
+            ``n_free x n_free``, e.g. a design-based or between-cluster covariance.
+
+        Returns
+        -------
+        DataFrame
+            As :attr:`estimates` (``se_std`` not computed).
+        """
+        return build_estimates(self.model, self.theta, np.asarray(vcov, dtype=float),
+                               std_se=False)
 
     @property
     def defined_estimates(self) -> pd.DataFrame:

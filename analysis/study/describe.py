@@ -1,0 +1,72 @@
+"""Describing a survey before analysing it: sample, item distributions, missingness."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def sample_by_type(survey: pd.DataFrame, by: str = "community_type") -> pd.DataFrame:
+    """Communities and respondents per community type (or any grouping column).
+
+    Examples
+    --------
+    >>> from analysis.io.survey import load_survey
+    >>> sample_by_type(load_survey())["communities"].sum()
+    48
+    """
+    sizes = survey.groupby([by, "community_id"]).size()
+    g = sizes.groupby(level=0)
+    out = pd.DataFrame({"communities": g.size(), "respondents": g.sum(),
+                        "median_size": g.median(), "min_size": g.min(), "max_size": g.max()})
+    out.loc["all"] = [sizes.size, sizes.sum(), sizes.median(), sizes.min(), sizes.max()]
+    return out.astype(int).rename_axis(by).reset_index()
+
+
+def item_distribution(survey: pd.DataFrame, codebook: pd.DataFrame) -> pd.DataFrame:
+    """Share of answers in each scale category per item (missing answers excluded).
+
+    Items are as analysed, i.e. after reverse coding. Returns a wide table: one row per
+    item, one column per category, plus ``n`` and ``mean``.
+    """
+    lo, hi = int(codebook["scale_min"].min()), int(codebook["scale_max"].max())
+    items = codebook["item"].tolist()
+    counts = {it: survey[it].value_counts().reindex(range(lo, hi + 1), fill_value=0)
+              for it in items}
+    out = pd.DataFrame(counts).T
+    n = out.sum(axis=1)
+    out = out.div(n, axis=0)
+    out.columns = [str(c) for c in out.columns]
+    out.insert(0, "construct", codebook.set_index("item").loc[items, "construct"])
+    out["n"] = n.astype(int)
+    out["mean"] = survey[items].mean()
+    return out.rename_axis("item").reset_index()
+
+
+def missingness(survey: pd.DataFrame, codebook: pd.DataFrame) -> pd.DataFrame:
+    """Share of missing answers per item, overall and by community type."""
+    items = codebook["item"].tolist()
+    miss = survey[items].isna()
+    out = miss.groupby(survey["community_type"]).mean().T if "community_type" in survey else None
+    overall = miss.mean().rename("all")
+    res = pd.concat([overall, out], axis=1) if out is not None else overall.to_frame()
+    return res.rename_axis("item").reset_index()
+
+
+def missing_patterns(survey: pd.DataFrame, codebook: pd.DataFrame, top: int = 5) -> pd.DataFrame:
+    """The most frequent missingness patterns (which items are missing together)."""
+    items = codebook["item"].tolist()
+    miss = survey[items].isna()
+    labels = miss.apply(lambda r: ", ".join(np.array(items)[r.to_numpy()]) or "(complete)", axis=1)
+    counts = labels.value_counts()
+    out = pd.DataFrame({"pattern": counts.index, "respondents": counts.to_numpy()})
+    out["share"] = out["respondents"] / len(survey)
+    out = out.sort_values(["respondents", "pattern"], ascending=[False, True], kind="mergesort")
+    return out.head(top).reset_index(drop=True).assign(
+        n_patterns=counts.size)
+
+
+def respondents_per_community(survey: pd.DataFrame, by: str = "community_type") -> pd.DataFrame:
+    """Respondents per community with its type."""
+    return (survey.groupby([by, "community_id"], sort=False).size()
+            .rename("respondents").reset_index())
