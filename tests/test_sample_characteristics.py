@@ -10,7 +10,7 @@ import pytest
 
 from analysis.io import paths
 from analysis.io.outputs import write_table
-from analysis.io.survey import SurveyWarning, load_survey
+from analysis.io.survey import SurveyDataError, SurveyWarning, load_survey
 from analysis.study.describe import (
     DEMOGRAPHICS,
     characteristics_display,
@@ -138,7 +138,7 @@ def test_categories_from_a_categorical_dtype_and_numeric_codes():
     b = _rows(t, "b", "education")
     assert b["n"].tolist() == [1, 0, 1] and b["n_missing"].iloc[0] == 1
     inc = _rows(t, "all", "income_code").set_index("level")
-    assert inc["n"].to_dict() == {"2.0": 2, "1.0": 1, "3.0": 1}
+    assert inc["n"].to_dict() == {"2": 2, "1": 1, "3": 1}   # codes read as 2.0 label "2"
     assert inc["n_missing"].iloc[0] == 1
     # without `categorical`, codes are numbers
     num = _rows(sample_characteristics(s, columns=["income_code"]), "all", "income_code")
@@ -148,13 +148,15 @@ def test_categories_from_a_categorical_dtype_and_numeric_codes():
 def test_free_text_and_bad_requests():
     s = pd.DataFrame({"age": [20, 30, 40, 50], "comment": ["a", "b", "c", "d"]})
     s.attrs["extra_columns"] = ["comment"]
-    with pytest.warns(UserWarning, match="'comment' has 4 distinct values"):
+    with pytest.warns(SurveyWarning, match="'comment' has 4 distinct values"):
         t = sample_characteristics(s, max_levels=3)
     assert "comment" not in set(t["variable"])
-    with pytest.raises(ValueError, match="'comment' has 4 distinct values"):
+    with pytest.raises(SurveyDataError, match="'comment' has 4 distinct values"):
         sample_characteristics(s, columns=["comment"], max_levels=3)
-    with pytest.raises(ValueError, match="not in the survey: income"):
+    with pytest.raises(SurveyDataError, match="not in the survey: income"):
         sample_characteristics(s, columns=["age", "income"])
+    with pytest.raises(SurveyDataError, match="'community_type' has the value 'all'"):
+        sample_characteristics(s.assign(community_type=["a", "all", "b", "a"]))
 
 
 def test_respondents_without_a_type_count_overall_only():
@@ -163,3 +165,13 @@ def test_respondents_without_a_type_count_overall_only():
     sizes = t[t["variable"] == "respondents"].set_index("group")["n"].to_dict()
     assert sizes == {"all": 4, "a": 1, "b": 1}
     assert _rows(t, "all", "age")["mean"].item() == pytest.approx(35.0)
+
+
+def test_a_characteristic_nobody_answered():
+    s = pd.DataFrame({"tenure": ["", "", ""], "age": [np.nan, np.nan, np.nan]})
+    t = sample_characteristics(s)
+    assert _rows(t, "all", "tenure")[["n", "n_missing"]].values.tolist() == [[0, 3]]
+    assert _rows(t, "all", "age")[["n", "n_missing"]].values.tolist() == [[0, 3]]
+    text = sample_sentence(t)
+    assert "**tenure**: no answers, 3 not answered" in text
+    assert "**age**: no answers, 3 not answered" in text

@@ -101,6 +101,32 @@ def atomic_path(target: str | os.PathLike):
     or the complete new one is in place. The temporary file is private (mode 0600) while it
     is written; before the rename it gets the mode of the file it replaces, or for a new file
     the mode an ordinary write would give (:func:`output_mode`).
+
+    Parameters
+    ----------
+    target : path
+        The output; its folder is created if needed.
+
+    Yields
+    ------
+    pathlib.Path
+        A temporary file in the same folder (so the rename is atomic) to write to.
+
+    References
+    ----------
+    POSIX.1-2017, ``rename()``: the replacement of an existing file is atomic.
+
+    Examples
+    --------
+    >>> import os, stat, tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> target = Path(folder.name) / "out.txt"
+    >>> old = os.umask(0o022)
+    >>> with atomic_path(target) as tmp:
+    ...     _ = tmp.write_text("done")
+    >>> target.read_text(), oct(stat.S_IMODE(target.stat().st_mode))
+    ('done', '0o644')
+    >>> _ = os.umask(old); folder.cleanup()
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -116,7 +142,27 @@ def atomic_path(target: str | os.PathLike):
 
 
 def write_text(target: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``target`` atomically."""
+    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``target`` atomically.
+
+    Parameters
+    ----------
+    target : path
+    text : str
+
+    Returns
+    -------
+    pathlib.Path
+        ``target``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> out = write_text(Path(folder.name) / "note.md", "# title\\n")
+    >>> out.read_bytes()
+    b'# title\\n'
+    >>> folder.cleanup()
+    """
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8", newline="\n")
     return Path(target)

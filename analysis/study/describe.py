@@ -7,6 +7,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from analysis.io.survey import SurveyDataError, SurveyWarning
+
 
 def sample_by_type(survey: pd.DataFrame, by: str = "community_type") -> pd.DataFrame:
     """Communities and respondents per community type (or any grouping column).
@@ -88,6 +90,15 @@ def _is_missing(s: pd.Series) -> pd.Series:
     return s.isna().to_numpy() | blank.to_numpy()
 
 
+def _label(v) -> object:
+    """A category label as text: 2.0 (a numeric code read with missing values) reads "2"."""
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return pd.NA
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v)
+
+
 def _as_numeric(s: pd.Series, valid: np.ndarray) -> pd.Series | None:
     """``s`` as floats if every answered value is a number, else None."""
     if pd.api.types.is_bool_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype):
@@ -124,7 +135,7 @@ def sample_characteristics(survey: pd.DataFrame, by: str | None = "community_typ
         (gender, age, years_resident, tenure) the survey has, followed by the columns the
         codebook does not describe (``survey.attrs["extra_columns"]``, set by
         ``load_survey``); an extra column with more than ``max_levels`` distinct text values
-        (free text, codes) is left out with a warning.
+        (free text, identifiers) is left out with a warning.
     categorical : list of str
         Columns to tabulate as categories even though their values are numbers (e.g. codes
         1/2/3). Any other column is numeric when every answered value is a number.
@@ -147,9 +158,15 @@ def sample_characteristics(survey: pd.DataFrame, by: str | None = "community_typ
 
     Raises
     ------
-    ValueError
-        If a requested column is absent, or a categorical one has more than ``max_levels``
-        categories (naming the column and its first categories).
+    analysis.io.survey.SurveyDataError
+        (a ValueError) If a requested column is absent, a requested categorical one has
+        more than ``max_levels`` categories (naming the column and its first categories),
+        or the ``by`` column has a group called ``"all"``.
+
+    Warns
+    -----
+    analysis.io.survey.SurveyWarning
+        When a column picked by default is left out for having too many categories.
 
     References
     ----------
@@ -185,7 +202,7 @@ def sample_characteristics(survey: pd.DataFrame, by: str | None = "community_typ
         columns = list(columns)
         absent = [c for c in columns if c not in survey.columns]
         if absent:
-            raise ValueError(f"sample_characteristics: column(s) not in the survey: "
+            raise SurveyDataError(f"sample_characteristics: column(s) not in the survey: "
                              f"{', '.join(absent)}")
     columns = [c for c in columns if c != by]
 
@@ -193,6 +210,11 @@ def sample_characteristics(survey: pd.DataFrame, by: str | None = "community_typ
     if by is not None:
         keys = survey[by]
         keys = keys.where(~_is_missing(keys)).astype("string")
+        if (keys == "all").any():
+            raise SurveyDataError(
+                f"sample_characteristics: column '{by}' has the value 'all' (rows "
+                f"{', '.join(str(i) for i in np.flatnonzero(keys == 'all')[:5])}), which "
+                "would be confused with the overall group; rename it")
         groups = [("all", np.ones(n_all, dtype=bool))]
         groups += [(str(g), (keys == g).fillna(False).to_numpy(dtype=bool))
                    for g in sorted(keys.dropna().unique())]
@@ -209,11 +231,10 @@ def sample_characteristics(survey: pd.DataFrame, by: str | None = "community_typ
             specs.append((col, "numeric", num.to_numpy(dtype=float), valid, None))
             continue
         labels = s.where(valid)
+        labels = labels.astype(object).map(_label)
         if isinstance(s.dtype, pd.CategoricalDtype):
-            levels = [str(c) for c in s.cat.categories]
-            labels = labels.astype(object).map(lambda v: v if pd.isna(v) else str(v))
+            levels = [_label(c) for c in s.cat.categories]
         else:
-            labels = labels.astype(object).map(lambda v: v if pd.isna(v) else str(v))
             counts = labels.value_counts()
             levels = sorted(counts.index, key=lambda lv: (-counts[lv], lv))
         if len(levels) > max_levels:
@@ -221,9 +242,9 @@ def sample_characteristics(survey: pd.DataFrame, by: str | None = "community_typ
                    f"(more than max_levels={max_levels}; first: "
                    f"{', '.join(map(repr, levels[:5]))})")
             if auto:
-                warnings.warn(msg + "; left out of the table", UserWarning, stacklevel=2)
+                warnings.warn(msg + "; left out of the table", SurveyWarning, stacklevel=2)
                 continue
-            raise ValueError(msg + "; pass it in `categorical` only if it really is "
+            raise SurveyDataError(msg + "; pass it in `categorical` only if it really is "
                              "categorical, and raise max_levels")
         specs.append((col, "categorical", labels.to_numpy(dtype=object), valid, levels))
 
@@ -319,13 +340,15 @@ def sample_sentence(table: pd.DataFrame, by_label: str = "community type",
         miss = int(rows["n_missing"].iloc[0])
         if rows["type"].iloc[0] == "numeric":
             r = rows.iloc[0]
-            text = f"**{var}**: mean {r['mean']:{f}} (SD {r['sd']:{f}})"
+            text = f"**{var}**: " + ("no answers" if pd.isna(r["mean"]) else
+                                     f"mean {r['mean']:{f}}" + ("" if pd.isna(r["sd"])
+                                                               else f" (SD {r['sd']:{f}})"))
             extra = spread(others[others["variable"] == var], "mean", pct=False)
             extra = f"mean {extra}" if extra else ""
         else:
-            text = f"**{var}**: " + ", ".join(
+            text = f"**{var}**: " + (", ".join(
                 f"{lv} {100 * sh:{f}}%" for lv, sh in zip(rows["level"], rows["share"])
-                if pd.notna(lv) and pd.notna(sh))
+                if pd.notna(lv) and pd.notna(sh)) or "no answers")
             top = rows["level"].iloc[0]
             sub = others[(others["variable"] == var) & (others["level"] == top)]
             extra = spread(sub, "share", pct=True)
