@@ -59,12 +59,14 @@ Example
 >>> rng = np.random.default_rng(1)
 >>> u = np.repeat(rng.normal(size=40), 10)          # 40 clusters of 10
 >>> f = u + rng.normal(size=400)
->>> df = pd.DataFrame({f"y{j}": f + rng.normal(size=400) for j in (1, 2, 3)})
+>>> df = pd.DataFrame({f"y{j}": f + rng.normal(size=400) for j in (1, 2, 3, 4)})
 >>> df["school"] = np.repeat(np.arange(40), 10)
->>> res = fit_sem("f =~ y1 + y2 + y3", df, cluster="school", estimator="MLR")
->>> res.extra["cluster"]["n_clusters"]
-[40]
->>> bool(res.fit_indices["chisq_scaled"] >= 0)
+>>> res = fit_sem("f =~ y1 + y2 + y3 + y4", df, cluster="school", estimator="MLR")
+>>> res.extra["cluster"]["n_clusters"], int(res.fit_indices["df"])
+([40], 2)
+>>> naive = fit_sem("f =~ y1 + y2 + y3 + y4\ny1 ~ 1", df, estimator="MLR")
+>>> se = lambda r: float(r.estimates.query("lhs == 'y1' and op == '~1'")["se"].iloc[0])
+>>> bool(se(res) > 1.5 * se(naive))       # intercepts: the design effect of clustering
 True
 """
 
