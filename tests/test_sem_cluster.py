@@ -230,3 +230,139 @@ def test_string_cluster_labels_give_the_same_fit(data, fits):
     res = fit_sem(DEMO, d, cluster="cluster", estimator="MLR")
     np.testing.assert_allclose(res.estimates["se"], fits["demo_mlr"][0].estimates["se"],
                                rtol=1e-12)
+
+
+# --------------------------------------------------------------------------
+# bootstrap by clusters: Monte Carlo properties and invariants (lavaan has no cluster
+# bootstrap to compare with)
+# --------------------------------------------------------------------------
+
+ONE = "f =~ y1 + y2 + y3 + y4"
+N_BOOT = 300
+
+
+def clustered_data(seed, n_clusters=60, size=15):
+    """One factor, four items; a random cluster effect on the factor (variance 0.5 of 1.5)
+    and on every item (0.3): intercepts have a large design effect."""
+    rng = np.random.default_rng(seed)
+    n = n_clusters * size
+    f = np.repeat(rng.normal(0, np.sqrt(0.5), n_clusters), size) + rng.normal(size=n)
+    d = pd.DataFrame({f"y{k + 1}": 0.5 * k + lam * f
+                      + np.repeat(rng.normal(0, np.sqrt(0.3), n_clusters), size)
+                      + rng.normal(0, np.sqrt(0.6), n)
+                      for k, lam in enumerate((1.0, 0.8, 0.7, 0.9))})
+    d["cl"] = np.repeat(np.arange(n_clusters), size)
+    return d
+
+
+@pytest.fixture(scope="module")
+def mc_fit():
+    return fit_sem(ONE, clustered_data(1), cluster="cl", estimator="MLR")
+
+
+@pytest.fixture(scope="module")
+def mc_boot(mc_fit):
+    from analysis.sem import bootstrap
+
+    return bootstrap(mc_fit, n_boot=N_BOOT, seed=3, progress=False, keep_draws=True)
+
+
+def test_cluster_bootstrap_se_close_to_cluster_robust_se(mc_fit, mc_boot):
+    """For a smooth estimator the cluster bootstrap variance tends to
+    E^-1 (sum_c t_c t_c') E^-1 = (G-1)/G times the cluster-robust sandwich (the scores
+    sum to 0 at the estimates), so boot SE / (sqrt((G-1)/G) SE_cluster) -> 1. Monte Carlo
+    error of an SD from B draws is ~1/sqrt(2B) relative (0.041 at B = 300): we allow 4 of
+    them plus 0.03 for the O(1/G) nonlinearity (G = 60). Row resampling would give the
+    Huber-White SE instead, which for the intercepts is less than half the cluster one
+    (checked below), so this test detects resampling rows."""
+    G = 60
+    assert mc_boot.attrs["resampled"] == "clusters" and mc_boot.attrs["n_clusters"] == [G]
+    assert mc_boot.attrs["n_failed"] == 0
+    est = mc_fit.estimates[mc_fit.estimates["se"] > 0]
+    m = est.merge(mc_boot, on=["lhs", "op", "rhs"], suffixes=("", "_boot"))
+    assert len(m) == mc_fit.model.n_free == 12
+    ratio = m["se_boot"] / (np.sqrt((G - 1) / G) * m["se"])
+    assert np.abs(ratio - 1).max() <= 4 * np.sqrt(1 / (2 * N_BOOT)) + 0.03, ratio.tolist()
+    naive = fit_sem(ONE + "\ny1 ~ 1\ny2 ~ 1\ny3 ~ 1\ny4 ~ 1", clustered_data(1), estimator="MLR")
+    nse = naive.estimates.set_index(["lhs", "op"]).query("op == '~1'")["se"]
+    bse = m.set_index(["lhs", "op"]).query("op == '~1'")["se_boot"]
+    assert (bse / nse.loc[bse.index]).min() > 1.8
+
+
+def test_cluster_bootstrap_is_deterministic_for_any_n_jobs(mc_fit):
+    from analysis.sem.bootstrap import bootstrap_draws
+
+    kw = dict(seed=7, progress=False, chunk_size=10)
+    a = bootstrap_draws(mc_fit, 30, **kw)
+    b = bootstrap_draws(mc_fit, 30, n_jobs=2, **kw)
+    c = bootstrap_draws(mc_fit, 30, **kw)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a, c)
+    rows = bootstrap_draws(mc_fit, 30, cluster=False, **kw)
+    assert not np.allclose(a, rows)  # rows are a different resampling scheme
+
+
+def test_singleton_clusters_reproduce_the_row_bootstrap():
+    """With every row its own cluster, drawing clusters is drawing rows: for the same
+    seed the replicates are identical."""
+    from analysis.sem.bootstrap import bootstrap_draws
+
+    d = clustered_data(2, n_clusters=20, size=10)
+    res = fit_sem(ONE, d)
+    kw = dict(seed=5, progress=False)
+    np.testing.assert_array_equal(bootstrap_draws(res, 20, cluster=np.arange(len(d)), **kw),
+                                  bootstrap_draws(res, 20, **kw))
+
+
+def test_resample_counts_keep_clusters_whole():
+    rng = np.random.default_rng(0)
+    codes = np.repeat(np.arange(7), [1, 3, 2, 5, 4, 1, 2])
+    for _ in range(20):
+        w = cl.cluster_resample_counts(rng, codes, 7)
+        per = pd.Series(w).groupby(codes).agg(["min", "max"])
+        assert (per["min"] == per["max"]).all()  # one weight per cluster
+        assert per["min"].sum() == 7  # 7 clusters drawn
+
+
+def test_multigroup_cluster_bootstrap_resamples_within_groups():
+    """Clusters nested in groups: a label seen in two groups is two clusters, and each
+    group keeps its own number of clusters in every resample (so the group sizes vary
+    only by the cluster sizes drawn)."""
+    from analysis.sem import bootstrap
+
+    d = clustered_data(4, n_clusters=30, size=10)
+    d["g"] = np.where(np.arange(len(d)) % 10 < 5, "a", "b")  # every cluster in both groups
+    res = fit_sem(ONE, d, cluster="cl", group="g", estimator="MLR")
+    assert res.extra["cluster"]["n_clusters"] == [30, 30]
+    clusters = cl.bootstrap_clusters(res)
+    assert [k for _, k in clusters] == [30, 30]
+    assert all(c.size == 150 for c, _ in clusters)
+    tab = bootstrap(res, n_boot=20, seed=1, progress=False)
+    assert tab.attrs["n_clusters"] == [30, 30] and tab.attrs["n_failed"] == 0
+    assert np.isfinite(tab["se"]).all() and set(tab["group"]) == {1, 2}
+
+
+def test_cluster_bca_uses_leave_one_cluster_out():
+    from analysis.sem import bootstrap
+
+    d = clustered_data(5, n_clusters=25, size=8)
+    res = fit_sem(ONE, d, cluster="cl")
+    tab = bootstrap(res, n_boot=60, seed=2, ci="bca", progress=False)
+    assert tab.attrs["resampled"] == "clusters"
+    assert ((tab["ci_lower"] < tab["est"]) & (tab["est"] < tab["ci_upper"])).all()
+
+
+def test_bootstrap_cluster_argument_errors(mc_fit):
+    from analysis.sem import bootstrap
+
+    with pytest.raises(SEMError, match="fitted with cluster='cl'"):
+        bootstrap(mc_fit, n_boot=5, cluster="school", progress=False)
+    with pytest.raises(SEMError, match="3 labels for 900 fitted rows"):
+        bootstrap(mc_fit, n_boot=5, cluster=[1, 2, 3], progress=False)
+    labels = np.repeat(np.arange(60.0), 15)
+    labels[[3, 8]] = np.nan
+    with pytest.raises(SEMError, match="missing cluster labels at positions 3, 8"):
+        bootstrap(mc_fit, n_boot=5, cluster=labels, progress=False)
+    plain = fit_sem(ONE, clustered_data(1))
+    with pytest.raises(SEMError, match="fitted without cluster="):
+        bootstrap(plain, n_boot=5, cluster="cl", progress=False)

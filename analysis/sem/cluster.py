@@ -38,6 +38,7 @@ cluster_sums(scores, codes, n_clusters)       sum of score rows within clusters
 ClusterGroupMoments(...)                      robust.GroupMoments with clustered meat/B1
 with_clusters(groups, codes)                  wrap GroupMoments (model and baseline)
 cluster_resample_counts(rng, codes, n_clusters)   row weights of one cluster bootstrap draw
+bootstrap_clusters(result, cluster)           what bootstrap(..., cluster=) resamples
 has_level_blocks(syntax)                      whether a model has two-level ``level:`` blocks
 
 References
@@ -84,7 +85,7 @@ from . import fiml, robust
 from .errors import SEMError, SEMWarning
 
 __all__ = ["fit_clustered", "cluster_codes", "cluster_sums", "ClusterGroupMoments",
-           "with_clusters", "cluster_resample_counts", "has_level_blocks"]
+           "with_clusters", "cluster_resample_counts", "bootstrap_clusters", "has_level_blocks"]
 
 _LEVEL = re.compile(r"^\s*level\s*:", re.IGNORECASE | re.MULTILINE)
 
@@ -323,6 +324,76 @@ def cluster_resample_counts(rng: np.random.Generator, codes: np.ndarray,
     """
     drawn = np.bincount(rng.integers(0, n_clusters, n_clusters), minlength=n_clusters)
     return drawn[codes].astype(float)
+
+
+def bootstrap_clusters(result, cluster=None):
+    """Per group ``(codes, n_clusters)`` for a cluster bootstrap, or None for rows.
+
+    Parameters
+    ----------
+    result : SEMResult
+    cluster : None, False, str or array-like
+        None: the clusters of a fit made with ``fit_sem(..., cluster=)`` (rows otherwise);
+        False: rows; str: must name the fit's cluster column; array-like: one label per
+        fitted row, in the order of ``result.model.sample`` (group after group).
+
+    Returns
+    -------
+    list of (ndarray, int) or None
+
+    Raises
+    ------
+    SEMError
+        A column name the fit was not clustered by, labels of the wrong length or with
+        missing values, a group with fewer than 2 clusters.
+
+    References
+    ----------
+    Davison, A. C. & Hinkley, D. V. (1997). Bootstrap Methods and their Application,
+    Cambridge University Press, sec. 3.8.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> fake = SimpleNamespace(extra={}, model=SimpleNamespace(sample=[
+    ...     SimpleNamespace(n=4)]))
+    >>> bootstrap_clusters(fake, ["a", "a", "b", "b"])
+    [(array([0, 0, 1, 1]), 2)]
+    >>> bootstrap_clusters(fake) is None
+    True
+    """
+    fitted = (getattr(result, "extra", None) or {}).get("cluster")
+    if cluster is False:
+        return None
+    if cluster is None:
+        if fitted is None:
+            return None
+        return [(np.asarray(c), int(k)) for c, k in zip(fitted["codes"], fitted["n_clusters"])]
+    if isinstance(cluster, str):
+        if fitted is None or fitted["name"] != cluster:
+            how = "without cluster=" if fitted is None else f"with cluster={fitted['name']!r}"
+            raise SEMError(f"bootstrap(cluster={cluster!r}): the result was fitted {how}; "
+                           f"fit with fit_sem(..., cluster={cluster!r}) or pass one cluster "
+                           "label per fitted row")
+        return bootstrap_clusters(result, None)
+    labels = pd.Series(np.asarray(cluster, dtype=object).ravel())
+    sizes = [s.n for s in result.model.sample]
+    if len(labels) != sum(sizes):
+        raise SEMError(f"bootstrap(cluster=...): {len(labels)} labels for {sum(sizes)} "
+                       "fitted rows")
+    bad = np.flatnonzero(labels.isna().to_numpy())
+    if bad.size:
+        raise SEMError(f"bootstrap(cluster=...): missing cluster labels at positions "
+                       f"{_first_rows(bad)}")
+    out, start = [], 0
+    for g, n in enumerate(sizes):
+        codes, k = cluster_codes(labels.iloc[start:start + n])
+        if k < 2:
+            raise SEMError(f"bootstrap(cluster=...): group {g + 1} has {k} cluster; at least "
+                           "2 are needed")
+        out.append((codes, k))
+        start += n
+    return out
 
 
 # --------------------------------------------------------------------------
