@@ -366,3 +366,26 @@ def test_bootstrap_cluster_argument_errors(mc_fit):
     plain = fit_sem(ONE, clustered_data(1))
     with pytest.raises(SEMError, match="fitted without cluster="):
         bootstrap(plain, n_boot=5, cluster="cl", progress=False)
+
+
+def test_complete_data_fast_paths_equal_the_casewise_definitions(data):
+    """The complete-data shortcuts (cluster aggregates for the cluster score sums, the
+    gathered Hessian) equal the casewise scores summed within clusters and fiml.hessian,
+    to rounding, at a point that is neither the h1 nor the h0 optimum."""
+    X = data["demo"][YS].to_numpy()
+    codes, G = cl.cluster_codes(data["demo"]["cluster"])
+    pat = fiml.MissingPatterns(X)
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(6, 6))
+    Sigma, mu = np.cov(X.T, bias=True) + 0.1 * A @ A.T, X.mean(0) + 0.1
+    g = cl.ClusterGroupMoments(pat, mu, Sigma, np.eye(27), X.mean(0), np.cov(X.T, bias=True),
+                               clusters=codes, n_clusters=G)
+    assert g.complete
+    slow = cl.cluster_sums(fiml.casewise_scores(pat, mu, Sigma), codes, G)
+    np.testing.assert_allclose(g.cluster_moment_scores(), slow, rtol=1e-9,
+                               atol=1e-9 * np.abs(slow).max())
+    H = fiml.hessian(pat, mu, Sigma)
+    np.testing.assert_allclose(g.moment_hessian(), H, rtol=1e-10, atol=1e-10 * np.abs(H).max())
+    np.testing.assert_allclose(g.h1_information(),
+                               -fiml.hessian(pat, X.mean(0), np.cov(X.T, bias=True)),
+                               rtol=1e-10, atol=1e-8)

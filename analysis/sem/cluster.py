@@ -36,6 +36,7 @@ fit_clustered(model, data, cluster, ...)      the cluster= path of fit_sem -> SE
 cluster_codes(values)                         integer codes 0..G-1 of cluster labels
 cluster_sums(scores, codes, n_clusters)       sum of score rows within clusters
 ClusterGroupMoments(...)                      robust.GroupMoments with clustered meat/B1
+complete_hessian(n, ybar, S, mu, Sigma)       moment Hessian of complete data (fast path)
 with_clusters(groups, codes)                  wrap GroupMoments (model and baseline)
 cluster_resample_counts(rng, codes, n_clusters)   row weights of one cluster bootstrap draw
 bootstrap_clusters(result, cluster)           what bootstrap(..., cluster=) resamples
@@ -85,7 +86,7 @@ from . import fiml, robust
 from .errors import SEMError, SEMWarning
 
 __all__ = ["fit_clustered", "cluster_codes", "cluster_sums", "ClusterGroupMoments",
-           "with_clusters", "cluster_resample_counts", "bootstrap_clusters", "has_level_blocks"]
+           "with_clusters", "complete_hessian", "cluster_resample_counts", "bootstrap_clusters", "has_level_blocks"]
 
 _LEVEL = re.compile(r"^\s*level\s*:", re.IGNORECASE | re.MULTILINE)
 
@@ -228,15 +229,61 @@ class ClusterGroupMoments(robust.GroupMoments):
             raise ValueError("cluster-robust inference needs at least 2 clusters")
         p = self.patterns.p
         self.moment_cols = slice(None) if self.meanstructure else slice(0, p * (p + 1) // 2)
+        self._hcache = None
 
     @property
     def factor(self) -> float:
         """Small-sample factor ``G / (G - 1)``."""
         return self.n_clusters / (self.n_clusters - 1.0)
 
+    @property
+    def complete(self) -> bool:
+        """Whether the group's data are complete (one pattern, all observed)."""
+        return self.patterns.K == 1 and bool(self.patterns.mask.all())
+
+    def cluster_aggregates(self):
+        """Per cluster: size, sum of the rows, sum of their cross-products (complete data;
+        computed once and shared with the baseline through ``h1_cache``)."""
+        if self.h1_cache.get("agg") is None:
+            X = self.patterns.X0
+            G, p = self.n_clusters, self.patterns.p
+            order = np.argsort(self.clusters, kind="stable")
+            bounds = np.r_[0, np.cumsum(np.bincount(self.clusters, minlength=G))]
+            Xs = X[order]
+            XX = np.stack([Xs[a:b].T @ Xs[a:b] for a, b in zip(bounds[:-1], bounds[1:])])
+            self.h1_cache["agg"] = (np.diff(bounds).astype(float),
+                                    cluster_sums(X, self.clusters, G), XX.reshape(G, p, p))
+        return self.h1_cache["agg"]
+
+    def cluster_scores_at(self, mu, Sigma) -> np.ndarray:
+        """Cluster sums of the casewise moment scores at (mu, Sigma), G x (p* [+ p]).
+
+        Complete data: from the cluster aggregates, ``P s_c`` for the means and
+        ``vech(P M_c P - n_c P)`` (off-diagonal cells counted for both (i, j) and (j, i),
+        as in :func:`analysis.sem.fiml.casewise_scores`) for the covariances, with
+        ``s_c = sum_i e_i``, ``M_c = sum_i e_i e_i'``, ``e_i = y_i - mu``, ``P = Sigma^-1``.
+        Incomplete data: the casewise scores summed within clusters.
+        """
+        if not self.complete:
+            S = fiml.casewise_scores(self.patterns, mu, Sigma)
+            return cluster_sums(S, self.clusters, self.n_clusters)[:, self.moment_cols]
+        n_c, sums, XX = self.cluster_aggregates()
+        mu = np.asarray(mu, dtype=float)
+        P = np.linalg.inv(np.asarray(Sigma, dtype=float))
+        P = 0.5 * (P + P.T)
+        s = sums - n_c[:, None] * mu
+        M = (XX - sums[:, :, None] * mu[None, None, :] - mu[None, :, None] * sums[:, None, :]
+             + n_c[:, None, None] * np.outer(mu, mu))
+        PMP = P @ M @ P
+        r, c = fiml.vech_indices(self.patterns.p)
+        half = np.where(r == c, 0.5, 1.0)
+        cov_part = (PMP[:, r, c] - n_c[:, None] * P[r, c]) * half
+        out = np.hstack([cov_part, s @ P])
+        return out[:, self.moment_cols]
+
     def cluster_moment_scores(self) -> np.ndarray:
         """Cluster sums of the moment scores at the implied moments, G x (p* [+ p])."""
-        return cluster_sums(self.moment_scores(), self.clusters, self.n_clusters)
+        return self.cluster_scores_at(self.mu, self.Sigma)
 
     def meat(self) -> np.ndarray:
         """``G/(G-1) sum_c t_c t_c'`` of the cluster-summed theta scores."""
@@ -246,17 +293,91 @@ class ClusterGroupMoments(robust.GroupMoments):
     def h1_firstorder(self) -> np.ndarray:
         """Clustered first-order h1 information at the unrestricted moments (cached)."""
         if self.h1_cache.get("B1") is None:
-            S1 = fiml.casewise_scores(self.patterns, self.mu1, self.Sigma1)[:, self.moment_cols]
-            T1 = cluster_sums(S1, self.clusters, self.n_clusters)
+            T1 = self.cluster_scores_at(self.mu1, self.Sigma1)
             self.h1_cache["B1"] = self.factor * (T1.T @ T1)
         return self.h1_cache["B1"]
+
+    def _hessian_at(self, mu, Sigma) -> np.ndarray:
+        if self.complete:
+            pat = self.patterns
+            H = complete_hessian(pat.n, pat.ybar[0], pat.T[0], mu, Sigma)
+        else:
+            H = fiml.hessian(self.patterns, mu, Sigma)
+        return H[self.moment_cols, self.moment_cols]
+
+    def moment_hessian(self) -> np.ndarray:
+        """Hessian of the log-likelihood w.r.t. the moments at the implied moments."""
+        if self._hcache is None:
+            self._hcache = self._hessian_at(self.mu, self.Sigma)
+        return self._hcache
 
     def h1_information(self) -> np.ndarray:
         """Observed h1 information (total) at the unrestricted moments (cached)."""
         if self.h1_cache.get("A1") is None:
-            H = fiml.hessian(self.patterns, self.mu1, self.Sigma1)
-            self.h1_cache["A1"] = -H[self.moment_cols, self.moment_cols]
+            self.h1_cache["A1"] = -self._hessian_at(self.mu1, self.Sigma1)
         return self.h1_cache["A1"]
+
+
+def complete_hessian(n: int, ybar, S, mu, Sigma) -> np.ndarray:
+    """Hessian of the complete-data normal log-likelihood w.r.t. ``[vech(Sigma), mu]``.
+
+    The data enter through n, the mean ``ybar`` and the covariance ``S`` (divisor n).
+    With ``P = Sigma^-1``, ``d = ybar - mu``, ``v = P d``, ``B = P (S + d d') P``:
+    ``d2L = n/2 tr(P dS P dS) - n tr(dS P dS B) - 2n dmu' P dS v - n dmu' P dmu``
+    (the one-pattern case of :func:`analysis.sem.fiml.hessian`, by gathers instead of a
+    p^2 x p^2 product).
+
+    Parameters
+    ----------
+    n : int
+    ybar : ndarray, shape (p,)
+    S : ndarray, shape (p, p)
+    mu : ndarray, shape (p,)
+    Sigma : ndarray, shape (p, p)
+
+    Returns
+    -------
+    ndarray, shape (p* + p, p* + p)
+
+    References
+    ----------
+    Magnus, J. R. & Neudecker, H. (1988). Matrix Differential Calculus with Applications in
+    Statistics and Econometrics, Wiley, ch. 15 (the normal log-likelihood's second
+    differential).
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).normal(size=(30, 3))
+    >>> H = complete_hessian(30, X.mean(0), np.cov(X.T, bias=True), np.zeros(3), np.eye(3))
+    >>> bool(np.allclose(H, fiml.hessian(fiml.MissingPatterns(X), np.zeros(3), np.eye(3))))
+    True
+    """
+    P = np.linalg.inv(np.asarray(Sigma, dtype=float))
+    P = 0.5 * (P + P.T)
+    d = np.asarray(ybar, dtype=float) - np.asarray(mu, dtype=float)
+    v = P @ d
+    B = P @ (np.asarray(S, dtype=float) + np.outer(d, d)) @ P
+    p = P.shape[0]
+    r, c = fiml.vech_indices(p)
+    w = np.where(r == c, 0.5, 1.0)
+    ww = np.outer(w, w)
+    # flat gathers X[a, k] for a, k in {r, c}: X_rr, X_rc, X_cr, X_cc
+    idx = [(a * p)[:, None] + k[None, :] for a in (r, c) for k in (r, c)]
+
+    def gather(X):
+        flat = np.ascontiguousarray(X).ravel()
+        return [flat[i] for i in idx]
+
+    Prr, Prc, Pcr, Pcc = gather(P)
+    Brr, Brc, Bcr, Bcc = gather(B)
+    # D'(A (x) C)D over both orders of every vech index (i, j) and (k, l):
+    # A_ik C_jl + A_il C_jk + A_jk C_il + A_jl C_ik
+    pair_PP = 2.0 * (Prr * Pcc + Prc * Pcr)
+    pair_PB = Prr * Bcc + Prc * Bcr + Pcr * Brc + Pcc * Brr
+    H_ss = n * (0.5 * pair_PP - pair_PB) * ww
+    H_ss = 0.5 * (H_ss + H_ss.T)
+    cross = -n * (P[:, r] * v[c] + P[:, c] * v[r]) * w
+    return np.block([[H_ss, cross.T], [cross, -n * P]])
 
 
 def with_clusters(groups, codes, n_clusters, caches=None) -> list[ClusterGroupMoments]:
