@@ -389,3 +389,9 @@ def test_complete_data_fast_paths_equal_the_casewise_definitions(data):
     np.testing.assert_allclose(g.h1_information(),
                                -fiml.hessian(pat, X.mean(0), np.cov(X.T, bias=True)),
                                rtol=1e-10, atol=1e-8)
+
+
+def test_level_blocks_are_refused_until_the_two_level_module_is_wired(data):
+    with pytest.raises(SEMError, match="two-level models"):
+        fit_sem("level: within\nfw =~ y1 + y2 + y3\nlevel: between\nfb =~ y1 + y2 + y3",
+                data["demo"])

@@ -234,7 +234,8 @@ def fit_sem(model: str, data: pd.DataFrame, *, estimator: str = "ML",
         test for a single-level model, as lavaan's ``sem(..., cluster=)`` (with "ML" as
         well as "MLR"; see :mod:`analysis.sem.cluster`).
     meanstructure : bool, optional
-        Force (True) a mean structure; default as lavaan (groups, ``~ 1``, FIML, cluster).
+        Force (True) a mean structure; default as lavaan (groups, ``~ 1``, FIML); always
+        True with ``cluster`` (as lavaan).
 
     Returns
     -------
