@@ -625,7 +625,7 @@ def fit_clustered(model: str, data: pd.DataFrame, cluster: str, *, estimator: st
     if cluster in ov:
         raise SEMError(f"cluster column {cluster!r} is also an observed variable of the model")
     keep = _kept_rows(data, ov, group, missing)
-    kept = data.loc[keep]
+    kept = data[keep.to_numpy()]  # positional: works with a duplicated index too
     bad = kept.index[kept[cluster].isna().to_numpy()]
     if len(bad):
         raise SEMError(f"cluster column {cluster!r} has missing values in {len(bad)} rows "
