@@ -78,6 +78,7 @@ import dataclasses
 import re
 import warnings as _warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -318,6 +319,16 @@ class ClusterGroupMoments(robust.GroupMoments):
         return self.h1_cache["A1"]
 
 
+@lru_cache(maxsize=8)
+def _vech_gathers(p: int):
+    """vech indices, weights and the flat indices of X[a, k] for a, k in {r, c}
+    (X_rr, X_rc, X_cr, X_cc), cached per p."""
+    r, c = fiml.vech_indices(p)
+    w = np.where(r == c, 0.5, 1.0)
+    idx = tuple((a * p)[:, None] + k[None, :] for a in (r, c) for k in (r, c))
+    return r, c, w, np.outer(w, w), idx
+
+
 def complete_hessian(n: int, ybar, S, mu, Sigma) -> np.ndarray:
     """Hessian of the complete-data normal log-likelihood w.r.t. ``[vech(Sigma), mu]``.
 
@@ -357,12 +368,7 @@ def complete_hessian(n: int, ybar, S, mu, Sigma) -> np.ndarray:
     d = np.asarray(ybar, dtype=float) - np.asarray(mu, dtype=float)
     v = P @ d
     B = P @ (np.asarray(S, dtype=float) + np.outer(d, d)) @ P
-    p = P.shape[0]
-    r, c = fiml.vech_indices(p)
-    w = np.where(r == c, 0.5, 1.0)
-    ww = np.outer(w, w)
-    # flat gathers X[a, k] for a, k in {r, c}: X_rr, X_rc, X_cr, X_cc
-    idx = [(a * p)[:, None] + k[None, :] for a in (r, c) for k in (r, c)]
+    r, c, w, ww, idx = _vech_gathers(P.shape[0])
 
     def gather(X):
         flat = np.ascontiguousarray(X).ravel()
