@@ -24,8 +24,9 @@ What lavaan does and this module mirrors (checked on lavaan 0.6-14, see
   ``E = Delta' A1(Sigma-hat) Delta`` (lavaan's ``observed.information = "h1"`` for tests);
   ``result.estimator`` stays "ML".
 * Clusters of size one are accepted (a singleton contributes its own score).
-* With fewer clusters than free parameters the meat has rank at most ``sum_g (G_g - 1)``:
-  the sandwich is not positive definite; SEs are still reported with a warning (in
+* With fewer clusters than free parameters the meat has rank at most the number of
+  clusters (``sum_g (G_g - 1)`` without equality constraints, the scores of a group
+  summing to 0): the sandwich is not positive definite; SEs are still reported with a warning (in
   ``result.warnings`` and ``summary()``), as lavaan does.
 * Where lavaan only warns that the cluster variable has missing values (and then treats
   NA as one more cluster), this module raises :class:`SEMError` naming the rows.
@@ -684,12 +685,11 @@ def fit_clustered(model: str, data: pd.DataFrame, cluster: str, *, estimator: st
     if finite:
         ev = np.linalg.eigvalsh(vcov)
         if ev[0] <= 1e-10 * max(abs(ev[-1]), 1e-300):
-            rank = sum(k - 1 for k in counts)
             msgs.append(f"the cluster-robust covariance matrix of the estimates is not "
-                        f"positive definite (smallest eigenvalue {ev[0]:.3g}): {sum(counts)} "
-                        f"clusters give a meat of rank at most {rank} for {q} free "
-                        f"parameters; SEs are reported but tests of several parameters at "
-                        f"once are not trustworthy")
+                        f"positive definite (smallest eigenvalue {ev[0]:.3g}): "
+                        f"{sum(counts)} clusters for {q} free parameters (the meat's rank "
+                        f"is at most the number of clusters); SEs are reported but joint "
+                        f"tests of several parameters are not trustworthy")
     est = build_estimates(mdl, theta, vcov, std_se=bool(std_se and finite))
 
     fi = base.fit_indices.copy()
