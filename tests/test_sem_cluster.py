@@ -4,7 +4,8 @@ References: tests/reference/sem_cluster/ (written by tests/reference/sem_cluster
 which also writes the data it fits): Demo.twolevel's y1..y6 as a single-level two-factor
 CFA with cluster = "cluster" (complete, with an MCAR mask under FIML and listwise, two
 groups that split most clusters, singleton clusters, only 15 clusters), HS with a
-pseudo-cluster of 8 consecutive rows (with and without group = "school"), and the
+pseudo-cluster of 8 consecutive rows (with and without group = "school", and with two
+fixed exogenous covariates), and the
 compendium's survey with the chain model and cluster = community_id (listwise and FIML;
 48 communities for 87 free parameters).
 
@@ -68,6 +69,9 @@ CASES = {
     "demo_few_mlr": (DEMO, "few", dict(cluster="cluster", estimator="MLR")),
     "hs_mlr": (HS, "hs", dict(cluster="clu", estimator="MLR")),
     "hs_school_mlr": (HS, "hs", dict(cluster="clu", group="school", estimator="MLR")),
+    "hs_fixedx_mlr": ("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\n"
+                      "visual ~ ageyr + grade\ntextual ~ grade", "hs",
+                      dict(cluster="clu", estimator="MLR")),
     "survey_mlr": (CHAIN, "survey", dict(cluster="community_id", estimator="MLR")),
     "survey_fiml_mlr": (CHAIN, "survey", dict(cluster="community_id", estimator="MLR",
                                               missing="fiml")),
@@ -99,7 +103,7 @@ def test_estimates_and_ses_match_lavaan(name, fits):
     keys = ["lhs", "op", "rhs"] + (["group"] if "group" in res.estimates.columns else [])
     m = ref.merge(res.estimates, on=keys, suffixes=("_lav", ""))
     assert len(m) == len(ref)  # every lavaan row, intercepts included (meanstructure)
-    assert (m["op"] == "~1").sum() >= 6
+    assert (m["op"] == "~1").sum() >= 6 and np.isfinite(m["se"]).all()
     np.testing.assert_allclose(m["est"], m["est_lav"], rtol=1e-3, atol=1e-3)
     np.testing.assert_allclose(m["se"], m["se_lav"], rtol=1e-3, atol=1e-4)
 

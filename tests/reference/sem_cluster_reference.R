@@ -11,7 +11,7 @@
 #   group column g ("a" where x2 > 0, else "b"): a within-cluster split, so most
 #   clusters appear in both groups.
 # * demo_mcar.csv: the same with a seeded ~8% MCAR mask on y1..y6 (no row left empty).
-# * hs_cluster.csv: HolzingerSwineford1939 x1..x9, school, and a pseudo-cluster
+# * hs_cluster.csv: HolzingerSwineford1939 x1..x9, school, ageyr, grade and a pseudo-cluster
 #   clu = (row - 1) %/% 8 in file order (38 clusters of 8, the last of 5).
 # * survey_cluster.csv: sem_robust/survey_recoded.csv (the compendium's recoded survey,
 #   written by sem_robust_inputs.py) with community_id from data/raw/survey.csv (same
@@ -82,7 +82,7 @@ m[rowSums(m) == 6, 1] <- FALSE
 for (j in 1:6) demo_mcar[m[, j], ys[j]] <- NA
 write.csv(demo_mcar, file.path(out_dir, "demo_mcar.csv"), row.names = FALSE)
 
-hs <- HolzingerSwineford1939[, c(paste0("x", 1:9), "school")]
+hs <- HolzingerSwineford1939[, c(paste0("x", 1:9), "school", "ageyr", "grade")]
 hs$clu <- (seq_len(nrow(hs)) - 1) %/% 8
 write.csv(hs, file.path(out_dir, "hs_cluster.csv"), row.names = FALSE)
 
@@ -128,6 +128,11 @@ fit_case("demo_few_mlr", demo_model, demo[demo$cluster <= 15, ], cluster = "clus
 fit_case("hs_mlr", hs_model, hs, cluster = "clu", estimator = "MLR")
 fit_case("hs_school_mlr", hs_model, hs, cluster = "clu", group = "school",
          estimator = "MLR")
+# exogenous observed covariates (fixed.x = TRUE; grade has one missing value: listwise)
+fit_case("hs_fixedx_mlr", "visual =~ x1 + x2 + x3
+textual =~ x4 + x5 + x6
+visual ~ ageyr + grade
+textual ~ grade", hs, cluster = "clu", estimator = "MLR")
 
 fit_case("survey_mlr", chain, survey, cluster = "community_id", estimator = "MLR")
 fit_case("survey_fiml_mlr", chain, survey, cluster = "community_id", estimator = "MLR",
