@@ -3,7 +3,8 @@
 References: tests/reference/sem_cluster/ (written by tests/reference/sem_cluster_reference.R,
 which also writes the data it fits): Demo.twolevel's y1..y6 as a single-level two-factor
 CFA with cluster = "cluster" (complete, with an MCAR mask under FIML and listwise, two
-groups that split most clusters, singleton clusters, only 15 clusters), HS with a
+groups that split most clusters, also with equal loadings, singleton clusters, only 15
+clusters), HS with a
 pseudo-cluster of 8 consecutive rows (with and without group = "school", and with two
 fixed exogenous covariates), and the
 compendium's survey with the chain model and cluster = community_id (listwise and FIML;
@@ -63,6 +64,8 @@ CASES = {
     "demo_fiml_ml": (DEMO, "mcar", dict(cluster="cluster", missing="fiml")),
     "demo_listwise_mlr": (DEMO, "mcar", dict(cluster="cluster", estimator="MLR")),
     "demo_group_mlr": (DEMO, "demo", dict(cluster="cluster", group="g", estimator="MLR")),
+    "demo_group_metric_mlr": (DEMO, "demo", dict(cluster="cluster", group="g",
+                                                 group_equal=("loadings",), estimator="MLR")),
     "demo_group_fiml_mlr": (DEMO, "mcar", dict(cluster="cluster", group="g", estimator="MLR",
                                                missing="fiml")),
     "demo_singletons_mlr": (DEMO, "single", dict(cluster="cluster", estimator="MLR")),

@@ -112,6 +112,8 @@ fit_case("demo_listwise_mlr", demo_model, demo_mcar, cluster = "cluster",
          estimator = "MLR")
 fit_case("demo_group_mlr", demo_model, demo, cluster = "cluster", group = "g",
          estimator = "MLR")
+fit_case("demo_group_metric_mlr", demo_model, demo, cluster = "cluster", group = "g",
+         group.equal = "loadings", estimator = "MLR")
 fit_case("demo_group_fiml_mlr", demo_model, demo_mcar, cluster = "cluster", group = "g",
          estimator = "MLR", missing = "ml")
 # clusters of size one: the first 30 rows each made their own cluster (lavaan accepts
