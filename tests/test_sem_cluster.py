@@ -2,13 +2,11 @@
 
 References: tests/reference/sem_cluster/ (written by tests/reference/sem_cluster_reference.R,
 which also writes the data it fits): Demo.twolevel's y1..y6 as a single-level two-factor
-CFA with cluster = "cluster" (complete, with an MCAR mask under FIML and listwise, two
-groups that split most clusters, also with equal loadings, singleton clusters, only 15
-clusters), HS with a
-pseudo-cluster of 8 consecutive rows (with and without group = "school", and with two
-fixed exogenous covariates), and the
-compendium's survey with the chain model and cluster = community_id (listwise and FIML;
-48 communities for 87 free parameters).
+CFA with cluster = "cluster" (complete; with an MCAR mask under FIML and listwise; two
+groups that split most clusters, also with equal loadings; singleton clusters; only 15
+clusters), HS with a pseudo-cluster of 8 consecutive rows (alone, with group = "school",
+with two fixed exogenous covariates), and the compendium's survey with the chain model and
+cluster = community_id (listwise and FIML; 48 communities for 87 free parameters).
 
 Tolerances (the brief's): estimates and SEs 1e-3 relative (atol 1e-3 / 1e-4 for values
 near 0), chisq 1e-4, scaled statistics, scaling factors and robust CFI/TLI/RMSEA 1e-3.
