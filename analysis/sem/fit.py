@@ -106,7 +106,8 @@ def _check_sample_cov(ss: SampleStats, ov, lab):
 
 def fit_sem(model: str, data: pd.DataFrame, *, estimator: str = "ML",
             missing: str = "listwise", group: str | None = None, group_equal=(),
-            start=None, max_iter: int = 500, std_se: bool = True) -> SEMResult:
+            start=None, max_iter: int = 500, std_se: bool = True,
+            cluster: str | None = None, meanstructure: bool | None = None) -> SEMResult:
     """Fit a structural equation model written in lavaan syntax.
 
     Parameters
@@ -131,6 +132,13 @@ def fit_sem(model: str, data: pd.DataFrame, *, estimator: str = "ML",
         Iteration limit of the optimiser (a warning is issued when it is reached).
     std_se : bool
         Compute delta-method SEs of the standardised solution (``se_std``).
+    cluster : str, optional
+        Column of cluster labels: cluster-robust SEs and the Yuan-Bentler (Mplus) scaled
+        test for a single-level model, as lavaan's ``sem(..., cluster=)`` (with "ML" as
+        well as "MLR"; see :mod:`analysis.sem.cluster`).
+    meanstructure : bool, optional
+        Force (True) a mean structure; default as lavaan (groups, ``~ 1``, FIML); always
+        True with ``cluster`` (as lavaan).
 
     Returns
     -------
@@ -157,14 +165,24 @@ def fit_sem(model: str, data: pd.DataFrame, *, estimator: str = "ML",
     >>> res = fit_sem("f =~ x1 + x2 + x3", df)             # doctest: +SKIP
     >>> res.estimates.query("op == '=~'")                  # doctest: +SKIP
     """
+    from . import cluster as _cluster  # cluster-robust inference (analysis/sem/cluster.py)
+
+    if _cluster.has_level_blocks(model):  # two-level models: the lead wires the module here
+        raise SEMError("two-level models (level: blocks) are not yet wired into fit_sem")
+    if cluster is not None:
+        with single_thread_blas():
+            return _cluster.fit_clustered(model, data, cluster, estimator=estimator,
+                                          missing=missing, group=group,
+                                          group_equal=group_equal, start=start,
+                                          max_iter=max_iter, std_se=std_se)
     with single_thread_blas():
         return _fit_sem(model, data, estimator=estimator, missing=missing, group=group,
                         group_equal=group_equal, start=start, max_iter=max_iter,
-                        std_se=std_se)
+                        std_se=std_se, meanstructure=meanstructure)
 
 
 def _fit_sem(model, data, *, estimator, missing, group, group_equal, start, max_iter,
-             std_se) -> SEMResult:
+             std_se, meanstructure=None) -> SEMResult:
     estimator = str(estimator).upper()
     if estimator not in ("ML", "MLR"):
         raise SEMError(f"estimator must be 'ML' or 'MLR', not {estimator!r}")
@@ -182,7 +200,8 @@ def _fit_sem(model, data, *, estimator, missing, group, group_equal, start, max_
     samples = [SampleStats.from_data(x, ov) for x in Xs]
     for ss, lab in zip(samples, labels):
         _check_sample_cov(ss, ov, lab)
-    mdl = build_model(stmts, samples, group_labels=labels, group_equal=group_equal)
+    mdl = build_model(stmts, samples, group_labels=labels, group_equal=group_equal,
+                      meanstructure=meanstructure)
     mdl.def_fun  # compile now: unknown labels in := raise SEMError before fitting
     check_identified(mdl)
     theta, info = fit_ml(mdl, start=start, max_iter=max_iter)
