@@ -86,6 +86,9 @@ import pandas as pd
 
 from . import fiml, robust
 from .errors import SEMError, SEMWarning
+from .estimates import build_estimates
+from .pipeline import fit_single, prepare_data
+from .syntax import parse_model
 
 __all__ = ["fit_clustered", "cluster_codes", "cluster_sums", "ClusterGroupMoments",
            "with_clusters", "complete_hessian", "cluster_resample_counts", "bootstrap_clusters", "has_level_blocks"]
@@ -612,9 +615,6 @@ def fit_clustered(model: str, data: pd.DataFrame, cluster: str, *, estimator: st
     >>> round(float(res.fit_indices["chisq"]), 3), int(res.fit_indices["nclusters"])
     (85.306, 38)
     """
-    from .fit import build_estimates, fit_sem, prepare_data
-    from .syntax import parse_model
-
     if has_level_blocks(model):
         raise SEMError("two-level models (level: blocks) are not yet wired into fit_sem; "
                        "this path fits single-level models with cluster-robust inference")
@@ -642,9 +642,9 @@ def fit_clustered(model: str, data: pd.DataFrame, cluster: str, *, estimator: st
 
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore", SEMWarning)
-        base = fit_sem(model, kept, estimator="ML", missing=missing, group=group,
-                       group_equal=group_equal, start=start, max_iter=max_iter,
-                       std_se=False, meanstructure=True)
+        base = fit_single(model, kept, estimator="ML", missing=missing, group=group,
+                          group_equal=group_equal, start=start, max_iter=max_iter,
+                          std_se=False, meanstructure=True)
     mdl, theta = base.model, np.asarray(base.theta, dtype=float)
     msgs = []
     if n_dropped and missing == "listwise":
