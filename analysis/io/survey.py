@@ -89,7 +89,7 @@ def load_survey(path: str | os.PathLike | None = None,
         ``respondent_id``, ``community_id`` (strings), the other known columns when present
         (``community_type``, ``gender``, ``age``, ``years_resident``, ``tenure``), then one
         float column per item in codebook order, then unknown extra columns (kept, and
-        reported in a :class:`SurveyWarning` and in ``df.attrs["extra_columns"]``).
+        reported in a :class:`SurveyWarning`).
 
     Raises
     ------
@@ -170,7 +170,6 @@ def load_survey(path: str | os.PathLike | None = None,
         values[it] = num.astype(float)
 
     floor = minimum_respondents(codebook)
-    n_complete = int(pd.DataFrame(values).notna().all(axis=1).sum())
     if len(raw) < floor:
         raise SurveyDataError(
             f"{path}: {len(raw)} respondents, fewer than the {floor} free parameters of the "
@@ -186,8 +185,6 @@ def load_survey(path: str | os.PathLike | None = None,
         out = pd.concat([out, raw[extra]], axis=1)
         warnings.warn(f"{path}: kept {len(extra)} column(s) the codebook does not describe: "
                       f"{', '.join(extra)}", SurveyWarning, stacklevel=2)
-    out.attrs.update(source=str(path), extra_columns=extra, n_complete=n_complete,
-                     items=items)
     return out
 
 
