@@ -21,11 +21,6 @@ from analysis.study.models import (
 )
 
 
-@pytest.fixture(scope="module")
-def cb():
-    return load_codebook()
-
-
 def test_shipped_codebook_shape(cb):
     items = construct_items(cb)
     assert list(items) == ["MS", "CS", "OM", "RA", "CC", "PV"]

@@ -12,7 +12,7 @@ from analysis.study.population import (
     POPULATION,
     disturbance_variances,
     simulate_survey,
-    structural_matrix,
+    true_structural_matrix,
 )
 from analysis.study.recovery import (
     Design,
@@ -42,7 +42,7 @@ def truth():
 
 def test_continuous_moments_follow_the_documented_population():
     cov, mean = population_moments(clean_population(), CB)
-    B, order = structural_matrix()
+    B, order = true_structural_matrix()
     inv = np.linalg.inv(np.eye(len(order)) - B)
     phi = inv @ np.diag(disturbance_variances()) @ inv.T
     lam = POPULATION["loadings"]

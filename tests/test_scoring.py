@@ -15,12 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.io.codebook import construct_items, elements, load_codebook
-from analysis.io.survey import load_survey
+from analysis.io.codebook import construct_items, elements
 from analysis.methods.mcda import normalise, topsis
 from analysis.study.scoring import (
     GRADES,
-    _levels,
+    discrete_levels,
     community_means,
     composite_index,
     fuzzy_evaluation,
@@ -32,16 +31,6 @@ from analysis.study.scoring import (
 )
 
 EXACT = 1e-10
-
-
-@pytest.fixture(scope="module")
-def cb():
-    return load_codebook()
-
-
-@pytest.fixture(scope="module")
-def survey(cb):
-    return load_survey(codebook=cb)
 
 
 @pytest.fixture(scope="module")
@@ -277,8 +266,8 @@ def test_fuzzy_on_survey_is_a_distribution(cb, survey):
 
 def test_levels_are_equally_likely():
     u = (np.arange(1000) + 0.5) / 1000
-    assert np.bincount(_levels(u, 4)).tolist() == [250] * 4
-    assert _levels(np.array([0.0, 0.999999, 1.0]), 3).tolist() == [0, 2, 2]
+    assert np.bincount(discrete_levels(u, 4)).tolist() == [250] * 4
+    assert discrete_levels(np.array([0.0, 0.999999, 1.0]), 3).tolist() == [0, 2, 2]
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sem_models import HS_MODEL, PD_MODEL
-from semopy.examples import holzinger39, political_democracy
+from semopy.examples import political_democracy
 
 from analysis.sem import fit_sem, invariance, modification_indices
 
@@ -33,11 +33,6 @@ FIT_MAP = {  # ours -> lavaan fitMeasures name
 }
 ABS_1E3 = {"cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "srmr", "gfi", "agfi",
            "pvalue"}
-
-
-@pytest.fixture(scope="module")
-def hs():
-    return holzinger39.get_data()
 
 
 @pytest.fixture(scope="module")
@@ -204,13 +199,6 @@ def test_modification_indices_pd(pdem):
 
 
 # --- the compendium's synthetic survey -------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def survey():
-    from analysis.io.survey import load_survey
-
-    return load_survey()
-
 
 @pytest.fixture(scope="module")
 def chain_syntax():

@@ -16,7 +16,7 @@ from analysis.study.population import (
     simulate_expert_panel,
     simulate_survey,
     standardised_effects,
-    structural_matrix,
+    true_structural_matrix,
     write_raw_data,
 )
 
@@ -32,7 +32,7 @@ def test_make_data_is_byte_identical_to_the_shipped_files(tmp_path):
 
 
 def test_latent_variances_are_one_within_type():
-    B, order = structural_matrix()
+    B, order = true_structural_matrix()
     psi = disturbance_variances()
     inv = np.linalg.inv(np.eye(len(order)) - B)
     np.testing.assert_allclose(np.diag(inv @ np.diag(psi) @ inv.T), 1.0, atol=1e-12)

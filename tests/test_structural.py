@@ -19,8 +19,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis.io.codebook import construct_items, load_codebook
-from analysis.io.survey import load_survey
+from analysis.io.codebook import construct_items
 from analysis.sem import fit_sem
 from analysis.study import models
 from analysis.study import structural as st
@@ -30,16 +29,6 @@ REF = Path(__file__).resolve().parent / "reference" / "structural"
 SEM_REF = Path(__file__).resolve().parent / "reference" / "sem"
 SPECS = {"ML": {}, "MLR": {"estimator": "MLR"}, "FIML": {"missing": "fiml"},
          "FIML-MLR": {"estimator": "MLR", "missing": "fiml"}}
-
-
-@pytest.fixture(scope="module")
-def cb():
-    return load_codebook()
-
-
-@pytest.fixture(scope="module")
-def survey(cb):
-    return load_survey(None, cb)
 
 
 @pytest.fixture(scope="module")

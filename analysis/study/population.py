@@ -23,6 +23,7 @@ of them are coded 9 ("don't know"), the rest left blank.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -97,32 +98,141 @@ _SAATY = np.array([1 / 9, 1 / 8, 1 / 7, 1 / 6, 1 / 5, 1 / 4, 1 / 3, 1 / 2,
 _RI = {3: 0.58, 4: 0.90, 5: 1.12, 6: 1.24, 7: 1.32, 8: 1.41, 9: 1.45, 10: 1.49}
 
 
-def structural_matrix(population: dict = POPULATION) -> tuple[np.ndarray, tuple[str, ...]]:
-    """``B`` with ``B[outcome, predictor] = beta`` in the order MS, CS, OM, RA, CC, PV."""
-    order = _ELEMENT_ORDER
+def path_matrix(population: dict = POPULATION, order: Sequence[str] = _ELEMENT_ORDER) -> np.ndarray:
+    """``B`` with ``B[outcome, predictor] = beta`` for the population's paths, in ``order``.
+
+    Parameters
+    ----------
+    population : dict
+        A population model with a ``paths`` mapping ``(predictor, outcome) -> beta``.
+    order : sequence of str
+        The latent variables (rows and columns of ``B``).
+
+    Returns
+    -------
+    ndarray
+    """
+    order = list(order)
     B = np.zeros((len(order), len(order)))
     for (p, o), b in population["paths"].items():
+        if p not in order or o not in order:
+            raise ValueError(f"path {p} -> {o} names a construct the codebook lacks")
         B[order.index(o), order.index(p)] = b
-    return B, order
+    return B
 
 
-def disturbance_variances(population: dict = POPULATION) -> np.ndarray:
-    """Disturbance variances that give every latent variable unit variance (causal order)."""
-    B, order = structural_matrix(population)
-    n = len(order)
+def true_structural_matrix(population: dict = POPULATION) -> tuple[np.ndarray, tuple[str, ...]]:
+    """``B`` of the shipped population in the order MS, CS, OM, RA, CC, PV, and that order.
+
+    Parameters
+    ----------
+    population : dict
+
+    Returns
+    -------
+    (ndarray, tuple of str)
+    """
+    return path_matrix(population, _ELEMENT_ORDER), _ELEMENT_ORDER
+
+
+def disturbance_variances(population: dict = POPULATION,
+                          order: Sequence[str] = _ELEMENT_ORDER) -> np.ndarray:
+    """Disturbance variances that give every latent variable unit variance.
+
+    Each variance is fixed in causal (topological) order: ``psi_j = 1 - B_j Phi B_j'`` with
+    ``Phi`` the covariance implied by the variances already fixed.
+
+    Parameters
+    ----------
+    population : dict
+    order : sequence of str
+
+    Returns
+    -------
+    ndarray
+        One variance per latent variable, in ``order``.
+    """
+    B = path_matrix(population, order)
+    n = len(B)
+    topo, left = [], set(range(n))
+    while left:
+        ready = [j for j in sorted(left) if not any(B[j, k] for k in left if k != j)]
+        if not ready:
+            raise ValueError("the structural paths contain a cycle")
+        topo += ready
+        left -= set(ready)
+    inv = np.linalg.inv(np.eye(n) - B)
     psi = np.zeros(n)
-    for j in range(n):  # order is topological: predictors come first
-        cov = np.linalg.inv(np.eye(n) - B) @ np.diag(psi) @ np.linalg.inv(np.eye(n) - B).T
+    for j in topo:
+        cov = inv @ np.diag(psi) @ inv.T
         explained = B[j] @ cov @ B[j]
         if explained >= 1:
-            raise ValueError(f"paths into {order[j]} explain more than its unit variance")
-        psi[j] = 1 - explained
+            raise ValueError(f"paths into {list(order)[j]} explain more than its unit variance")
+        psi[j] = 1.0 - explained
     return psi
+
+
+def latent_correlation(population: dict, order: Sequence[str]) -> np.ndarray:
+    """Correlation matrix of the latent variables implied by standardised paths.
+
+    Parameters
+    ----------
+    population : dict
+    order : sequence of str
+
+    Returns
+    -------
+    ndarray
+        ``(I - B)^-1 Psi (I - B)^-T`` with unit diagonal.
+    """
+    B = path_matrix(population, order)
+    inv = np.linalg.inv(np.eye(len(B)) - B)
+    return inv @ np.diag(disturbance_variances(population, order)) @ inv.T
+
+
+def type_mean_differences(population: dict, reference: str,
+                          order: Sequence[str] = _ELEMENT_ORDER) -> pd.DataFrame:
+    """True latent mean differences between community types in the simulation.
+
+    The simulator shifts the *disturbance* means by type; through the chain the shifts add
+    up: ``E(eta | type) = (I - B)^-1 shift``. Values are in within-type latent SD units
+    (every latent variable has unit variance within a type).
+
+    Parameters
+    ----------
+    population : mapping
+        :data:`POPULATION` (``paths`` and ``type_shifts``).
+    reference : str
+        The community type all others are compared with.
+    order : sequence of str
+
+    Returns
+    -------
+    DataFrame
+        ``construct group true_d`` (group = community type, reference excluded).
+    """
+    shifts = population["type_shifts"]
+    if reference not in shifts:
+        raise ValueError(f"reference {reference!r} not among {list(shifts)}")
+    order = list(order)
+    inv = np.linalg.inv(np.eye(len(order)) - path_matrix(population, order))
+
+    def mean(t):
+        return inv @ np.array([shifts[t].get(c, 0.0) for c in order])
+
+    base = mean(reference)
+    rows = [dict(construct=c, group=t, true_d=float(v))
+            for t in shifts if t != reference
+            for c, v in zip(order, mean(t) - base)]
+    out = pd.DataFrame(rows)
+    out["construct"] = pd.Categorical(out["construct"], order, ordered=True)
+    return out.sort_values(["construct"], kind="stable").assign(
+        construct=lambda d: d["construct"].astype(str)).reset_index(drop=True)
 
 
 def standardised_effects(population: dict = POPULATION) -> pd.DataFrame:
     """True direct, indirect and total effects of each element on PV (within-type metric)."""
-    B, order = structural_matrix(population)
+    B, order = true_structural_matrix(population)
     n = len(order)
     total = np.linalg.inv(np.eye(n) - B) - np.eye(n)
     pv = order.index("PV")
@@ -212,7 +322,7 @@ def simulate_survey(seed: int = SEED, population: dict = POPULATION, codebook=No
     rng = np.random.default_rng(seed)
     com = _communities(rng, population)
     n_c = len(com)
-    B, order = structural_matrix(population)
+    B, order = true_structural_matrix(population)
     psi = disturbance_variances(population)
     share = population["community_share"]
 

@@ -65,10 +65,9 @@ from analysis.io.codebook import construct_items, elements, load_codebook, outco
 from analysis.methods.montecarlo import backend, progress_bar, single_thread
 from analysis.sem import fit_sem, vech_index
 from analysis.study.models import chain_model
-from analysis.study.population import POPULATION
+from analysis.study.population import POPULATION, latent_correlation, path_matrix
 from analysis.study.recovery import (
     exact_moment_data,
-    latent_correlation,
     population_moments,
     target_parameters,
 )
@@ -409,9 +408,7 @@ def simulate_planned(population: dict, codebook: pd.DataFrame, n_residents: int,
         raise ValueError(f"{n_residents} residents cannot be spread evenly over "
                          f"{n_communities} communities")
     n = len(order)
-    B = np.zeros((n, n))
-    for (p, o), b in population["paths"].items():
-        B[order.index(o), order.index(p)] = b
+    B = path_matrix(population, order)
     inv = np.linalg.inv(np.eye(n) - B)
     phi = latent_correlation(population, order)
     # disturbance variances: Phi = inv Psi inv'  =>  Psi = (I - B) Phi (I - B)'

@@ -62,7 +62,7 @@ from analysis.io.codebook import construct_items, load_codebook, missing_codes
 from analysis.methods.montecarlo import backend, progress_bar, single_thread
 from analysis.sem import fit_sem
 from analysis.study.models import CHAIN_PATHS, chain_model
-from analysis.study.population import POPULATION, simulate_survey
+from analysis.study.population import POPULATION, latent_correlation, simulate_survey
 
 #: Fitting methods a design can ask for: name -> (estimator, missing).
 METHODS = {"ML": ("ML", "listwise"), "MLR": ("MLR", "listwise"),
@@ -220,32 +220,6 @@ def _excess_joint(a: np.ndarray, b: np.ndarray, rho: float) -> np.ndarray:
     return (dens * w).sum(axis=-1)
 
 
-def latent_correlation(population: dict, order: Sequence[str]) -> np.ndarray:
-    """Correlation matrix of the latent variables implied by standardised paths."""
-    order = list(order)
-    n = len(order)
-    B = np.zeros((n, n))
-    for (p, o), b in population["paths"].items():
-        if p not in order or o not in order:
-            raise ValueError(f"path {p} -> {o} names a construct the codebook lacks")
-        B[order.index(o), order.index(p)] = b
-    # topological order (predictors first), so each disturbance variance is fixed in turn
-    topo, left = [], set(range(n))
-    while left:
-        ready = [j for j in sorted(left) if not any(B[j, k] for k in left if k != j)]
-        if not ready:
-            raise ValueError("the structural paths contain a cycle")
-        topo += ready
-        left -= set(ready)
-    inv = np.linalg.inv(np.eye(n) - B)
-    psi = np.zeros(n)
-    for j in topo:
-        cov = inv @ np.diag(psi) @ inv.T
-        explained = B[j] @ cov @ B[j]
-        if explained >= 1:
-            raise ValueError(f"paths into {order[j]} explain more than its unit variance")
-        psi[j] = 1.0 - explained
-    return inv @ np.diag(psi) @ inv.T
 
 
 def population_moments(population: dict = POPULATION, codebook: pd.DataFrame | None = None, *,

@@ -479,7 +479,7 @@ class UncertaintyResult:
     sobol: pd.DataFrame
 
 
-def _levels(u: np.ndarray, n: int) -> np.ndarray:
+def discrete_levels(u: np.ndarray, n: int) -> np.ndarray:
     """Bin U(0, 1) draws into ``n`` equally likely categories (Saisana et al. 2005)."""
     return np.minimum((u * n).astype(int), n - 1)
 
@@ -593,10 +593,10 @@ def uncertainty_analysis(data: pd.DataFrame, codebook: pd.DataFrame, *,
     col = {f[0]: j for j, f in enumerate(factors)}
 
     runs = len(U)
-    lv_norm = _levels(U[:, col["normalisation"]], len(normalisations))
-    lv_w = _levels(U[:, col["weighting"]], len(names_w))
-    lv_agg = _levels(U[:, col["aggregation"]], len(aggregations))
-    lv_out = _levels(U[:, col["left_out"]], len(items) + 1) if leave_one_out else np.zeros(runs, int)
+    lv_norm = discrete_levels(U[:, col["normalisation"]], len(normalisations))
+    lv_w = discrete_levels(U[:, col["weighting"]], len(names_w))
+    lv_agg = discrete_levels(U[:, col["aggregation"]], len(aggregations))
+    lv_out = discrete_levels(U[:, col["left_out"]], len(items) + 1) if leave_one_out else np.zeros(runs, int)
     mult = (1 + perturbation * (2 * U[:, [col[f"mult_{e}"] for e in els]] - 1)
             if perturbation > 0 else np.ones((runs, len(els))))
 

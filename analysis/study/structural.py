@@ -44,6 +44,7 @@ from scipy import stats
 from analysis.io.codebook import elements, outcome
 from analysis.sem import BootstrapResult, chisq_difference, fit_sem, release_tests
 from analysis.study import models
+from analysis.study.population import type_mean_differences
 
 __all__ = [
     "FIT_COLUMNS", "fit_competing", "fit_table", "chisq_difference", "compare_models",
@@ -473,45 +474,22 @@ def latent_means(result, level: float = 0.95) -> pd.DataFrame:
 
 def implied_type_means(population: Mapping, reference: str,
                        order: Sequence[str] = ("MS", "CS", "OM", "RA", "CC", "PV")) -> pd.DataFrame:
-    """True latent mean differences between community types in the simulation.
+    """True latent mean differences between community types (the population's algebra).
 
-    The simulator shifts the *disturbance* means by type; through the chain the shifts add
-    up: ``E(eta | type) = (I - B)^-1 shift``. Values are in within-type latent SD units
-    (every latent variable has unit variance within a type).
+    See :func:`analysis.study.population.type_mean_differences`.
 
     Parameters
     ----------
     population : mapping
-        :data:`analysis.study.population.POPULATION` (``paths`` and ``type_shifts``).
     reference : str
-        The community type all others are compared with.
+    order : sequence of str
 
     Returns
     -------
     DataFrame
-        ``construct group true_d`` (group = community type, reference excluded).
+        ``construct group true_d``.
     """
-    shifts = population["type_shifts"]
-    if reference not in shifts:
-        raise ValueError(f"reference {reference!r} not among {list(shifts)}")
-    order = list(order)
-    B = np.zeros((len(order), len(order)))
-    for (p, o), b in population["paths"].items():
-        B[order.index(o), order.index(p)] = b
-    inv = np.linalg.inv(np.eye(len(order)) - B)
-
-    def mean(t):
-        s = np.array([shifts[t].get(c, 0.0) for c in order])
-        return inv @ s
-
-    base = mean(reference)
-    rows = [dict(construct=c, group=t, true_d=float(v))
-            for t in shifts if t != reference
-            for c, v in zip(order, mean(t) - base)]
-    out = pd.DataFrame(rows)
-    out["construct"] = pd.Categorical(out["construct"], order, ordered=True)
-    return out.sort_values(["construct"], kind="stable").assign(
-        construct=lambda d: d["construct"].astype(str)).reset_index(drop=True)
+    return type_mean_differences(population, reference, order)
 
 
 
