@@ -84,6 +84,7 @@ def test_same_seed_same_result_for_any_number_of_workers(pd_fit):
     b = bootstrap(pd_fit, n_boot=40, seed=3, n_jobs=2, chunk_size=13, progress=False)
     pd.testing.assert_frame_equal(a.table, b.table)
     assert a.draws is None and a.columns is None  # kept only on request
+    assert (a.resampled, a.n_clusters) == ("rows", None)
     c = bootstrap(pd_fit, n_boot=40, seed=4, n_jobs=1, progress=False)
     assert not np.allclose(a.table["ci_lower"], c.table["ci_lower"])
 

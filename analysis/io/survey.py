@@ -188,6 +188,40 @@ def load_survey(path: str | os.PathLike | None = None,
     return out
 
 
+def extra_columns(survey: pd.DataFrame, codebook: pd.DataFrame) -> list[str]:
+    """The columns of a survey that the codebook does not describe, in survey order.
+
+    These are the columns :func:`load_survey` keeps after the items and reports in a
+    :class:`SurveyWarning`: neither a known respondent column (identifiers, community type,
+    gender, age, years of residence, tenure) nor one of the codebook's items.
+
+    Parameters
+    ----------
+    survey : pandas.DataFrame
+        A survey, e.g. from :func:`load_survey`.
+    codebook : pandas.DataFrame
+        The codebook whose items the survey answers.
+
+    Returns
+    -------
+    list of str
+
+    References
+    ----------
+    von Elm E, Altman DG, Egger M, et al. (2007). The STROBE statement. *The Lancet*
+    370:1453-1457, item 14a (characteristics of study participants).
+
+    Examples
+    --------
+    >>> cb = load_codebook()
+    >>> df = load_survey(codebook=cb)
+    >>> extra_columns(df.assign(interviewer="A"), cb)
+    ['interviewer']
+    """
+    known = set(KNOWN_COLUMNS) | set(codebook["item"])
+    return [c for c in survey.columns if c not in known]
+
+
 def companion_path(survey_path: str | os.PathLike | None, default: Path) -> Path | None:
     """Where a table that accompanies the survey lives, or ``None`` if there is none.
 

@@ -12,12 +12,15 @@ Jacobian ``Delta``) is documented in :mod:`analysis.sem.model`.
 
 Functions
 ---------
-fit_sem(model, data, *, estimator="ML", missing="listwise", group=None, group_equal=())
-    -> SEMResult (.estimates, .fit_indices, .summary(), .converged, .warnings)
+fit_sem(model, data, *, estimator="ML", missing="listwise", group=None, group_equal=(),
+        cluster=None)
+    -> SEMResult (.estimates, .fit_indices, .summary(), .converged, .warnings);
+    cluster="id": cluster-robust SEs and scaled test (:mod:`analysis.sem.cluster`)
 invariance(model, data, group) -> InvarianceResult (.table: configural / metric / scalar
     with LR tests, .fits: the three SEMResults)
 modification_indices(result) -> score tests (mi, epc, sepc_all), sorted; FIML fits too
-bootstrap(result, n_boot=1000, seed=..., ci="percentile" | "bca" | "bc", n_jobs=1)
+bootstrap(result, n_boot=1000, seed=..., ci="percentile" | "bca" | "bc", n_jobs=1,
+          cluster=None)   (whole clusters resampled for cluster fits)
     -> BootstrapResult (.table: est se ci_lower ci_upper, .n_failed)
 
 Example

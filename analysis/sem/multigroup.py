@@ -140,8 +140,8 @@ def invariance(model: str, data: pd.DataFrame, group: str, *, missing: str = "li
 
 def _start_for(prev, model, data, group, eq):
     """Build the next model once (cheaply) to map the previous estimates onto it."""
-    from .fit import prepare_data
     from .model import SampleStats, build_model
+    from .pipeline import prepare_data
     from .syntax import parse_model
 
     stmts = parse_model(model)
