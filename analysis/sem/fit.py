@@ -203,7 +203,8 @@ def _heywood(model, theta, est: pd.DataFrame) -> list[str]:
 
 def fit_sem(model: str, data: pd.DataFrame, *, estimator: str = "ML",
             missing: str = "listwise", group: str | None = None, group_equal=(),
-            start=None, max_iter: int = 500, std_se: bool = True) -> SEMResult:
+            start=None, max_iter: int = 500, std_se: bool = True, ordered=None,
+            parameterization: str = "delta") -> SEMResult:
     """Fit a structural equation model written in lavaan syntax.
 
     Parameters
@@ -228,6 +229,12 @@ def fit_sem(model: str, data: pd.DataFrame, *, estimator: str = "ML",
         Iteration limit of the optimiser (a warning is issued when it is reached).
     std_se : bool
         Compute delta-method SEs of the standardised solution (``se_std``).
+    ordered : True or list of str, optional
+        Ordered-categorical indicators: thresholds + polychorics + WLSMV (lavaan's
+        ``ordered=``; implies ``estimator="WLSMV"`` unless "DWLS"/"WLS" is given;
+        ``missing`` may then be "listwise" or "pairwise"); see :mod:`analysis.sem.wls`.
+    parameterization : {"delta", "theta"}
+        Scale of the latent responses for ordered indicators (lavaan's default "delta").
 
     Returns
     -------
@@ -254,6 +261,16 @@ def fit_sem(model: str, data: pd.DataFrame, *, estimator: str = "ML",
     >>> res = fit_sem("f =~ x1 + x2 + x3", df)             # doctest: +SKIP
     >>> res.estimates.query("op == '=~'")                  # doctest: +SKIP
     """
+    if ordered is not None and ordered is not False or str(estimator).upper() in (
+            "WLSMV", "DWLS", "WLS"):  # ordinal SEM (analysis/sem/wls.py)
+        from . import wls
+
+        est = "WLSMV" if str(estimator).upper() == "ML" else estimator
+        with single_thread_blas():
+            return wls.fit_wls(model, data, estimator=est, ordered=ordered or True,
+                               missing=missing, group=group, group_equal=group_equal,
+                               parameterization=parameterization, start=start,
+                               max_iter=max_iter, std_se=std_se)
     with single_thread_blas():
         return _fit_sem(model, data, estimator=estimator, missing=missing, group=group,
                         group_equal=group_equal, start=start, max_iter=max_iter,

@@ -456,11 +456,15 @@ def _gamma(codes, n_cat, tpad, rho, tab, IF_list, pi_, pj_, nobs, missing):
         col += K - 1
     for q in range(P):
         a, b = pi_[q], pj_[q]
-        v = IFr[q, safe[:, a], safe[:, b]]
         if missing == "pairwise":
-            bad = miss[:, a] | miss[:, b]
-            v = v * (n / npair[q])
-            v[bad] = 0.0
+            # rho uses the pair's rows, each threshold correction its item's own rows
+            pa, pb = ~miss[:, a], ~miss[:, b]
+            v = (n / npair[q]) * s_r[q, safe[:, a], safe[:, b]] * (pa & pb)
+            v -= (n / nobs[a]) * corr_j[q, safe[:, a]] * pa
+            v -= (n / nobs[b]) * corr_l[q, safe[:, b]] * pb
+            v = v / I_rr[q]
+        else:
+            v = IFr[q, safe[:, a], safe[:, b]]
         psi[:, nth + q] = v
     return psi.T @ psi / n
 
