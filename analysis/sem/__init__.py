@@ -17,6 +17,10 @@ fit_sem(model, data, *, estimator="ML", missing="listwise", group=None, group_eq
 invariance(model, data, group) -> configural / metric / scalar table with LR tests
 modification_indices(result) -> score tests (mi, epc, sepc_all), sorted; FIML fits too
 bootstrap(result, n_boot=1000, seed=..., ci="percentile" | "bca" | "bc", n_jobs=1)
+fit_sem(model, data, ordered=True | [columns], estimator="WLSMV" | "DWLS" | "WLS",
+        parameterization="delta" | "theta") -> thresholds + polychorics + (D)WLS
+polychoric(data, columns=None, missing="listwise") -> matrix, thresholds, acov
+lrt_scaled(res_restricted, res_full) -> scaled-shifted difference test of WLSMV fits
 
 Example
 -------
@@ -52,5 +56,12 @@ try:
     from .bootstrap import bootstrap  # noqa: F401
 
     __all__.append("bootstrap")
+except ImportError:  # pragma: no cover
+    pass
+try:  # ordinal SEM: polychorics (polychoric.py) and WLSMV (wls.py)
+    from .polychoric import polychoric  # noqa: F401
+    from .wls import lrt_scaled  # noqa: F401
+
+    __all__ += ["polychoric", "lrt_scaled"]
 except ImportError:  # pragma: no cover
     pass

@@ -43,7 +43,7 @@ Example
 ...                   "b": [1, 2, 2, 2, 3, 3, 1, 1, 3, 2]})
 >>> pc = polychoric(d)
 >>> round(float(pc.cor.loc["a", "b"]), 3)
-0.808
+0.901
 """
 
 from __future__ import annotations

@@ -52,12 +52,13 @@ Rosseel, Y. (2012). lavaan. J. Stat. Softw. 48(2).
 Example
 -------
 >>> import pandas as pd
+>>> from semopy.examples import holzinger39
 >>> from analysis.sem import fit_sem
->>> d = pd.read_csv("tests/reference/sem_ordinal/hs_cut.csv")
+>>> d = holzinger39.get_data().filter(regex="^x[0-9]$").apply(lambda c: pd.qcut(c, 4, labels=False))
 >>> res = fit_sem("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\n"
 ...               "speed =~ x7 + x8 + x9", d, ordered=True)
->>> float(round(res.fit_indices["chisq_scaled"], 2))
-78.04
+>>> res.estimates.query("op == '|'").shape[0]
+27
 """
 
 from __future__ import annotations
@@ -310,8 +311,9 @@ def wls_refit(model, theta0, s_list, W_list, wg, *, max_iter=500, tol=1e-9):
     Examples
     --------
     >>> import pandas as pd
+    >>> from semopy.examples import holzinger39
     >>> from analysis.sem import fit_sem
-    >>> d = pd.read_csv("tests/reference/sem_ordinal/hs_cut.csv")
+    >>> d = holzinger39.get_data().filter(regex="^x[0-9]$").apply(lambda c: pd.qcut(c, 3, labels=False))
     >>> res = fit_sem("f =~ x1 + x2 + x3", d, ordered=True)
     >>> ex = res.extra
     >>> th, F, it, ok = wls_refit(res.model, res.model.theta_start, ex["s"], ex["W"],
@@ -360,7 +362,9 @@ def _scaled_shift(U, Gm, df):
     UG = U @ Gm
     tr1 = float(np.trace(UG))
     tr2 = float(np.sum(UG * UG.T))
-    a = np.sqrt(df / tr2) if tr2 > 0 else np.nan
+    if df <= 0 or tr2 <= 0:
+        return np.nan, 0.0, tr1, tr2
+    a = np.sqrt(df / tr2)
     return a, df - a * tr1, tr1, tr2
 
 
@@ -546,11 +550,12 @@ def fit_wls(syntax, data: pd.DataFrame, *, estimator: str = "WLSMV", ordered=Tru
     Examples
     --------
     >>> import pandas as pd
-    >>> d = pd.read_csv("tests/reference/sem_ordinal/hs_cut.csv")
+    >>> from semopy.examples import holzinger39
+    >>> d = holzinger39.get_data().filter(regex="^x[0-9]$").apply(lambda c: pd.qcut(c, 3, labels=False))
     >>> res = fit_wls("visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\n"
     ...               "speed =~ x7 + x8 + x9", d)
     >>> res.estimates.query("op == '|'").shape[0]
-    27
+    18
     """
     estimator = str(estimator).upper()
     if estimator not in WLS_ESTIMATORS:
@@ -646,8 +651,12 @@ def _fit_measures(model, theta, F, N, nstat, s_list, W_list, wg, ost, D, Wt, Gt,
                   estimator):
     G = model.n_groups
     df = nstat - model.n_free
-    Nc = N - G  # lavaan's convention for the (D)WLS test statistic
-    T = Nc * F
+    # lavaan's convention for the (D)WLS test statistic: sum_g (N_g - 1) F_g
+    ng = [st.n for st in ost]
+    T = 0.0
+    for g in range(G):
+        r = s_list[g] - model.implied(theta, g)
+        T += (ng[g] - 1) * r @ W_list[g] @ r
     # baseline: thresholds free, correlations zero (closed form given the weights)
     Tb = 0.0
     Db_blocks = []
@@ -656,7 +665,7 @@ def _fit_measures(model, theta, F, N, nstat, s_list, W_list, wg, ost, D, Wt, Gt,
         W = W_list[g]
         c = s_list[g][nt:]
         Wtt, Wtc, Wcc = W[:nt, :nt], W[:nt, nt:], W[nt:, nt:]
-        Tb += Nc * wg[g] * c @ (Wcc - Wtc.T @ np.linalg.solve(Wtt, Wtc)) @ c
+        Tb += (ng[g] - 1) * c @ (Wcc - Wtc.T @ np.linalg.solve(Wtt, Wtc)) @ c
         Db = np.zeros((len(s_list[g]), nt))
         Db[:nt] = np.eye(nt)
         Db_blocks.append(Db)
@@ -684,7 +693,8 @@ def _fit_measures(model, theta, F, N, nstat, s_list, W_list, wg, ost, D, Wt, Gt,
         WDb = Wt @ Db
         Ub = Wt - WDb @ np.linalg.solve(Db.T @ WDb, WDb.T)
         ab, bb, _, _ = _scaled_shift(Ub, Gt, dfb)
-        Ts, Tbs = a * T + b, ab * Tb + bb
+        Ts = a * T + b if df > 0 else T
+        Tbs = ab * Tb + bb
         out.update(chisq_scaled=Ts, df_scaled=float(df),
                    pvalue_scaled=float(stats.chi2.sf(Ts, df)) if df > 0 else np.nan,
                    scaling_factor=1.0 / a, shift_parameter=b,
@@ -751,8 +761,9 @@ def lrt_scaled(restricted: SEMResult, full: SEMResult) -> pd.DataFrame:
     Examples
     --------
     >>> import pandas as pd
+    >>> from semopy.examples import holzinger39
     >>> from analysis.sem import fit_sem
-    >>> d = pd.read_csv("tests/reference/sem_ordinal/hs_cut.csv")
+    >>> d = holzinger39.get_data().filter(regex="^x[0-9]$").apply(lambda c: pd.qcut(c, 3, labels=False))
     >>> m = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9"
     >>> full = fit_sem(m, d, ordered=True)
     >>> restr = fit_sem(m + "\\nvisual ~~ 0*speed\\ntextual ~~ 0*speed", d, ordered=True)
