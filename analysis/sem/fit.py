@@ -261,13 +261,13 @@ def fit_sem(model: str, data: pd.DataFrame, *, estimator: str = "ML",
     >>> res = fit_sem("f =~ x1 + x2 + x3", df)             # doctest: +SKIP
     >>> res.estimates.query("op == '=~'")                  # doctest: +SKIP
     """
-    if ordered is not None and ordered is not False or str(estimator).upper() in (
-            "WLSMV", "DWLS", "WLS"):  # ordinal SEM (analysis/sem/wls.py)
+    if ordered is True or (ordered is not None and ordered is not False
+                           and len(ordered)):  # ordinal SEM (analysis/sem/wls.py)
         from . import wls
 
         est = "WLSMV" if str(estimator).upper() == "ML" else estimator
         with single_thread_blas():
-            return wls.fit_wls(model, data, estimator=est, ordered=ordered or True,
+            return wls.fit_wls(model, data, estimator=est, ordered=ordered,
                                missing=missing, group=group, group_equal=group_equal,
                                parameterization=parameterization, start=start,
                                max_iter=max_iter, std_se=std_se)
@@ -280,6 +280,9 @@ def fit_sem(model: str, data: pd.DataFrame, *, estimator: str = "ML",
 def _fit_sem(model, data, *, estimator, missing, group, group_equal, start, max_iter,
              std_se) -> SEMResult:
     estimator = str(estimator).upper()
+    if estimator in ("WLSMV", "DWLS", "WLS"):
+        raise SEMError(f"estimator {estimator!r} is for ordered indicators: pass ordered=True "
+                       f"or a list of columns (continuous DWLS/WLS is not supported)")
     if estimator not in ("ML", "MLR"):
         raise SEMError(f"estimator must be 'ML' or 'MLR', not {estimator!r}")
     group_equal = tuple(group_equal) if not isinstance(group_equal, str) else (group_equal,)

@@ -360,17 +360,24 @@ def ordinal_stats(codes: np.ndarray, n_cat, names, *, gamma: bool = True,
     pi_, pj_ = pair_index(p)  # pair (i, j), i > j
     P = len(pi_)
     tab = np.zeros((P, Kmax, Kmax))
+    complete = not (codes < 0).any()
     for q in range(P):
         a, b = codes[:, pi_[q]], codes[:, pj_[q]]
-        ok = (a >= 0) & (b >= 0)
-        np.add.at(tab[q], (a[ok], b[ok]), 1.0)
+        if not complete:
+            ok = (a >= 0) & (b >= 0)
+            a, b = a[ok], b[ok]
+        tab[q] = np.bincount(a * Kmax + b, minlength=Kmax * Kmax).reshape(Kmax, Kmax)
     # start from the Pearson correlation of the codes (pairwise complete)
-    start = np.zeros(P)
-    for q in range(P):
-        a, b = codes[:, pi_[q]], codes[:, pj_[q]]
-        ok = (a >= 0) & (b >= 0)
-        if ok.sum() > 2 and a[ok].std() > 0 and b[ok].std() > 0:
-            start[q] = np.corrcoef(a[ok], b[ok])[0, 1]
+    if complete:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            start = np.nan_to_num(np.corrcoef(codes.T.astype(float))[pi_, pj_])
+    else:
+        start = np.zeros(P)
+        for q in range(P):
+            a, b = codes[:, pi_[q]], codes[:, pj_[q]]
+            ok = (a >= 0) & (b >= 0)
+            if ok.sum() > 2 and a[ok].std() > 0 and b[ok].std() > 0:
+                start[q] = np.corrcoef(a[ok], b[ok])[0, 1]
     rho, conv = _fit_pairs(tpad[pi_], tpad[pj_], tab, start)
     cor = np.eye(p)
     cor[pi_, pj_] = rho

@@ -69,7 +69,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .defined import label_values, numeric_jacobian
+from .defined import label_values
 from .errors import SEMError, SEMWarning
 from .fit_indices import rmsea_ci
 from .model import SampleStats, SEMModel, build_model, observed_variables
@@ -127,15 +127,29 @@ class OrdinalModel(SEMModel):
         f, v = self._sc_free[g], self._sc_fixed[g]
         return np.where(f >= 0, theta[np.maximum(f, 0)], v)
 
-    def matrices(self, theta, g: int = 0):
-        A, S, m = super().matrices(theta, g)
+    def _core(self, theta, g):
+        # one inverse per evaluation (the parent's _core would invert again)
+        A, S, m = SEMModel.matrices(self, theta, g)
+        B = np.linalg.inv(np.eye(self.m) - A)
+        G = B[: self.p]
         if self.parameterization == "delta":
-            p = self.p
-            S[np.arange(p), np.arange(p)] = 0.0
-            B = np.linalg.inv(np.eye(self.m) - A)[:p]
-            common = np.einsum("ij,jk,ik->i", B, S, B)
-            d = self._delta_scales(theta, g)
-            S[np.arange(p), np.arange(p)] = 1.0 / d**2 - common
+            self._fill_residuals(S, G, theta, g)
+        return A, S, m, B, G
+
+    def _fill_residuals(self, S, G, theta, g):
+        p = self.p
+        S[np.arange(p), np.arange(p)] = 0.0
+        common = ((G @ S) * G).sum(axis=1)
+        d = self._delta_scales(theta, g)
+        S[np.arange(p), np.arange(p)] = 1.0 / d**2 - common
+
+    def matrices(self, theta, g: int = 0):
+        """RAM matrices (A, S, m); in the delta parameterisation the items' residual
+        variances in S are ``1 / s_j^2`` minus their common variance."""
+        A, S, m = SEMModel.matrices(self, theta, g)
+        if self.parameterization == "delta":
+            G = np.linalg.inv(np.eye(self.m) - A)[: self.p]
+            self._fill_residuals(S, G, theta, g)
         return A, S, m
 
     def scales(self, theta, g: int = 0) -> np.ndarray:
@@ -378,25 +392,35 @@ def _blockdiag(mats):
     return out
 
 
+def _std_cache(model):
+    c = model.__dict__.get("_ord_std")
+    if c is None:
+        pt = model.partable
+        op = pt["op"].to_numpy()
+        grp = pt["group"].to_numpy()
+        idx = {v: i for i, v in enumerate(model.ov_names)}
+        th = [np.flatnonzero((grp == g) & (op == "|")) for g in range(model.n_groups)]
+        sc = [np.flatnonzero((grp == g) & (op == "~*~")) for g in range(model.n_groups)]
+        sc_j = [np.array([idx[v] for v in pt["lhs"].to_numpy()[r]], dtype=int) for r in sc]
+        fr = pt["free"].to_numpy()
+        c = (th, sc, sc_j, fr >= 0, fr[fr >= 0], pt["value"].to_numpy(dtype=float))
+        model.__dict__["_ord_std"] = c
+    return c
+
+
 def _std_rows(model, theta):
-    """std.all for every partable row, lavaan's conventions for ordered indicators."""
+    """std.all for every partable row, lavaan's conventions for ordered indicators:
+    thresholds divided by the sd of the latent response, scale factors times it."""
     from .standardize import std_all_rows
 
     std = std_all_rows(model, theta)
-    pt = model.partable
-    op = pt["op"].to_numpy()
-    grp = pt["group"].to_numpy()
-    idx = {v: i for i, v in enumerate(model.ov_names)}
+    th, sc, sc_j, _, _, _ = _std_cache(model)
     for g in range(model.n_groups):
         Sigma, _ = model.sigma_mu(theta, g)
         s = 1.0 / np.sqrt(np.diag(Sigma))
-        sel = (grp == g) & (op == "|")
-        tau = model.thresholds(theta, g)
-        std[sel] = tau * s[model.stats[g].th_item]
-        sel = np.flatnonzero((grp == g) & (op == "~*~"))
-        if len(sel):
-            d = model.scales(theta, g)
-            std[sel] = [d[idx[v]] / s[idx[v]] for v in pt["lhs"].to_numpy()[sel]]
+        std[th[g]] = model.thresholds(theta, g) * s[model.stats[g].th_item]
+        if len(sc[g]):
+            std[sc[g]] = model.scales(theta, g)[sc_j[g]] / s[sc_j[g]]
     return std
 
 
@@ -434,7 +458,8 @@ def _estimates(model, theta, vcov, std_se):
     if model.defined:
         dvals = defined(theta)
         dstd = defined(theta, True)
-        dJ = numeric_jacobian(lambda t: defined(t), theta)
+        lab = (pt["label"].to_numpy() != "") & (fr >= 0)
+        dJ = _columns_jacobian(lambda t: defined(t), theta, np.unique(fr[lab]), central=True)
         dse = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", dJ, vcov, dJ), 0, None))
         drows = pd.DataFrame(dict(lhs=[d[0] for d in model.defined], op=":=",
                                   rhs=[d[1] for d in model.defined],
@@ -450,7 +475,21 @@ def _estimates(model, theta, vcov, std_se):
             s = _std_rows(model, t)
             return np.concatenate([s, defined(t, True)]) if model.defined else s
 
-        J = numeric_jacobian(stdfun, theta, central=False)
+        # thresholds enter std.all only through their own rows (tau_j * s_j): analytic
+        # columns; numeric (forward) differences for the other parameters
+        th_rows, _, _, _, _, _ = _std_cache(model)
+        op = pt["op"].to_numpy()
+        th_free = np.unique(fr[(op == "|") & (fr >= 0)])
+        labelled_th = ((op == "|") & (pt["label"].to_numpy() != "")).any()
+        cols = np.arange(len(theta)) if labelled_th else np.setdiff1d(
+            np.arange(len(theta)), th_free)
+        J = _columns_jacobian(stdfun, theta, cols, central=False)
+        if not labelled_th:
+            for g in range(model.n_groups):
+                Sigma, _ = model.sigma_mu(theta, g)
+                sd_inv = 1.0 / np.sqrt(np.diag(Sigma))
+                r = th_rows[g]
+                J[r, fr[r]] = sd_inv[model.stats[g].th_item]
         rows["se_std"] = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", J, vcov, J), 0, None))
     else:
         rows["se_std"] = np.nan
@@ -461,11 +500,31 @@ def _estimates(model, theta, vcov, std_se):
     return rows[cols]
 
 
+def _columns_jacobian(fun, theta, cols, central=True, rel_step=1e-6):
+    """Finite-difference Jacobian of ``fun`` restricted to the columns ``cols`` (the other
+    columns are zero), with the step rule of :func:`analysis.sem.defined.numeric_jacobian`."""
+    theta = np.asarray(theta, float)
+    f0 = np.asarray(fun(theta), float)
+    J = np.zeros((f0.size, theta.size))
+    if not central:
+        rel_step = max(rel_step, 1e-7)
+    for k in cols:
+        h = rel_step * max(1.0, abs(theta[k]))
+        tp = theta.copy()
+        tp[k] += h
+        if central:
+            tm = theta.copy()
+            tm[k] -= h
+            J[:, k] = (np.asarray(fun(tp), float) - np.asarray(fun(tm), float)) / (2 * h)
+        else:
+            J[:, k] = (np.asarray(fun(tp), float) - f0) / h
+    return J
+
+
 def _row_vals(model, theta):
-    pt = model.partable
-    fr = pt["free"].to_numpy()
-    vals = pt["value"].to_numpy(dtype=float).copy()
-    vals[fr >= 0] = theta[fr[fr >= 0]]
+    _, _, _, is_free, idx, values = _std_cache(model)
+    vals = values.copy()
+    vals[is_free] = theta[idx]
     return vals
 
 
@@ -592,7 +651,8 @@ def fit_wls(syntax, data: pd.DataFrame, *, estimator: str = "WLSMV", ordered=Tru
     model.ordered_levels = levels
     model.def_fun
     N = float(sum(st.n for st in ost))
-    wg = [st.n / N for st in ost]
+    # group weights (N_g - 1) / (N - G), as lavaan weighs the groups for these estimators
+    wg = [(st.n - 1) / (N - len(ost)) for st in ost]
     s_list = [st.wls_obs for st in ost]
     W_list = [_weights(st, estimator) for st in ost]
     nstat = sum(len(s) for s in s_list)
@@ -607,8 +667,9 @@ def fit_wls(syntax, data: pd.DataFrame, *, estimator: str = "WLSMV", ordered=Tru
                     f"trustworthy")
     # inference
     D = np.vstack([model.implied_jacobian(theta, g) for g in range(model.n_groups)])
-    Wt = _blockdiag([w * W for w, W in zip(wg, W_list)])
-    Gt = _blockdiag([st.gamma / w for w, st in zip(wg, ost)])
+    wn = [st.n / N for st in ost]  # inference weighs the groups by N_g / N (lavaan)
+    Wt = _blockdiag([w * W for w, W in zip(wn, W_list)])
+    Gt = _blockdiag([st.gamma / w for w, st in zip(wn, ost)])
     WD = Wt @ D
     H = D.T @ WD
     ev = np.linalg.eigvalsh(H)
@@ -683,7 +744,7 @@ def _fit_measures(model, theta, F, N, nstat, s_list, W_list, wg, ost, D, Wt, Gt,
         nt = len(st.th)
         r = s_list[g][nt:] - model.implied(theta, g)[nt:]
         p = model.p
-        srmr += wg[g] * np.sqrt(np.sum(r * r) / (p * (p + 1) / 2))
+        srmr += ost[g].n / N * np.sqrt(np.sum(r * r) / (p * (p + 1) / 2))
     out["srmr"] = srmr
     extra = {}
     if estimator == "WLSMV" and np.all(np.isfinite(Hi)):
