@@ -158,6 +158,11 @@ def bootstrap_draws(result, n_boot: int = 1000, seed=None, *, n_jobs: int = 1,
     """Bootstrap replicates of (theta, defined parameters): array (n_boot, q + d), NaN rows
     for resamples that failed to converge."""
     model = result.model
+    if getattr(result, "estimator", "ML") in ("WLSMV", "DWLS", "WLS"):  # ordinal (wls.py)
+        from .wls import bootstrap_draws_wls
+
+        return bootstrap_draws_wls(result, n_boot, seed, n_jobs=n_jobs, max_iter=max_iter,
+                                   chunk_size=chunk_size, progress=progress)
     if any(s.data is None for s in model.sample):
         raise SEMError("bootstrap needs the raw data of a complete-data (listwise) ML fit")
     seeds = list(np.random.SeedSequence(seed).spawn(int(n_boot)))
@@ -223,8 +228,14 @@ def bootstrap(result, n_boot: int = 1000, seed=None, ci: str = "percentile",
         lo, hi = bca_limits(boot, est_vec, None, level)
     else:
         rows = [(g, i) for g in range(model.n_groups) for i in range(model.sample[g].n)]
-        jack = _run(_jack_chunk, model, result.theta, rows, max(chunk_size, 100), n_jobs,
-                    max_iter, progress, "jackknife")
+        if getattr(result, "estimator", "ML") in ("WLSMV", "DWLS", "WLS"):
+            from .wls import jackknife_draws_wls
+
+            jack = jackknife_draws_wls(result, n_jobs=n_jobs, max_iter=max_iter,
+                                       progress=progress)
+        else:
+            jack = _run(_jack_chunk, model, result.theta, rows, max(chunk_size, 100), n_jobs,
+                        max_iter, progress, "jackknife")
         jack = jack[np.all(np.isfinite(jack), axis=1)]
         lo, hi = bca_limits(boot, est_vec, jack, level)
     se = boot.std(axis=0, ddof=1)
