@@ -213,9 +213,10 @@ def fit_sem(model: str, data: pd.DataFrame, *, estimator: str = "ML",
         lavaan syntax (``=~ ~ ~~ ~1 :=``, labels ``a*x``, fixed values ``1*x``, ``NA*x``).
     data : DataFrame
         One row per observation; the model's observed variables must be columns.
-    estimator : {"ML", "MLR"}
+    estimator : {"ML", "MLR", "WLSMV", "DWLS", "WLS"}
         ML with expected-information SEs (lavaan's default) or MLR (robust, Huber-White
-        SEs and Yuan-Bentler scaled chi-square; see :mod:`analysis.sem.robust`).
+        SEs and Yuan-Bentler scaled chi-square; see :mod:`analysis.sem.robust`); the
+        weighted least squares estimators need ``ordered`` (:mod:`analysis.sem.wls`).
     missing : {"listwise", "fiml"}
         Listwise deletion over the model's columns (the number dropped is reported) or
         full-information ML (:mod:`analysis.sem.fiml`).
