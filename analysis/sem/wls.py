@@ -1012,11 +1012,12 @@ def jackknife_draws_wls(result, *, n_jobs: int = 1, chunk_size: int = 50,
     >>> import pandas as pd
     >>> from semopy.examples import holzinger39
     >>> from analysis.sem import fit_sem
-    >>> d = holzinger39.get_data().filter(regex="^x[0-9]$").iloc[:40].apply(
-    ...     lambda c: pd.qcut(c, 2, labels=False))
-    >>> res = fit_sem("f =~ x1 + x2 + x3", d, ordered=True)
-    >>> jackknife_draws_wls(res, progress=False).shape
-    (40, 6)
+    >>> d = holzinger39.get_data()[["x4", "x5", "x6"]].iloc[:60].apply(
+    ...     lambda c: pd.qcut(c, 3, labels=False))
+    >>> res = fit_sem("f =~ x4 + x5 + x6", d, ordered=True)
+    >>> jack = jackknife_draws_wls(res, progress=False)
+    >>> jack.shape, bool(np.isfinite(jack).all())
+    ((60, 9), True)
     """
     items = [(g, i) for g, c in enumerate(result.extra["parts"]) for i in range(c.shape[0])]
     return _run_chunks(_jack_chunk, result, items, chunk_size, n_jobs, max_iter, progress,
