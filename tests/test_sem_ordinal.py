@@ -147,6 +147,10 @@ CASES = {
     "hs_wlsmv_mg": (HS, "hs", dict(ordered=True, **MG)),
     "hs_wlsmv_mg_theta": (HS, "hs", dict(ordered=True, parameterization="theta", **MG)),
     "hs_wlsmv_mg_config": (HS, "hs", dict(ordered=True, group="school")),
+    "hs_wlsmv_mg_loadings": (HS, "hs", dict(ordered=True, group="school",
+                                            group_equal="loadings")),
+    "hs_wlsmv_mg_thresholds": (HS, "hs", dict(ordered=True, group="school",
+                                              group_equal=["thresholds"])),
     "hs_wlsmv_pairwise": (HS, "hs_na", dict(ordered=True, missing="pairwise")),
 }
 

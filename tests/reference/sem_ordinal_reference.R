@@ -108,6 +108,10 @@ write.csv(parTable(f_mg), file.path(out_dir, "hs_wlsmv_mg_partable.csv"), row.na
 write_case("hs_wlsmv_mg_theta", cfa(hs_model, hsc, ordered = items, group = "school",
                                     group.equal = c("loadings", "thresholds"),
                                     parameterization = "theta"))
+write_case("hs_wlsmv_mg_loadings", cfa(hs_model, hsc, ordered = items, group = "school",
+                                       group.equal = "loadings"))
+write_case("hs_wlsmv_mg_thresholds", cfa(hs_model, hsc, ordered = items, group = "school",
+                                         group.equal = "thresholds"))
 f_conf <- cfa(hs_model, hsc, ordered = items, group = "school")
 write_case("hs_wlsmv_mg_config", f_conf)
 lrt <- lavTestLRT(f_mg, f_conf)
