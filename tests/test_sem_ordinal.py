@@ -317,3 +317,28 @@ def test_bootstrap_of_wlsmv_fit(hs):
     d2 = bootstrap(res, 8, seed=3, progress=False, keep_draws=True, n_jobs=2,
                    chunk_size=4).attrs["draws"]
     np.testing.assert_array_equal(d1, d2)
+
+
+def test_polychoric_input_errors(hs):
+    with pytest.raises(SEMError, match="column.*not found.*zz"):
+        polychoric(hs, ["x1", "zz"])
+    with pytest.raises(SEMError, match="at least two columns"):
+        polychoric(hs, ["x1"])
+    with pytest.raises(SEMError, match="missing must be"):
+        polychoric(hs[XCOLS], missing="fiml")
+    with pytest.raises(SEMError, match="missing must be 'listwise' or 'pairwise'"):
+        _fit(HS, hs, ordered=True, missing="fiml")
+    with pytest.raises(SEMError, match="ordered data, not 'MLR'"):
+        _fit(HS, hs, ordered=True, estimator="MLR")
+    res = _fit(HS, hs, ordered=True, estimator="DWLS")
+    with pytest.raises(SEMError, match="two WLSMV fits"):
+        lrt_scaled(res, res)
+
+
+def test_pairwise_multigroup_runs_and_listwise_reports_dropped(hs_na):
+    res = _fit(HS, hs_na, ordered=True, missing="pairwise", **MG)
+    assert res.converged and res.n_obs == len(hs_na) and res.n_dropped == 0
+    lw = _fit(HS, hs_na, ordered=True)
+    n_complete = int(hs_na[XCOLS].notna().all(axis=1).sum())
+    assert lw.n_obs == n_complete and lw.n_dropped == len(hs_na) - n_complete
+    assert any(f"{len(hs_na) - n_complete} of {len(hs_na)} rows" in w for w in lw.warnings)
