@@ -215,11 +215,21 @@ class OrdinalStats:
     gamma: np.ndarray | None
     n: int
     warnings: list = field(default_factory=list)
+    th_num: np.ndarray | None = None  # True where a "threshold" is -mean of a numeric item
+    num: np.ndarray | None = None  # True for numeric (continuous) items
+
+    def __post_init__(self):
+        p = len(self.names)
+        if self.num is None:
+            self.num = np.zeros(p, bool)
+        if self.th_num is None:
+            self.th_num = np.zeros(len(self.th), bool)
 
     @property
     def wls_obs(self) -> np.ndarray:
+        """``[th, variances of numeric items, vech-offdiag(cor)]`` (lavaan's WLS.obs)."""
         i, j = pair_index(len(self.names))
-        return np.concatenate([self.th, self.cor[i, j]])
+        return np.concatenate([self.th, np.diag(self.cor)[self.num], self.cor[i, j]])
 
 
 def _univariate(codes_j, K):
@@ -288,7 +298,7 @@ def _fit_pairs(tj, tl, counts, rho0, tol=1e-10, max_iter=100):
 
 
 def ordinal_stats(codes: np.ndarray, n_cat, names, *, gamma: bool = True,
-                  missing: str = "listwise") -> OrdinalStats:
+                  missing: str = "listwise", numeric=None) -> OrdinalStats:
     """Thresholds, polychoric correlations and Gamma of one group from category codes.
 
     Parameters
@@ -305,6 +315,11 @@ def ordinal_stats(codes: np.ndarray, n_cat, names, *, gamma: bool = True,
         With "pairwise" each threshold uses the item's observed values and each polychoric
         the pair's complete rows; the influence functions of a statistic estimated from
         ``n_s`` of the ``n`` rows are scaled by ``n / n_s`` and are zero elsewhere.
+
+    numeric : ndarray (n, p), optional
+        Values of continuous items, whose ``n_cat`` is 0 (their codes are ignored): then
+        means (as ``-mean`` among the thresholds), variances, two-step polyserial
+        covariances and covariances enter the statistics (listwise data only).
 
     Returns
     -------
@@ -329,6 +344,9 @@ def ordinal_stats(codes: np.ndarray, n_cat, names, *, gamma: bool = True,
     codes = np.asarray(codes, dtype=np.int64)
     n, p = codes.shape
     n_cat = np.asarray(n_cat, dtype=int)
+    if (n_cat == 0).any():
+        return _mixed_stats(codes, np.asarray(numeric, float), n_cat, names, gamma=gamma,
+                            missing=missing)
     warnings_: list[str] = []
     if missing != "pairwise" and (codes < 0).any():
         raise SEMError("missing values in ordered data: use missing='pairwise' or drop rows")
@@ -403,7 +421,7 @@ def ordinal_stats(codes: np.ndarray, n_cat, names, *, gamma: bool = True,
                         gamma=G, n=int(n), warnings=warnings_)
 
 
-def _gamma(codes, n_cat, tpad, rho, tab, IF_list, pi_, pj_, nobs, missing):
+def _gamma(codes, n_cat, tpad, rho, tab, IF_list, pi_, pj_, nobs, missing, return_psi=False):
     """Covariance of the influence functions of (thresholds, polychorics)."""
     n, p = codes.shape
     Kmax = tpad.shape[1] - 1
@@ -473,7 +491,200 @@ def _gamma(codes, n_cat, tpad, rho, tab, IF_list, pi_, pj_, nobs, missing):
         else:
             v = IFr[q, safe[:, a], safe[:, b]]
         psi[:, nth + q] = v
+    if return_psi:
+        return psi
     return psi.T @ psi / n
+
+
+def _polyserial(z, code, tpad_j, tol=1e-10, max_iter=100):
+    """Two-step polyserial correlations (thresholds, mean and variance fixed) for the
+    columns of ``z`` (standardised numeric values, (n, P)) against ordinal codes ``code``
+    (n, P) with padded thresholds ``tpad_j`` (P, K+1); Fisher scoring (empirical
+    information). Returns (rho, pieces for the scores)."""
+    n, P = z.shape
+    hi = tpad_j[np.arange(P)[None, :], code + 1]
+    lo = tpad_j[np.arange(P)[None, :], code]
+    rho = np.zeros(P)
+    with np.errstate(invalid="ignore"):
+        for c in range(P):
+            rho[c] = np.corrcoef(z[:, c], code[:, c])[0, 1]
+    rho = np.clip(np.nan_to_num(rho), -0.95, 0.95)
+
+    def pieces(r):
+        s = np.sqrt(1.0 - r * r)[None, :]
+        fh, fl = np.isfinite(hi), np.isfinite(lo)
+        ah = np.where(fh, (np.where(fh, hi, 0.0) - r * z) / s, np.where(hi > 0, np.inf, -np.inf))
+        al = np.where(fl, (np.where(fl, lo, 0.0) - r * z) / s, np.where(lo > 0, np.inf, -np.inf))
+        Pc = special.ndtr(ah) - special.ndtr(al)
+        ph = np.where(fh, stats.norm.pdf(np.where(fh, ah, 0.0)), 0.0)
+        pl = np.where(fl, stats.norm.pdf(np.where(fl, al, 0.0)), 0.0)
+        s3 = s ** 3
+        dP = (ph * (r * np.where(fh, hi, 0.0) - z) - pl * (r * np.where(fl, lo, 0.0) - z)) / s3
+        return s, Pc, ph, pl, dP
+
+    for _ in range(max_iter):
+        _, Pc, _, _, dP = pieces(rho)
+        sc = dP / Pc
+        step = sc.sum(axis=0) / (sc * sc).sum(axis=0)
+        rho = np.clip(rho + step, -0.9999, 0.9999)
+        if np.max(np.abs(step)) < tol:
+            break
+    return rho, pieces(rho), hi, lo
+
+
+def _mixed_stats(codes, x, n_cat, names, *, gamma, missing):
+    """Statistics for ordered and numeric items together (listwise data)."""
+    if missing != "listwise":
+        raise SEMError("missing='pairwise' is not supported with continuous and ordered "
+                       "items together; use listwise deletion")
+    n, p = codes.shape
+    num = n_cat == 0
+    oi = np.flatnonzero(~num)
+    ni = np.flatnonzero(num)
+    ost = (ordinal_stats(codes[:, oi], n_cat[oi], [names[j] for j in oi], gamma=False)
+           if len(oi) > 1 else None)
+    warnings_ = list(ost.warnings) if ost is not None else []
+    mu = x[:, ni].mean(axis=0)
+    xc = x[:, ni] - mu
+    var = (xc * xc).mean(axis=0)
+    const = [names[j] for j, v in zip(ni, var) if v <= 1e-12 * max(1.0, np.abs(mu).max())]
+    if const:
+        raise SEMError(f"continuous column(s) with zero variance: {', '.join(const)}")
+    sd = np.sqrt(var)
+    # univariate ordinal pieces
+    Kmax = int(max(n_cat.max(), 2))
+    tpad = np.full((p, Kmax + 1), np.inf)
+    IF_t = {}
+    th, th_item, th_num = [], [], []
+    for j in range(p):
+        if num[j]:
+            k = int(np.flatnonzero(ni == j)[0])
+            th.append(np.array([-mu[k]]))
+            th_item.append([j])
+            th_num.append([True])
+            continue
+        K = int(n_cat[j])
+        tau, counts, IF = _univariate(codes[:, j], K)
+        empty = np.flatnonzero(counts == 0)
+        if len(empty):
+            raise SEMError(f"ordered column {names[j]!r}: category {int(empty[0]) + 1} of {K} "
+                           f"is empty in these data (thresholds not identified); merge it "
+                           f"with a neighbour or drop the level")
+        tpad[j, 0] = -np.inf
+        tpad[j, 1:K] = tau
+        IF_t[j] = IF
+        th.append(tau)
+        th_item.append([j] * (K - 1))
+        th_num.append([False] * (K - 1))
+    th = np.concatenate(th)
+    th_item = np.concatenate(th_item).astype(int)
+    th_num = np.concatenate(th_num).astype(bool)
+    cor = np.zeros((p, p))
+    cor[oi, oi] = 1.0
+    cor[ni, ni] = var
+    if len(oi) > 1:
+        cor[np.ix_(oi, oi)] = ost.cor
+    C = xc.T @ xc / n
+    cor[np.ix_(ni, ni)] = C
+    pi_, pj_ = pair_index(p)
+    mixed = [(q, a, b) for q, (a, b) in enumerate(zip(pi_, pj_)) if num[a] != num[b]]
+    # polyserial: ordinal j, numeric k
+    mj = np.array([b if num[a] else a for _, a, b in mixed], dtype=int)
+    mk = np.array([a if num[a] else b for _, a, b in mixed], dtype=int)
+    kpos = np.searchsorted(ni, mk)
+    rho_ps = np.zeros(len(mixed))
+    if len(mixed):
+        z = xc[:, kpos] / sd[kpos]
+        rho_ps, (s_, Pc, ph, pl, dP), hi, lo = _polyserial(z, codes[:, mj], tpad[mj])
+        cor[mj, mk] = cor[mk, mj] = rho_ps * sd[kpos]
+    G = None
+    if gamma:
+        # influence functions: thresholds / -means, variances, then the pairs
+        # numeric items: (mean, variance) influence functions s A^-1 from the normal scores
+        # with the empirical information A = mean(s s') (as lavaan's muthen1984)
+        IF_mu = np.zeros_like(xc)
+        psi_var = np.zeros_like(xc)
+        for k in range(len(ni)):
+            S2 = np.c_[xc[:, k] / var[k], (xc[:, k] ** 2 - var[k]) / (2 * var[k] ** 2)]
+            IF2 = S2 @ np.linalg.inv(S2.T @ S2 / n)
+            IF_mu[:, k], psi_var[:, k] = IF2[:, 0], IF2[:, 1]
+        nth = len(th)
+        psi_th = np.zeros((n, nth))
+        col = {}
+        c0 = 0
+        for j in range(p):
+            w = 1 if num[j] else int(n_cat[j]) - 1
+            col[j] = slice(c0, c0 + w)
+            if num[j]:
+                k = int(np.flatnonzero(ni == j)[0])
+                psi_th[:, c0] = -IF_mu[:, k]
+            else:
+                psi_th[:, c0:c0 + w] = IF_t[j][codes[:, j]]
+            c0 += w
+        P = len(pi_)
+        psi_pair = np.zeros((n, P))
+        if len(oi) > 1:
+            # ordinal-ordinal block from the polychoric machinery
+            sub = ost
+            tp_o = tpad[oi]
+            ii, jj = pair_index(len(oi))
+            tab = np.zeros((len(ii), Kmax, Kmax))
+            for q in range(len(ii)):
+                tab[q] = np.bincount(codes[:, oi[ii[q]]] * Kmax + codes[:, oi[jj[q]]],
+                                     minlength=Kmax * Kmax).reshape(Kmax, Kmax)
+            psi_o = _gamma(codes[:, oi], n_cat[oi], tp_o, sub.cor[ii, jj], tab,
+                           [IF_t[j] for j in oi], ii, jj, np.full(len(oi), n), "listwise",
+                           return_psi=True)
+            nth_o = int(sum(n_cat[oi]) - len(oi))
+            gpos = {(oi[a], oi[b]): q for q, (a, b) in enumerate(zip(ii, jj))}
+            for q, (a, b) in enumerate(zip(pi_, pj_)):
+                if (a, b) in gpos:
+                    psi_pair[:, q] = psi_o[:, nth_o + gpos[(a, b)]]
+        for q, (a, b) in enumerate(zip(pi_, pj_)):
+            if num[a] and num[b]:
+                # bivariate normal score of the covariance, means and variances held at
+                # their stage-1 values; correction by the empirical cross-products
+                ka, kb = np.searchsorted(ni, a), np.searchsorted(ni, b)
+                Sg = C[np.ix_([ka, kb], [ka, kb])]
+                Si = np.linalg.inv(Sg)
+                e = xc[:, [ka, kb]]
+                u = e @ Si  # Sigma^-1 e per row
+                s_c = u[:, 0] * u[:, 1] - Si[0, 1]
+                s_m = u  # scores of the two means
+                s_v = 0.5 * (u * u - np.diag(Si)[None, :])  # scores of the two variances
+                S_th = np.c_[s_m[:, 0], s_v[:, 0], s_m[:, 1], s_v[:, 1]]
+                IF_th = np.c_[IF_mu[:, ka], psi_var[:, ka], IF_mu[:, kb], psi_var[:, kb]]
+                I_cc = s_c @ s_c / n
+                psi_pair[:, q] = (s_c - IF_th @ (S_th.T @ s_c / n)) / I_cc
+        if len(mixed):
+            sc_r = dP / Pc
+            I_rr = (sc_r * sc_r).mean(axis=0)
+            for m_, (q, a, b) in enumerate(mixed):
+                j, k = mj[m_], kpos[m_]
+                r, sj = rho_ps[m_], s_[0, m_]
+                code = codes[:, j]
+                K = int(n_cat[j])
+                # scores of the pair's log-likelihood w.r.t. the stage-1 parameters
+                S_t = np.zeros((n, K - 1))
+                up = code < K - 1
+                S_t[np.flatnonzero(up), code[up]] += ph[up, m_] / (sj * Pc[up, m_])
+                dn = code > 0
+                S_t[np.flatnonzero(dn), code[dn] - 1] -= pl[dn, m_] / (sj * Pc[dn, m_])
+                zz = xc[:, k] / sd[k]
+                dphi = (ph[:, m_] - pl[:, m_]) / Pc[:, m_]
+                S_mu = dphi * r / (sj * sd[k]) + xc[:, k] / var[k]
+                S_v = dphi * r * zz / (2 * sj * var[k]) + (xc[:, k] ** 2 - var[k]) / (
+                    2 * var[k] ** 2)
+                srho = sc_r[:, m_]
+                IF_r = (srho - (srho @ S_t / n) @ IF_t[j][code].T
+                        - (srho @ S_mu / n) * IF_mu[:, k]
+                        - (srho @ S_v / n) * psi_var[:, k]) / I_rr[m_]
+                # statistic: rho * sd
+                psi_pair[:, q] = sd[k] * IF_r + r * psi_var[:, k] / (2 * sd[k])
+        psi = np.hstack([psi_th, psi_var, psi_pair])
+        G = psi.T @ psi / n
+    return OrdinalStats(names=list(names), n_cat=n_cat, th=th, th_item=th_item, cor=cor,
+                        gamma=G, n=int(n), warnings=warnings_, th_num=th_num, num=num)
 
 
 @dataclass

@@ -121,6 +121,14 @@ write.csv(data.frame(df = lrt$Df, chisq = lrt$Chisq, chisq_diff = lrt[["Chisq di
 write_case("hs_wlsmv_pairwise", cfa(hs_model, hsn, ordered = items, missing = "pairwise"),
            extra = TRUE)
 
+# mixed: x1-x6 ordered (cut), x7-x9 continuous (HolzingerSwineford1939's values)
+hsm <- hsc
+hsm$x7 <- hs$x7; hsm$x8 <- hs$x8; hsm$x9 <- hs$x9
+write.csv(hsm, file.path(out_dir, "hs_mixed.csv"), row.names = FALSE)
+write_case("hs_wlsmv_mixed", cfa(hs_model, hsm, ordered = paste0("x", 1:6)), extra = TRUE)
+write_case("hs_wlsmv_mixed_theta", cfa(hs_model, hsm, ordered = paste0("x", 1:6),
+                                       parameterization = "theta"))
+
 # ---- the compendium's survey, chain model ----------------------------------------------
 sv <- read.csv(file.path("tests", "reference", "sem_robust", "survey_recoded.csv"))
 chain <- paste(readLines(file.path("tests", "reference", "sem_robust", "chain.lav")),
