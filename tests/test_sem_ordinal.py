@@ -56,6 +56,12 @@ def hs_na():
     return pd.read_csv(REF / "hs_cut_na.csv")
 
 
+@pytest.fixture(scope="module")
+def hs_mixed():
+    """x1-x6 cut into categories, x7-x9 HolzingerSwineford1939's continuous scores."""
+    return pd.read_csv(REF / "hs_mixed.csv")
+
+
 def _fit(model, data, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SEMWarning)
@@ -118,6 +124,23 @@ def test_bvn_cdf_matches_scipy():
     assert bvn_cdf(-np.inf, 0.3, 0.5) == 0.0
 
 
+def test_mixed_statistics_match_lavaan(hs_mixed):
+    """Continuous items: -mean among the thresholds, variances, polyserial covariances
+    (two-step ML) and Gamma as lavInspect(fit, "wls.obs"/"gamma"), to ~1e-8."""
+    from analysis.sem.polychoric import encode_ordinal, ordinal_stats
+
+    ex = json.loads((REF / "hs_wlsmv_mixed_extra.json").read_text())[0]
+    codes = np.zeros((len(hs_mixed), 9), dtype=int)
+    codes[:, :6], lev = encode_ordinal(hs_mixed, XCOLS[:6])
+    st = ordinal_stats(codes, [len(lev[v]) for v in XCOLS[:6]] + [0, 0, 0], XCOLS,
+                       numeric=hs_mixed[XCOLS].to_numpy(float))
+    np.testing.assert_allclose(st.th[~st.th_num], ex["th"], atol=1e-10)
+    np.testing.assert_allclose(-st.th[st.th_num], hs_mixed[XCOLS[6:]].mean(), rtol=1e-12)
+    np.testing.assert_allclose(st.cor, ex["cor"], atol=1e-6)
+    G = np.asarray(ex["gamma"])
+    np.testing.assert_allclose(st.gamma, G, rtol=1e-5, atol=1e-6 * np.abs(G).max())
+
+
 @pytest.mark.parametrize("case,data,missing", [("hs_wlsmv", "hs_cut.csv", "listwise"),
                                                ("hs_wlsmv_pairwise", "hs_cut_na.csv",
                                                 "pairwise"),
@@ -152,17 +175,21 @@ CASES = {
     "hs_wlsmv_mg_thresholds": (HS, "hs", dict(ordered=True, group="school",
                                               group_equal=["thresholds"])),
     "hs_wlsmv_pairwise": (HS, "hs_na", dict(ordered=True, missing="pairwise")),
+    "hs_wlsmv_mixed": (HS, "hs_mixed", dict(ordered=XCOLS[:6])),
+    "hs_wlsmv_mixed_theta": (HS, "hs_mixed", dict(ordered=XCOLS[:6],
+                                                  parameterization="theta")),
 }
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_hs_fits_match_lavaan(name, hs, hs_na):
+def test_hs_fits_match_lavaan(name, hs, hs_na, hs_mixed):
     model, data, kw = CASES[name]
-    res = _fit(model, {"hs": hs, "hs_na": hs_na}[data], **kw)
+    res = _fit(model, {"hs": hs, "hs_na": hs_na, "hs_mixed": hs_mixed}[data], **kw)
     assert res.converged
     m = compare_estimates(res, name)
     compare_fit(res, name)
-    assert (m["op"] == "|").sum() == 27 * (2 if "mg" in name else 1)
+    n_th = 15 if "mixed" in name else 27  # x7-x9 continuous in the mixed cases
+    assert (m["op"] == "|").sum() == n_th * (2 if "mg" in name else 1)
     assert res.estimator == kw.get("estimator", "WLSMV")
 
 
@@ -275,8 +302,10 @@ def test_polychoric_at_the_boundary_is_an_error():
 
 
 def test_bad_input_messages(hs):
-    with pytest.raises(SEMError, match="mixing ordered and continuous"):
-        _fit(HS, hs, ordered=["x1", "x2"])
+    with pytest.raises(SEMError, match="none of the ordered columns"):
+        _fit(HS, hs, ordered=["zz"])
+    with pytest.raises(SEMError, match="pairwise.*not supported with continuous"):
+        _fit(HS, hs, ordered=["x1", "x2"], missing="pairwise")
     with pytest.raises(SEMError, match="group_equal"):
         _fit(HS, hs, ordered=True, group="school", group_equal=("intercepts",))
     d = hs.copy()

@@ -24,6 +24,13 @@ The bivariate normal distribution function is evaluated with Owen's T function (
 Ordering (lavaan's): thresholds item by item (``x1|t1, x1|t2, x2|t1, ...``), then the
 correlations below the diagonal column by column (``(2,1), (3,1), ..., (p,1), (3,2), ...``).
 
+Continuous items beside ordered ones (:func:`ordinal_stats` with ``numeric=``): stage 1
+adds each one's mean (entered as ``-mean`` among the thresholds) and variance (ML), with
+influence functions ``s A^-1`` from the normal scores and their empirical information;
+stage 2 adds two-step polyserial correlations (Olsson, Drasgow & Dorans 1982; reported as
+covariances ``rho * sd``) and covariances (bivariate-normal score with the means and
+variances held fixed); the statistics are ``[th, variances, off-diagonal]``.
+
 References
 ----------
 Olsson, U. (1979). Maximum likelihood estimation of the polychoric correlation
@@ -35,6 +42,8 @@ squares and quadratic estimating equations in latent variable modeling with cate
 and continuous outcomes. Unpublished technical report.
 Owen, D. B. (1956). Tables for computing bivariate normal probabilities. Annals of
 Mathematical Statistics 27, 1075-1090.
+Olsson, U., Drasgow, F. & Dorans, N. J. (1982). The polyserial correlation coefficient.
+Psychometrika 47, 337-347.
 
 Example
 -------

@@ -22,6 +22,9 @@ Model for the latent responses (lavaan's conventions): the RAM structure of
   first group) and ``s_j = Sigma_jj^-1/2``.
 With ``group_equal`` containing "thresholds", later groups free their scale factors
 (delta) or residual variances (theta) and their latent means, as lavaan does.
+Continuous items (when ``ordered`` lists only some variables) keep free intercepts and
+residual variances and a scale of 1; their statistics are ``-mean`` (among the
+thresholds), the variance and covariances (lavaan's ``WLS.obs``).
 
 Inference (WLSMV): ``vcov = (D'WD)^-1 D'W Gamma W D (D'WD)^-1 / N``; the test statistic
 ``T = N F`` and its mean- and variance-adjusted ("scaled-shifted") version
@@ -88,7 +91,8 @@ class OrdinalModel(SEMModel):
 
     Adds to the parent's API (see :mod:`analysis.sem.model`):
 
-    * ``implied(theta, g) -> ndarray`` — ``[tau*, vech-offdiag(rho)]`` of group ``g``;
+    * ``implied(theta, g) -> ndarray`` — ``[tau*, var, vech-offdiag(rho)]`` of group ``g``
+      (``var``: variances of the continuous items, if any);
     * ``implied_jacobian(theta, g) -> ndarray (n_stats, q)``;
     * ``scales(theta, g) -> ndarray (p,)`` — scale factors ``s_j`` (1 / sd of ``y*``);
     * ``parameterization`` ("delta" or "theta"), ``stats`` (one OrdinalStats per group).
@@ -106,6 +110,8 @@ class OrdinalModel(SEMModel):
                          n_free)
         pt = self.partable
         p = len(self.ov_names)
+        self.num = np.asarray(ord_stats[0].num, bool)  # continuous items
+        self._ordi = np.flatnonzero(~self.num)
         self._th_free, self._th_fixed, self._sc_free, self._sc_fixed = [], [], [], []
         for g in range(self.n_groups):
             sub = pt[pt["group"] == g]
@@ -113,10 +119,10 @@ class OrdinalModel(SEMModel):
             self._th_free.append(th["free"].to_numpy())
             self._th_fixed.append(th["value"].to_numpy(dtype=float))
             sc = sub[sub["op"] == "~*~"].set_index("lhs").reindex(self.ov_names)
-            self._sc_free.append(sc["free"].to_numpy(dtype=float).astype(int)
-                                 if len(sc) == p else np.full(p, -1))
-            self._sc_fixed.append(sc["value"].to_numpy(dtype=float) if len(sc) == p
-                                  else np.ones(p))
+            self._sc_free.append(np.nan_to_num(sc["free"].to_numpy(dtype=float),
+                                               nan=-1).astype(int))
+            fixed = sc["value"].to_numpy(dtype=float)
+            self._sc_fixed.append(np.where(self.num, 1.0, fixed))
         self._pairs = pair_index(p)
 
     # latent-response structure ----------------------------------------------------------
@@ -138,11 +144,11 @@ class OrdinalModel(SEMModel):
         return A, S, m, B, G
 
     def _fill_residuals(self, S, G, theta, g):
-        p = self.p
-        S[np.arange(p), np.arange(p)] = 0.0
-        common = ((G @ S) * G).sum(axis=1)
-        d = self._delta_scales(theta, g)
-        S[np.arange(p), np.arange(p)] = 1.0 / d**2 - common
+        o = self._ordi
+        S[o, o] = 0.0
+        common = ((G[o] @ S) * G[o]).sum(axis=1)
+        d = self._delta_scales(theta, g)[o]
+        S[o, o] = 1.0 / d**2 - common
 
     def matrices(self, theta, g: int = 0):
         """RAM matrices (A, S, m); in the delta parameterisation the items' residual
@@ -157,37 +163,48 @@ class OrdinalModel(SEMModel):
         if self.parameterization == "delta":
             return self._delta_scales(theta, g)
         Sigma, _ = self.sigma_mu(theta, g)
-        return 1.0 / np.sqrt(np.diag(Sigma))
+        return np.where(self.num, 1.0, 1.0 / np.sqrt(np.diag(Sigma)))
 
     def implied(self, theta, g: int = 0) -> np.ndarray:
         Sigma, mu = self.sigma_mu(theta, g)
         s = self.scales(theta, g)
-        it = self.stats[g].th_item
-        tau = self.thresholds(theta, g)
+        st = self.stats[g]
+        it, tn = st.th_item, st.th_num
+        th = np.empty(len(it))
+        io = it[~tn]
+        th[~tn] = s[io] * (self.thresholds(theta, g) - mu[io])
+        th[tn] = -mu[it[tn]]  # continuous items: -mean, as lavaan's WLS.obs
         i, j = self._pairs
-        return np.concatenate([s[it] * (tau - mu[it]), s[i] * s[j] * Sigma[i, j]])
+        return np.concatenate([th, np.diag(Sigma)[self.num], s[i] * s[j] * Sigma[i, j]])
 
     def implied_jacobian(self, theta, g: int = 0) -> np.ndarray:
         Sigma, mu = self.sigma_mu(theta, g)
         s = self.scales(theta, g)
         dS, dmu = self.jacobian(theta, g)  # off-diagonal dSigma exact in both cases
         q, p = self.n_free, self.p
-        it = self.stats[g].th_item
+        st = self.stats[g]
+        tn = st.th_num
+        it = st.th_item[~tn]
         tau = self.thresholds(theta, g)
         i, j = self._pairs
         ds = np.zeros((q, p))
+        diag = dS[:, np.arange(p), np.arange(p)]
         if self.parameterization == "delta":
             f = self._sc_free[g]
             ds[f[f >= 0], np.flatnonzero(f >= 0)] = 1.0
         else:
-            diag = dS[:, np.arange(p), np.arange(p)]
             ds = -0.5 * s[None, :] ** 3 * diag
-        Jt = ds[:, it] * (tau - mu[it])[None, :] - s[it][None, :] * dmu[:, it]
+            ds[:, self.num] = 0.0
+        Jo = ds[:, it] * (tau - mu[it])[None, :] - s[it][None, :] * dmu[:, it]
         f = self._th_free[g]
-        Jt[f[f >= 0], np.flatnonzero(f >= 0)] += s[it][f >= 0]
+        Jo[f[f >= 0], np.flatnonzero(f >= 0)] += s[it][f >= 0]
+        Jt = np.zeros((q, len(tn)))
+        Jt[:, ~tn] = Jo
+        Jt[:, tn] = -dmu[:, st.th_item[tn]]
+        Jv = diag[:, self.num]
         Jr = (s[i] * s[j])[None, :] * dS[:, i, j] + Sigma[i, j][None, :] * (
             ds[:, i] * s[j][None, :] + s[i][None, :] * ds[:, j])
-        return np.hstack([Jt, Jr]).T
+        return np.hstack([Jt, Jv, Jr]).T
 
 
 # ---------------------------------------------------------------------------------------
@@ -198,17 +215,17 @@ def _ordered_columns(ordered, ov):
         return list(ov)
     if isinstance(ordered, str):
         ordered = [ordered]
-    cols = list(ordered or [])
-    cont = [v for v in ov if v not in cols]
-    if cont:
-        raise SEMError(f"mixing ordered and continuous indicators is not supported: "
-                       f"declare all observed variables as ordered (continuous: "
-                       f"{', '.join(cont)})")
-    return list(ov)
+    cols = set(ordered or [])
+    out = [v for v in ov if v in cols]
+    if not out:
+        raise SEMError(f"none of the ordered columns ({', '.join(map(str, sorted(cols)))}) "
+                       f"is an observed variable of the model")
+    return out
 
 
 def _partable(stmts, samples, labels, group_equal, ord_stats, parameterization):
-    """lavaan's partable for ordered indicators (see the module docstring)."""
+    """lavaan's partable for ordered indicators (see the module docstring); continuous
+    items keep free intercepts and residual variances."""
     ge = set(group_equal)
     bad = ge - {"loadings", "thresholds"}
     if bad:
@@ -219,13 +236,14 @@ def _partable(stmts, samples, labels, group_equal, ord_stats, parameterization):
                        meanstructure=True, fixed_x=False)
     ov, lv = base.ov_names, base.lv_names
     if getattr(base, "ov_x", []):
-        raise SEMError(f"ordered variables as predictors are not supported: "
-                       f"{', '.join(base.ov_x)}")
+        raise SEMError(f"observed predictors (exogenous covariates) are not supported with "
+                       f"ordered data: {', '.join(base.ov_x)}")
     pt = base.partable.copy()
     pt["key"] = [("old", int(f)) if f >= 0 else None for f in pt["free"]]
     G = len(samples)
     eq_th = "thresholds" in ge and G > 1
-    ovs = set(ov)
+    num = np.asarray(ord_stats[0].num, bool)
+    ovs = {v for v, c in zip(ov, num) if not c}  # the ordered items
     rows = []
     for r in pt.to_dict("records"):
         g = r["group"]
@@ -250,12 +268,14 @@ def _partable(stmts, samples, labels, group_equal, ord_stats, parameterization):
         st = ord_stats[g]
         th_rows = []
         for k, (j, t) in enumerate(zip(st.th_item, st.th)):
+            if st.th_num[k]:
+                continue
             kk = int(np.sum(st.th_item[:k] == j)) + 1
             key = ("th", ov[j], kk) if eq_th else ("th", g, ov[j], kk)
             th_rows.append(dict(lhs=ov[j], op="|", rhs=f"t{kk}", group=g, user=False,
                                 label="", start=float(t), free=-1, value=np.nan, key=key))
         sc_rows = []
-        for v in ov:  # theta: reported (derived) scale factors, never free
+        for v in [v for v in ov if v in ovs]:  # theta: derived scale factors, never free
             free = g > 0 and eq_th and parameterization == "delta"
             sc_rows.append(dict(lhs=v, op="~*~", rhs=v, group=g, user=False, label="",
                                 start=1.0, free=-1, value=np.nan if free else 1.0,
@@ -419,7 +439,8 @@ def _std_rows(model, theta):
     for g in range(model.n_groups):
         Sigma, _ = model.sigma_mu(theta, g)
         s = 1.0 / np.sqrt(np.diag(Sigma))
-        std[th[g]] = model.thresholds(theta, g) * s[model.stats[g].th_item]
+        st = model.stats[g]
+        std[th[g]] = model.thresholds(theta, g) * s[st.th_item[~st.th_num]]
         if len(sc[g]):
             std[sc[g]] = model.scales(theta, g)[sc_j[g]] / s[sc_j[g]]
     return std
@@ -490,7 +511,8 @@ def _estimates(model, theta, vcov, std_se):
                 Sigma, _ = model.sigma_mu(theta, g)
                 sd_inv = 1.0 / np.sqrt(np.diag(Sigma))
                 r = th_rows[g]
-                J[r, fr[r]] = sd_inv[model.stats[g].th_item]
+                st = model.stats[g]
+                J[r, fr[r]] = sd_inv[st.th_item[~st.th_num]]
         rows["se_std"] = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", J, vcov, J), 0, None))
     else:
         rows["se_std"] = np.nan
@@ -545,7 +567,15 @@ def _prepare(stmts, data, ordered, group, missing):
         raise SEMError(f"latent variable name(s) also used as data column(s): {', '.join(clash)}")
     if group is not None and group not in data.columns:
         raise SEMError(f"group column not found in data: {group}")
-    _ordered_columns(ordered, ov)
+    ord_cols = set(_ordered_columns(ordered, ov))
+    cont = [v for v in ov if v not in ord_cols]
+    nonnum = [v for v in cont if not pd.api.types.is_numeric_dtype(data[v])]
+    if nonnum:
+        raise SEMError(f"non-numeric continuous column(s): {', '.join(nonnum)} (declare them "
+                       f"in ordered= if they are ordered categories)")
+    if cont and missing == "pairwise":
+        raise SEMError("missing='pairwise' is not supported with continuous and ordered "
+                       "items together; use listwise deletion")
     if missing not in ("listwise", "pairwise"):
         raise SEMError(f"missing must be 'listwise' or 'pairwise' with ordered data, not "
                        f"{missing!r}")
@@ -555,11 +585,20 @@ def _prepare(stmts, data, ordered, group, missing):
                         else X.notna().any(axis=1))
     n_dropped = int((~keep).sum())
     X, g = X[keep], g[keep]
-    codes, levels = encode_ordinal(X, ov)
-    n_cat = [len(levels[v]) for v in ov]
+    oc = [v for v in ov if v in ord_cols]
+    codes = np.zeros((len(X), len(ov)), dtype=np.int64)
+    c_o, levels = encode_ordinal(X, oc)
+    codes[:, [ov.index(v) for v in oc]] = c_o
+    n_cat = [len(levels[v]) if v in ord_cols else 0 for v in ov]
+    xnum = X.to_numpy(dtype=float) if cont else None
+    if cont:
+        xnum = np.where(np.isin(np.array(ov), list(ord_cols))[None, :], 0.0,
+                        X[ov].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float))
     labels = list(pd.unique(g)) if group is not None else [None]
-    parts = [codes[(g == lab).to_numpy()] if group is not None else codes for lab in labels]
-    return ov, parts, labels, n_cat, n_dropped, levels
+    sel = [(g == lab).to_numpy() if group is not None else slice(None) for lab in labels]
+    parts = [codes[m] for m in sel]
+    parts_num = [xnum[m] if xnum is not None else None for m in sel]
+    return ov, parts, parts_num, labels, n_cat, n_dropped, levels
 
 
 def fit_wls(syntax, data: pd.DataFrame, *, estimator: str = "WLSMV", ordered=True,
@@ -578,8 +617,10 @@ def fit_wls(syntax, data: pd.DataFrame, *, estimator: str = "WLSMV", ordered=Tru
         WLSMV: DWLS estimates, robust SEs, scaled-shifted test (lavaan's default for
         ordered data); DWLS / WLS: standard SEs and the unscaled test.
     ordered : True or list of str
-        All observed variables must be ordered (mixing with continuous indicators is not
-        supported).
+        All observed variables, or the ordered ones; the others are continuous (their
+        means, variances and covariances, and polyserial covariances with the ordered
+        items, enter the statistics; listwise deletion only). Observed exogenous
+        covariates (``f ~ x`` with ``x`` observed) are not supported.
     missing : {"listwise", "pairwise"}
     group : str, optional
     group_equal : iterable of {"loadings", "thresholds"}
@@ -625,24 +666,28 @@ def fit_wls(syntax, data: pd.DataFrame, *, estimator: str = "WLSMV", ordered=Tru
         raise SEMError(f"parameterization must be 'delta' or 'theta', not {parameterization!r}")
     group_equal = tuple(group_equal) if not isinstance(group_equal, str) else (group_equal,)
     stmts = parse_model(syntax) if isinstance(syntax, str) else syntax
-    ov, parts, labels, n_cat, n_dropped, levels = _prepare(stmts, data, ordered, group,
-                                                           missing)
+    ov, parts, parts_num, labels, n_cat, n_dropped, levels = _prepare(stmts, data, ordered,
+                                                                      group, missing)
     msgs: list[str] = []
     if n_dropped and missing == "listwise":
         msgs.append(f"listwise deletion: {n_dropped} of {len(data)} rows with missing values "
                     f"in the model's columns were dropped")
     ost = []
-    for lab, codes in zip(labels, parts):
+    for lab, codes, xnum in zip(labels, parts, parts_num):
         where = f" in group {lab!r}" if group is not None else ""
         if codes.shape[0] < 2:
             raise SEMError(f"fewer than 2 observations{where}")
         try:
-            st = ordinal_stats(codes, n_cat, ov, gamma=True, missing=missing)
+            st = ordinal_stats(codes, n_cat, ov, gamma=True, missing=missing, numeric=xnum)
         except SEMError as e:
             raise SEMError(f"{e}{where}") from None
         msgs += [f"{w}{where}" for w in st.warnings]
         ost.append(st)
-    samples = [SampleStats.from_moments(st.cor, np.zeros(len(ov)), st.n) for st in ost]
+    samples = []
+    for st in ost:
+        mean = np.zeros(len(ov))
+        mean[st.th_item[st.th_num]] = -st.th[st.th_num]
+        samples.append(SampleStats.from_moments(st.cor, mean, st.n))
     pt, ov_, lv, defined, n_free = _partable(stmts, samples, labels, group_equal, ost,
                                              parameterization)
     model = OrdinalModel(pt, ov_, lv, samples, labels, defined, n_free,
@@ -698,7 +743,8 @@ def fit_wls(syntax, data: pd.DataFrame, *, estimator: str = "WLSMV", ordered=Tru
     fi, extra_fi = _fit_measures(model, theta, F, N, nstat, s_list, W_list, wg, ost, D, Wt,
                                  Gt, Hi, estimator)
     extra = dict(s=s_list, W=W_list, wg=wg, stats=ost, Wt=Wt, Gt=Gt, delta=D,
-                 parts=parts, n_cat=n_cat, missing_ordinal=missing, **extra_fi)
+                 parts=parts, parts_num=parts_num, n_cat=n_cat, missing_ordinal=missing,
+                 **extra_fi)
     res = SEMResult(model=model, theta=theta, vcov=vcov, estimates=est, fit_indices=fi,
                     converged=converged, warnings=msgs, estimator=estimator, missing=missing,
                     n_obs=int(N), n_dropped=n_dropped, group=group,
@@ -723,7 +769,7 @@ def _fit_measures(model, theta, F, N, nstat, s_list, W_list, wg, ost, D, Wt, Gt,
     Tb = 0.0
     Db_blocks = []
     for g, st in enumerate(ost):
-        nt = len(st.th)
+        nt = len(st.th) + int(st.num.sum())  # free in the baseline: th, -means, variances
         W = W_list[g]
         c = s_list[g][nt:]
         Wtt, Wtc, Wcc = W[:nt, :nt], W[:nt, nt:], W[nt:, nt:]
@@ -731,7 +777,7 @@ def _fit_measures(model, theta, F, N, nstat, s_list, W_list, wg, ost, D, Wt, Gt,
         Db = np.zeros((len(s_list[g]), nt))
         Db[:nt] = np.eye(nt)
         Db_blocks.append(Db)
-    dfb = sum(len(s) - len(st.th) for s, st in zip(s_list, ost))
+    dfb = sum(len(s) - len(st.th) - int(st.num.sum()) for s, st in zip(s_list, ost))
     Db = _blockdiag_rect(Db_blocks)
     out = dict(npar=model.n_free, ntotal=N, chisq=T, df=df,
                pvalue=float(stats.chi2.sf(T, df)) if df > 0 else np.nan,
@@ -741,10 +787,19 @@ def _fit_measures(model, theta, F, N, nstat, s_list, W_list, wg, ost, D, Wt, Gt,
     out.update(_incremental(T, df, Tb, dfb, Nr, G, ""))
     # SRMR from the correlation residuals (lower triangle without diagonal, lavaan srmr)
     srmr = 0.0
+    p = model.p
+    pi_, pj_ = pair_index(p)
     for g, st in enumerate(ost):
-        nt = len(st.th)
-        r = s_list[g][nt:] - model.implied(theta, g)[nt:]
-        p = model.p
+        nt = len(st.th) + int(st.num.sum())
+        imp = model.implied(theta, g)
+        mats = []
+        for vec in (s_list[g], imp):
+            M = np.eye(p)
+            M[st.num, st.num] = vec[len(st.th):nt]
+            M[pi_, pj_] = M[pj_, pi_] = vec[nt:]
+            d = 1.0 / np.sqrt(np.diag(M))
+            mats.append(M * np.outer(d, d))
+        r = (mats[0] - mats[1])[pi_, pj_]
         srmr += ost[g].n / N * np.sqrt(np.sum(r * r) / (p * (p + 1) / 2))
     out["srmr"] = srmr
     extra = {}
@@ -879,9 +934,10 @@ def _refit_rows(result, rows_per_group, max_iter):
     est = result.estimator
     s_list, W_list = [], []
     try:
-        for codes, rows in zip(ex["parts"], rows_per_group):
+        for codes, xnum, rows in zip(ex["parts"], ex["parts_num"], rows_per_group):
             st = ordinal_stats(codes[rows], ex["n_cat"], model.ov_names, gamma=True,
-                               missing=ex["missing_ordinal"])
+                               missing=ex["missing_ordinal"],
+                               numeric=None if xnum is None else xnum[rows])
             s_list.append(st.wls_obs)
             W_list.append(_weights(st, est))
     except (SEMError, np.linalg.LinAlgError):
