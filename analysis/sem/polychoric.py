@@ -318,8 +318,9 @@ def ordinal_stats(codes: np.ndarray, n_cat, names, *, gamma: bool = True,
     n_cat : sequence of int
         Number of categories of each item (same in every group of a model).
     names : list of str
-    gamma : bool
-        Also compute the asymptotic covariance (needed for WLSMV inference).
+    gamma : bool or "diag"
+        Also compute the asymptotic covariance (needed for WLSMV inference); "diag": only
+        its diagonal (as a diagonal matrix; enough for the DWLS weights).
     missing : {"listwise", "pairwise"}
         With "pairwise" each threshold uses the item's observed values and each polychoric
         the pair's complete rows; the influence functions of a statistic estimated from
@@ -425,7 +426,9 @@ def ordinal_stats(codes: np.ndarray, n_cat, names, *, gamma: bool = True,
                          f"(smallest eigenvalue {ev[0]:.3g})")
     G = None
     if gamma:
-        G = _gamma(codes, n_cat, tpad, rho, tab, IF_list, pi_, pj_, nobs, missing)
+        psi = _gamma(codes, n_cat, tpad, rho, tab, IF_list, pi_, pj_, nobs, missing,
+                     return_psi=True)
+        G = np.diag((psi * psi).mean(axis=0)) if gamma == "diag" else psi.T @ psi / n
     return OrdinalStats(names=list(names), n_cat=n_cat, th=th, th_item=th_item, cor=cor,
                         gamma=G, n=int(n), warnings=warnings_)
 
@@ -691,7 +694,7 @@ def _mixed_stats(codes, x, n_cat, names, *, gamma, missing):
                 # statistic: rho * sd
                 psi_pair[:, q] = sd[k] * IF_r + r * psi_var[:, k] / (2 * sd[k])
         psi = np.hstack([psi_th, psi_var, psi_pair])
-        G = psi.T @ psi / n
+        G = np.diag((psi * psi).mean(axis=0)) if gamma == "diag" else psi.T @ psi / n
     return OrdinalStats(names=list(names), n_cat=n_cat, th=th, th_item=th_item, cor=cor,
                         gamma=G, n=int(n), warnings=warnings_, th_num=th_num, num=num)
 

@@ -935,7 +935,8 @@ def _refit_rows(result, rows_per_group, max_iter):
     s_list, W_list = [], []
     try:
         for codes, xnum, rows in zip(ex["parts"], ex["parts_num"], rows_per_group):
-            st = ordinal_stats(codes[rows], ex["n_cat"], model.ov_names, gamma=True,
+            st = ordinal_stats(codes[rows], ex["n_cat"], model.ov_names,
+                               gamma=True if est == "WLS" else "diag",
                                missing=ex["missing_ordinal"],
                                numeric=None if xnum is None else xnum[rows])
             s_list.append(st.wls_obs)
