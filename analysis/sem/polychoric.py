@@ -709,7 +709,8 @@ class PolychoricResult:
     thresholds : Series indexed ``"item|t1"``, ...
     acov : DataFrame
         Asymptotic covariance of ``(thresholds, correlations)`` (divided by N), indexed by
-        ``"item|tk"`` and ``"a~~b"``.
+        ``"item|tk"`` and ``"a~~b"`` (continuous items: ``"x~1"`` for ``-mean`` and
+        ``"x~~x"`` for the variance, lavaan's order).
     gamma : ndarray
         ``N * acov`` (lavaan's ``NACOV`` / ``lavInspect(fit, "gamma")``).
     n : int
@@ -725,7 +726,7 @@ class PolychoricResult:
 
 
 def polychoric(data: pd.DataFrame, columns=None, *, missing: str = "listwise",
-               acov: bool = True) -> PolychoricResult:
+               acov: bool = True, ordered=None) -> PolychoricResult:
     """Polychoric correlation matrix, thresholds and their asymptotic covariance.
 
     Parameters
@@ -738,6 +739,10 @@ def polychoric(data: pd.DataFrame, columns=None, *, missing: str = "listwise",
         Listwise deletion over ``columns`` (lavaan's default) or pairwise-available data.
     acov : bool
         Compute the asymptotic covariance (casewise influence functions).
+    ordered : list of str, optional
+        The ordered columns (default: all); the others are continuous, and the matrix then
+        holds their variances and covariances and the polyserial covariances
+        (``rho * sd``), as lavaan's ``lavCor`` / sample statistics.
 
     Returns
     -------
@@ -776,16 +781,31 @@ def polychoric(data: pd.DataFrame, columns=None, *, missing: str = "listwise",
         X = X.dropna()
     elif missing != "pairwise":
         raise SEMError(f"missing must be 'listwise' or 'pairwise', not {missing!r}")
-    codes, levels = encode_ordinal(X, columns)
-    n_cat = [len(levels[c]) for c in columns]
-    st = ordinal_stats(codes, n_cat, columns, gamma=acov, missing=missing)
-    th_names = [f"{columns[j]}|t{k + 1}" for j in range(len(columns))
-                for k in range(n_cat[j] - 1)]
+    ordered = columns if ordered is None else [c for c in columns if c in set(ordered)]
+    oc = [c for c in columns if c in set(ordered)]
+    codes = np.zeros((len(X), len(columns)), dtype=np.int64)
+    c_o, levels = encode_ordinal(X, oc) if oc else (np.zeros((len(X), 0), int), {})
+    codes[:, [columns.index(c) for c in oc]] = c_o
+    n_cat = [len(levels[c]) if c in levels else 0 for c in columns]
+    numeric = None
+    if len(oc) < len(columns):
+        bad = [c for c in columns if c not in levels
+               and not pd.api.types.is_numeric_dtype(X[c])]
+        if bad:
+            raise SEMError(f"non-numeric continuous column(s): {', '.join(bad)}")
+        numeric = X[columns].to_numpy(dtype=float)
+    st = ordinal_stats(codes, n_cat, columns, gamma=acov, missing=missing, numeric=numeric)
+    th_names = []
+    for j, c in enumerate(columns):
+        th_names += [f"{c}~1"] if n_cat[j] == 0 else [f"{c}|t{k + 1}"
+                                                        for k in range(n_cat[j] - 1)]
     i, j = pair_index(len(columns))
-    names = th_names + [f"{columns[a]}~~{columns[b]}" for a, b in zip(i, j)]
+    names = th_names + [f"{columns[a]}~~{columns[a]}" for a in range(len(columns))
+                        if n_cat[a] == 0]
+    names += [f"{columns[a]}~~{columns[b]}" for a, b in zip(i, j)]
     G = st.gamma if st.gamma is not None else np.full((len(names), len(names)), np.nan)
     return PolychoricResult(
         cor=pd.DataFrame(st.cor, index=columns, columns=columns),
-        thresholds=pd.Series(st.th, index=th_names),
+        thresholds=pd.Series(st.th, index=th_names)[~st.th_num],
         acov=pd.DataFrame(G / st.n, index=names, columns=names), gamma=G, n=st.n,
         warnings=st.warnings)
