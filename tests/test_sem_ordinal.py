@@ -392,3 +392,16 @@ def test_bca_bootstrap_of_wlsmv_fit(hs):
     np.testing.assert_array_equal(pct["se"], bca["se"])
     assert ((bca["ci_lower"] <= bca["est"]) & (bca["est"] <= bca["ci_upper"])).all()
     assert not np.allclose(pct["ci_lower"], bca["ci_lower"])
+
+
+def test_ordered_categorical_columns_use_their_category_order(hs):
+    """An ordered pandas Categorical gives the same fit as its integer codes, whatever
+    the labels' alphabetical order."""
+    d = hs.copy()
+    labels = {1: "low", 2: "mid", 3: "high"}  # alphabetical order differs from the scale
+    for v in ["x1", "x2", "x3"]:
+        d[v] = pd.Categorical(d[v].map(labels), categories=["low", "mid", "high"],
+                              ordered=True)
+    a = _fit("visual =~ x1 + x2 + x3", d, ordered=True)
+    b = _fit("visual =~ x1 + x2 + x3", hs, ordered=True)
+    np.testing.assert_allclose(a.theta, b.theta, rtol=1e-12)

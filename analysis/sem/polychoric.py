@@ -162,7 +162,7 @@ def encode_ordinal(data: pd.DataFrame, columns, levels=None):
     """Code ordered columns as 0-based category indices (``-1`` for missing).
 
     ``levels`` (dict column -> sorted category values) defaults to the sorted distinct
-    values of each column. Raises :class:`SEMError` for a column with fewer than two
+    values of each column, or to the categories of an ordered pandas ``Categorical``. Raises :class:`SEMError` for a column with fewer than two
     categories or with values outside ``levels``.
 
     Returns
@@ -179,6 +179,19 @@ def encode_ordinal(data: pd.DataFrame, columns, levels=None):
     codes = np.full((len(data), len(columns)), -1, dtype=np.int64)
     levels = dict(levels or {})
     for c, col in enumerate(columns):
+        dt = data[col].dtype
+        if isinstance(dt, pd.CategoricalDtype) and dt.ordered:  # the categories' order
+            lev = levels.setdefault(col, list(dt.categories))
+            cat = pd.Categorical(data[col], categories=lev, ordered=True)
+            bad = data[col].notna().to_numpy() & (cat.codes < 0)
+            if bad.any():
+                rows = list(data.index[bad][:5])
+                raise SEMError(f"ordered column {col!r} has values outside its categories "
+                               f"(rows {rows})")
+            codes[:, c] = cat.codes
+            if len(lev) < 2:
+                raise SEMError(f"ordered column {col!r} has fewer than 2 categories")
+            continue
         x = pd.to_numeric(data[col], errors="coerce") if not pd.api.types.is_numeric_dtype(
             data[col]) else data[col]
         bad = data[col].notna() & x.isna()
