@@ -43,7 +43,8 @@ FIT_MAP = {"chisq": "chisq", "chisq_scaled": "chisq.scaled",
            "cfi": "cfi", "tli": "tli", "rmsea": "rmsea", "srmr": "srmr",
            "cfi_scaled": "cfi.scaled", "tli_scaled": "tli.scaled",
            "rmsea_scaled": "rmsea.scaled", "rmsea_ci_lower": "rmsea.ci.lower",
-           "rmsea_ci_upper": "rmsea.ci.upper"}
+           "rmsea_ci_upper": "rmsea.ci.upper", "fmin": "fmin", "pvalue": "pvalue",
+           "pvalue_scaled": "pvalue.scaled", "baseline_df": "baseline.df"}
 
 
 @pytest.fixture(scope="module")

@@ -819,7 +819,7 @@ def _fit_measures(model, theta, F, N, nstat, s_list, W_list, wg, ost, D, Wt, Gt,
                    baseline_shift_parameter=bb)
         out.update(_incremental(Ts, df, Tbs, dfb, Nr, G, "_scaled"))
         extra = dict(trace_UGamma=tr1, trace_UGamma2=tr2)
-    out.update(loglik=np.nan, aic=np.nan, bic=np.nan, fmin=F / 2)
+    out.update(loglik=np.nan, aic=np.nan, bic=np.nan, fmin=T / (2 * N))  # lavaan: T / 2N
     return pd.Series(out, dtype=float), extra
 
 
