@@ -24,8 +24,16 @@ dir.create(out_dir, showWarnings = FALSE, recursive = TRUE)
 write_case <- function(name, fit, extra = FALSE) {
   pe <- parameterEstimates(fit, ci = FALSE, standardized = TRUE, remove.nonfree = FALSE,
                            remove.eq = FALSE, remove.ineq = FALSE, remove.def = FALSE)
+  ss <- standardizedSolution(fit, remove.eq = FALSE, remove.ineq = FALSE,
+                             remove.def = FALSE)
+  keys <- intersect(c("lhs", "op", "rhs", "group"), names(ss))
+  ss <- ss[, c(keys, "se")]
+  names(ss)[names(ss) == "se"] <- "se.std"
+  pe$.row <- seq_len(nrow(pe))
+  pe <- merge(pe, ss, by = keys, all.x = TRUE, sort = FALSE)
+  pe <- pe[order(pe$.row), ]
   cols <- intersect(c("lhs", "op", "rhs", "group", "label", "est", "se", "z", "pvalue",
-                      "std.all"), names(pe))
+                      "std.all", "se.std"), names(pe))
   write.csv(pe[, cols], file.path(out_dir, paste0(name, "_est.csv")), row.names = FALSE)
   fm <- fitMeasures(fit)
   fit_list <- as.list(setNames(as.numeric(fm), names(fm)))
