@@ -162,8 +162,9 @@ def encode_ordinal(data: pd.DataFrame, columns, levels=None):
     """Code ordered columns as 0-based category indices (``-1`` for missing).
 
     ``levels`` (dict column -> sorted category values) defaults to the sorted distinct
-    values of each column, or to the categories of an ordered pandas ``Categorical``. Raises :class:`SEMError` for a column with fewer than two
-    categories or with values outside ``levels``.
+    values of each column, or to the categories of an ordered pandas ``Categorical``.
+    Raises :class:`SEMError` for a column with fewer than two categories or with values
+    outside ``levels``.
 
     Returns
     -------
@@ -467,10 +468,10 @@ def _gamma(codes, n_cat, tpad, rho, tab, IF_list, pi_, pj_, nobs, missing, retur
     with np.errstate(invalid="ignore"):
         phiH = np.where(np.isfinite(H), stats.norm.pdf(np.where(np.isfinite(H), H, 0.0)), 0.0)
         phiK = np.where(np.isfinite(Kc), stats.norm.pdf(np.where(np.isfinite(Kc), Kc, 0.0)), 0.0)
-        argK = np.where(np.isfinite(H), (Kc - rho[:, None, None] * np.where(np.isfinite(H), H, 0)) / s,
-                        0.0)
-        argH = np.where(np.isfinite(Kc), (H - rho[:, None, None] * np.where(np.isfinite(Kc), Kc, 0)) / s,
-                        0.0)
+        Hf = np.where(np.isfinite(H), H, 0.0)
+        Kf = np.where(np.isfinite(Kc), Kc, 0.0)
+        argK = np.where(np.isfinite(H), (Kc - rho[:, None, None] * Hf) / s, 0.0)
+        argH = np.where(np.isfinite(Kc), (H - rho[:, None, None] * Kf) / s, 0.0)
     G1 = phiH * special.ndtr(argK)  # dF[a, b] / d tj[a]
     G2 = phiK * special.ndtr(argH)  # dF[a, b] / d tl[b]
     D1 = G1[:, :, 1:] - G1[:, :, :-1]  # (P, K+1, K): d pi[k, m] / d tj[a] pieces at a = k+1 / k

@@ -348,7 +348,8 @@ def wls_refit(model, theta0, s_list, W_list, wg, *, max_iter=500, tol=1e-9):
     >>> import pandas as pd
     >>> from semopy.examples import holzinger39
     >>> from analysis.sem import fit_sem
-    >>> d = holzinger39.get_data().filter(regex="^x[0-9]$").apply(lambda c: pd.qcut(c, 3, labels=False))
+    >>> d = holzinger39.get_data().filter(regex="^x[0-9]$").apply(
+    ...     lambda c: pd.qcut(c, 3, labels=False))
     >>> res = fit_sem("f =~ x1 + x2 + x3", d, ordered=True)
     >>> ex = res.extra
     >>> th, F, it, ok = wls_refit(res.model, res.model.theta_start, ex["s"], ex["W"],
@@ -652,7 +653,8 @@ def fit_wls(syntax, data: pd.DataFrame, *, estimator: str = "WLSMV", ordered=Tru
     --------
     >>> import pandas as pd
     >>> from semopy.examples import holzinger39
-    >>> d = holzinger39.get_data().filter(regex="^x[0-9]$").apply(lambda c: pd.qcut(c, 3, labels=False))
+    >>> d = holzinger39.get_data().filter(regex="^x[0-9]$").apply(
+    ...     lambda c: pd.qcut(c, 3, labels=False))
     >>> res = fit_wls("visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\n"
     ...               "speed =~ x7 + x8 + x9", d)
     >>> res.estimates.query("op == '|'").shape[0]
@@ -880,7 +882,8 @@ def lrt_scaled(restricted: SEMResult, full: SEMResult) -> pd.DataFrame:
     >>> import pandas as pd
     >>> from semopy.examples import holzinger39
     >>> from analysis.sem import fit_sem
-    >>> d = holzinger39.get_data().filter(regex="^x[0-9]$").apply(lambda c: pd.qcut(c, 3, labels=False))
+    >>> d = holzinger39.get_data().filter(regex="^x[0-9]$").apply(
+    ...     lambda c: pd.qcut(c, 3, labels=False))
     >>> m = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9"
     >>> full = fit_sem(m, d, ordered=True)
     >>> restr = fit_sem(m + "\\nvisual ~~ 0*speed\\ntextual ~~ 0*speed", d, ordered=True)
@@ -1034,7 +1037,8 @@ def bootstrap_draws_wls(result, n_boot: int = 1000, seed=None, *, n_jobs: int = 
     >>> import pandas as pd
     >>> from semopy.examples import holzinger39
     >>> from analysis.sem import fit_sem
-    >>> d = holzinger39.get_data().filter(regex="^x[0-9]$").apply(lambda c: pd.qcut(c, 3, labels=False))
+    >>> d = holzinger39.get_data().filter(regex="^x[0-9]$").apply(
+    ...     lambda c: pd.qcut(c, 3, labels=False))
     >>> res = fit_sem("f =~ x1 + x2 + x3", d, ordered=True)
     >>> bootstrap_draws_wls(res, 5, seed=1, progress=False).shape
     (5, 9)
