@@ -371,6 +371,10 @@ def test_polychoric_input_errors(hs):
     res = _fit(HS, hs, ordered=True, estimator="DWLS")
     with pytest.raises(SEMError, match="two WLSMV fits"):
         lrt_scaled(res, res)
+    from analysis.sem import modification_indices
+
+    with pytest.raises(SEMError, match="not implemented for ordinal"):
+        modification_indices(res)
 
 
 def test_pairwise_multigroup_runs_and_listwise_reports_dropped(hs_na):
