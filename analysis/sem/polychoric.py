@@ -75,6 +75,22 @@ def bvn_pdf(h, k, r):
     """Standard bivariate normal density at ``(h, k)`` with correlation ``r`` (vectorised;
     0 where ``h`` or ``k`` is infinite).
 
+    Parameters
+    ----------
+    h, k : array_like
+        Arguments.
+    r : array_like
+        Correlations in (-1, 1).
+
+    Returns
+    -------
+    ndarray
+
+    References
+    ----------
+    Johnson, N. L. & Kotz, S. (1972). Distributions in Statistics: Continuous Multivariate
+    Distributions, ch. 36. Wiley.
+
     Examples
     --------
     >>> round(float(bvn_pdf(0.0, 0.0, 0.0)), 6)
@@ -149,6 +165,20 @@ def bvn_cdf(h, k, r):
 def pair_index(p: int) -> tuple[np.ndarray, np.ndarray]:
     """Pairs ``(i, j)``, ``i > j``, in lavaan's order (below the diagonal, column by column).
 
+    Parameters
+    ----------
+    p : int
+        Number of variables.
+
+    Returns
+    -------
+    i, j : ndarray of int
+
+    References
+    ----------
+    Rosseel, Y. (2012). lavaan. J. Stat. Softw. 48(2) (``lav_matrix_vech`` without the
+    diagonal).
+
     Examples
     --------
     >>> [tuple(map(int, t)) for t in zip(*pair_index(3))]
@@ -161,10 +191,23 @@ def pair_index(p: int) -> tuple[np.ndarray, np.ndarray]:
 def encode_ordinal(data: pd.DataFrame, columns, levels=None):
     """Code ordered columns as 0-based category indices (``-1`` for missing).
 
-    ``levels`` (dict column -> sorted category values) defaults to the sorted distinct
-    values of each column, or to the categories of an ordered pandas ``Categorical``.
-    Raises :class:`SEMError` for a column with fewer than two categories or with values
-    outside ``levels``.
+    Parameters
+    ----------
+    data : DataFrame
+    columns : list of str
+    levels : dict, optional
+        Column -> sorted category values; defaults to the sorted distinct values of each
+        column, or to the categories of an ordered pandas ``Categorical``.
+
+    Raises
+    ------
+    SEMError
+        A column with fewer than two categories, non-numeric values, or values outside
+        ``levels``.
+
+    References
+    ----------
+    Muthen, B. (1984). Psychometrika 49, 115-132 (categories of the latent-response model).
 
     Returns
     -------

@@ -127,6 +127,7 @@ class OrdinalModel(SEMModel):
 
     # latent-response structure ----------------------------------------------------------
     def thresholds(self, theta, g):
+        """Threshold parameters of group ``g`` (partable order of the ``|`` rows)."""
         f, v = self._th_free[g], self._th_fixed[g]
         return np.where(f >= 0, theta[np.maximum(f, 0)], v)
 
@@ -160,12 +161,14 @@ class OrdinalModel(SEMModel):
         return A, S, m
 
     def scales(self, theta, g: int = 0) -> np.ndarray:
+        """Scale factors ``s_j = 1 / sd(y*_j)`` (1 for continuous items)."""
         if self.parameterization == "delta":
             return self._delta_scales(theta, g)
         Sigma, _ = self.sigma_mu(theta, g)
         return np.where(self.num, 1.0, 1.0 / np.sqrt(np.diag(Sigma)))
 
     def implied(self, theta, g: int = 0) -> np.ndarray:
+        """Model-implied ``[tau*, var, vech-offdiag(rho)]`` of group ``g``."""
         Sigma, mu = self.sigma_mu(theta, g)
         s = self.scales(theta, g)
         st = self.stats[g]
@@ -178,6 +181,7 @@ class OrdinalModel(SEMModel):
         return np.concatenate([th, np.diag(Sigma)[self.num], s[i] * s[j] * Sigma[i, j]])
 
     def implied_jacobian(self, theta, g: int = 0) -> np.ndarray:
+        """Jacobian of :meth:`implied` with respect to theta, (n_stats, q), analytic."""
         Sigma, mu = self.sigma_mu(theta, g)
         s = self.scales(theta, g)
         dS, dmu = self.jacobian(theta, g)  # off-diagonal dSigma exact in both cases
