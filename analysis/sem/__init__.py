@@ -20,8 +20,12 @@ invariance(model, data, group) -> InvarianceResult (.table: configural / metric 
     with LR tests, .fits: the three SEMResults)
 modification_indices(result) -> score tests (mi, epc, sepc_all), sorted; FIML fits too
 bootstrap(result, n_boot=1000, seed=..., ci="percentile" | "bca" | "bc", n_jobs=1,
-          cluster=None)   (whole clusters resampled for cluster fits)
+          cluster=None)   (whole clusters resampled for cluster fits; WLSMV fits too)
     -> BootstrapResult (.table: est se ci_lower ci_upper, .n_failed)
+fit_sem(model, data, ordered=True | [columns], estimator="WLSMV" | "DWLS" | "WLS",
+        parameterization="delta" | "theta") -> thresholds + polychorics + (D)WLS
+polychoric(data, columns=None, missing="listwise") -> matrix, thresholds, acov
+lrt_scaled(res_restricted, res_full) -> scaled-shifted difference test of WLSMV fits
 
 Example
 -------
@@ -44,10 +48,12 @@ from .fit import fit_sem
 from .model import vech_index
 from .modindices import modification_indices
 from .multigroup import InvarianceResult, invariance, release_tests
+from .polychoric import PolychoricResult, polychoric
 from .result import SEMResult
+from .wls import lrt_scaled
 
-__all__ = ["BootstrapResult", "InvarianceResult", "SEMError", "SEMResult", "SEMWarning",
+__all__ = ["BootstrapResult", "InvarianceResult", "PolychoricResult", "SEMError", "SEMResult", "SEMWarning",
            "bootstrap", "bootstrap_draws",
-           "chisq_difference", "fit_sem", "invariance", "modification_indices",
+           "chisq_difference", "fit_sem", "invariance", "lrt_scaled", "modification_indices", "polychoric",
            "release_tests", "single_thread_blas", "structural_matrix", "total_effects",
            "total_effects_matrix", "vech_index"]

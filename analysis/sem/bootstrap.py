@@ -180,6 +180,13 @@ def bootstrap_draws(result, n_boot: int = 1000, seed=None, *, n_jobs: int = 1,
     """Bootstrap replicates of (theta, defined parameters): array (n_boot, q + d), NaN rows
     for resamples that failed to converge; ``cluster`` as for :func:`bootstrap`."""
     model = result.model
+    if getattr(result, "estimator", "ML") in ("WLSMV", "DWLS", "WLS"):  # ordinal (wls.py)
+        from .wls import bootstrap_draws_wls
+
+        if cluster not in (None, False):
+            raise SEMError("the cluster bootstrap is not implemented for WLSMV/DWLS/WLS fits")
+        return bootstrap_draws_wls(result, n_boot, seed, n_jobs=n_jobs, max_iter=max_iter,
+                                   chunk_size=chunk_size, progress=progress)
     if any(s.data is None for s in model.sample):
         raise SEMError("bootstrap needs the raw data of a complete-data (listwise) ML fit")
     clusters = bootstrap_clusters(result, cluster)
@@ -310,14 +317,20 @@ def bootstrap(result, n_boot: int = 1000, seed=None, ci: str = "percentile",
     elif ci == "bc":
         lo, hi = bca_limits(boot, est_vec, None, level)
     else:
-        if clusters is None:
-            rows = [(g, i) for g in range(model.n_groups) for i in range(model.sample[g].n)]
-            jfun = _jack_chunk
+        if getattr(result, "estimator", "ML") in ("WLSMV", "DWLS", "WLS"):
+            from .wls import jackknife_draws_wls
+
+            jack = jackknife_draws_wls(result, n_jobs=n_jobs, max_iter=max_iter,
+                                       progress=progress)
         else:
-            rows = [(g, j) for g in range(model.n_groups) for j in range(clusters[g][1])]
-            jfun = partial(_jack_chunk, clusters=clusters)
-        jack = _run(jfun, model, result.theta, rows, max(chunk_size, 100), n_jobs,
-                    max_iter, progress, "jackknife")
+            if clusters is None:
+                rows = [(g, i) for g in range(model.n_groups) for i in range(model.sample[g].n)]
+                jfun = _jack_chunk
+            else:
+                rows = [(g, j) for g in range(model.n_groups) for j in range(clusters[g][1])]
+                jfun = partial(_jack_chunk, clusters=clusters)
+            jack = _run(jfun, model, result.theta, rows, max(chunk_size, 100), n_jobs,
+                        max_iter, progress, "jackknife")
         jack = jack[np.all(np.isfinite(jack), axis=1)]
         lo, hi = bca_limits(boot, est_vec, jack, level)
     se = boot.std(axis=0, ddof=1)

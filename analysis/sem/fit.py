@@ -17,6 +17,7 @@ from __future__ import annotations
 import pandas as pd
 
 from . import cluster as _cluster
+from . import wls
 from ._threads import single_thread_blas
 from .errors import SEMError
 from .pipeline import fit_single
@@ -28,7 +29,8 @@ __all__ = ["fit_sem"]
 def fit_sem(model: str, data: pd.DataFrame, *, estimator: str = "ML",
             missing: str = "listwise", group: str | None = None, group_equal=(),
             start=None, max_iter: int = 500, std_se: bool = True,
-            cluster: str | None = None, meanstructure: bool | None = None) -> SEMResult:
+            cluster: str | None = None, meanstructure: bool | None = None, ordered=None,
+            parameterization: str = "delta") -> SEMResult:
     """Fit a structural equation model written in lavaan syntax.
 
     Parameters
@@ -37,9 +39,10 @@ def fit_sem(model: str, data: pd.DataFrame, *, estimator: str = "ML",
         lavaan syntax (``=~ ~ ~~ ~1 :=``, labels ``a*x``, fixed values ``1*x``, ``NA*x``).
     data : DataFrame
         One row per observation; the model's observed variables must be columns.
-    estimator : {"ML", "MLR"}
+    estimator : {"ML", "MLR", "WLSMV", "DWLS", "WLS"}
         ML with expected-information SEs (lavaan's default) or MLR (robust, Huber-White
-        SEs and Yuan-Bentler scaled chi-square; see :mod:`analysis.sem.robust`).
+        SEs and Yuan-Bentler scaled chi-square; see :mod:`analysis.sem.robust`); the
+        weighted least squares estimators need ``ordered`` (:mod:`analysis.sem.wls`).
     missing : {"listwise", "fiml"}
         Listwise deletion over the model's columns (the number dropped is reported) or
         full-information ML (:mod:`analysis.sem.fiml`).
@@ -60,6 +63,12 @@ def fit_sem(model: str, data: pd.DataFrame, *, estimator: str = "ML",
     meanstructure : bool, optional
         Force (True) a mean structure; default as lavaan (groups, ``~ 1``, FIML); always
         True with ``cluster`` (as lavaan).
+    ordered : True or list of str, optional
+        Ordered-categorical indicators: thresholds + polychorics + WLSMV (lavaan's
+        ``ordered=``; implies ``estimator="WLSMV"`` unless "DWLS"/"WLS" is given;
+        ``missing`` may then be "listwise" or "pairwise"); see :mod:`analysis.sem.wls`.
+    parameterization : {"delta", "theta"}
+        Scale of the latent responses for ordered indicators (lavaan's default "delta").
 
     Returns
     -------
@@ -88,6 +97,16 @@ def fit_sem(model: str, data: pd.DataFrame, *, estimator: str = "ML",
     """
     if _cluster.has_level_blocks(model):  # two-level models: the lead wires the module here
         raise SEMError("two-level models (level: blocks) are not yet wired into fit_sem")
+    if ordered is True or (ordered is not None and ordered is not False
+                           and len(ordered)):  # ordinal SEM (analysis/sem/wls.py)
+        if cluster is not None:
+            raise SEMError("cluster= is not implemented for ordered indicators (WLSMV)")
+        est = "WLSMV" if str(estimator).upper() == "ML" else estimator
+        with single_thread_blas():
+            return wls.fit_wls(model, data, estimator=est, ordered=ordered,
+                               missing=missing, group=group, group_equal=group_equal,
+                               parameterization=parameterization, start=start,
+                               max_iter=max_iter, std_se=std_se)
     if cluster is not None:
         with single_thread_blas():
             return _cluster.fit_clustered(model, data, cluster, estimator=estimator,

@@ -115,6 +115,9 @@ def fit_single(model, data, *, estimator, missing, group, group_equal, start, ma
     SEMResult
     """
     estimator = str(estimator).upper()
+    if estimator in ("WLSMV", "DWLS", "WLS"):
+        raise SEMError(f"estimator {estimator!r} is for ordered indicators: pass ordered=True "
+                       f"or a list of columns (continuous DWLS/WLS is not supported)")
     if estimator not in ("ML", "MLR"):
         raise SEMError(f"estimator must be 'ML' or 'MLR', not {estimator!r}")
     group_equal = tuple(group_equal) if not isinstance(group_equal, str) else (group_equal,)
