@@ -262,7 +262,7 @@ def load_stage_codebook(path: str | Path | None = None) -> pd.DataFrame:
 
     Examples
     --------
-    >>> cb = load_codebook()
+    >>> cb = load_stage_codebook()
     >>> sorted(cb["dimension"].unique())
     ['stage', 'value']
     """

@@ -351,7 +351,7 @@ def scale_scores(survey: pd.DataFrame, items_by_construct: Mapping[str, Sequence
     Examples
     --------
     >>> df = pd.DataFrame({"A1": [1, 2], "A2": [3, None]})
-    >>> construct_scores(df, {"A": ["A1", "A2"]})["A"].tolist()
+    >>> scale_scores(df, {"A": ["A1", "A2"]})["A"].tolist()
     [2.0, 2.0]
     """
     out = {}

@@ -95,8 +95,10 @@ def segment_sequence(cost, allowed=None, tol: float = 1e-9) -> Segmentation:
     Examples
     --------
     >>> labels = [0, 0, 1, 1, 1, 2, 3, 3]
-    >>> segment_sequence(stage_cost(labels, [0, 1, 2, 3])).cuts
-    (2, 5, 6)
+    >>> cost = np.array([[0.0 if lab == k else 1.0 for k in range(4)] for lab in labels])
+    >>> seg = segment_sequence(cost)
+    >>> seg.cuts, seg.loss, seg.n_optimal
+    ((2, 5, 6), 0.0, 1)
     """
     c = np.asarray(cost, dtype=float)
     if c.ndim != 2:

@@ -12,8 +12,9 @@ def sample_by_type(survey: pd.DataFrame, by: str = "community_type") -> pd.DataF
     Examples
     --------
     >>> from analysis.io.survey import load_survey
-    >>> sample_by_type(load_survey())["communities"].sum()
-    48
+    >>> t = sample_by_type(load_survey()).set_index("community_type")
+    >>> int(t.at["all", "communities"]), int(t.at["all", "respondents"]) > 1000
+    (48, True)
     """
     sizes = survey.groupby([by, "community_id"]).size()
     g = sizes.groupby(level=0)

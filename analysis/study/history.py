@@ -70,7 +70,8 @@ def match_terms(corpus: pd.DataFrame, codebook: pd.DataFrame, *,
 
     Examples
     --------
-    >>> ev = match_terms(load_corpus(), load_codebook())
+    >>> from analysis.io.corpus import load_corpus, load_stage_codebook
+    >>> ev = match_terms(load_corpus(), load_stage_codebook())
     >>> set(ev["field"]) <= set(FIELDS)
     True
     """
@@ -143,7 +144,8 @@ def code_corpus(corpus: pd.DataFrame, codebook: pd.DataFrame, *,
 
     Examples
     --------
-    >>> coded = code_corpus(load_corpus(), load_codebook())
+    >>> from analysis.io.corpus import load_corpus, load_stage_codebook
+    >>> coded = code_corpus(load_corpus(), load_stage_codebook())
     >>> len(coded) == len(load_corpus())
     True
     """
@@ -249,6 +251,7 @@ def fit_periodisation(coded: pd.DataFrame, *, cost: str = "label", column: str =
 
     Examples
     --------
+    >>> from analysis.io.corpus import load_corpus
     >>> corpus = load_corpus()
     >>> fit = fit_periodisation(corpus.assign(stage_coded=corpus["stage"]))
     >>> int(fit["loss"].iloc[0])

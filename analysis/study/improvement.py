@@ -70,7 +70,7 @@ def weighted_construct_scores(item_scores: pd.DataFrame, weights: Mapping[str, M
     Examples
     --------
     >>> cb = pd.DataFrame({"item": ["A1", "A2"], "construct": ["A", "A"]})
-    >>> construct_scores(pd.DataFrame({"A1": [40.0], "A2": [80.0]}), None, cb)["A"].tolist()
+    >>> weighted_construct_scores(pd.DataFrame({"A1": [40.0], "A2": [80.0]}), None, cb)["A"].tolist()
     [60.0]
     """
     out = {}

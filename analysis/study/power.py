@@ -261,8 +261,14 @@ def power_table(codebook: pd.DataFrame | None = None,
     Examples
     --------
     >>> pw = power_table(sample_sizes=[800], n_communities=[32], icc=0.12)
-    >>> float(pw["deff"].iloc[0])
-    1.3456
+    >>> row = pw.set_index("label").loc["b_MS_CS"]
+    >>> round(float(row["deff"]), 3), round(float(row["power"]), 3)
+    (1.165, 1.0)
+
+    The rule of thumb of :func:`design_effect` overstates every one of these design effects:
+
+    >>> bool((pw["deff"] < design_effect(25, 0.12)).all())
+    True
     """
     codebook = load_codebook() if codebook is None else codebook
     if not 0 < alpha < 1:
