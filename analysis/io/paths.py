@@ -23,7 +23,27 @@ def atomic_path(target: str | os.PathLike):
     """Yield a temporary path beside ``target``; rename it onto ``target`` only on success.
 
     An interrupted run therefore never leaves a half-written output: either the old file
-    or the complete new one is in place.
+    or the complete new one is in place. The parent directory is created if needed, and the
+    temporary file is removed whatever happens.
+
+    Parameters
+    ----------
+    target : str or os.PathLike
+        The file to (re)write.
+
+    Yields
+    ------
+    pathlib.Path
+        A temporary file in ``target``'s directory to write to.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     with atomic_path(Path(d) / "out.txt") as tmp:
+    ...         _ = tmp.write_text("done")
+    ...     print((Path(d) / "out.txt").read_text())
+    done
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -38,7 +58,27 @@ def atomic_path(target: str | os.PathLike):
 
 
 def write_text(target: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``target`` atomically."""
+    r"""Write ``text`` (UTF-8, ``\n`` line ends) to ``target`` atomically.
+
+    Parameters
+    ----------
+    target : str or os.PathLike
+        The file to write (its directory is created if needed).
+    text : str
+        The content.
+
+    Returns
+    -------
+    pathlib.Path
+        ``target``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     write_text(Path(d) / "note.md", "# title\n").read_text()
+    '# title\n'
+    """
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8", newline="\n")
     return Path(target)
