@@ -98,7 +98,25 @@ _RI = {3: 0.58, 4: 0.90, 5: 1.12, 6: 1.24, 7: 1.32, 8: 1.41, 9: 1.45, 10: 1.49}
 
 
 def structural_matrix(population: dict = POPULATION) -> tuple[np.ndarray, tuple[str, ...]]:
-    """``B`` with ``B[outcome, predictor] = beta`` in the order MS, CS, OM, RA, CC, PV."""
+    """``B`` with ``B[outcome, predictor] = beta`` in the order MS, CS, OM, RA, CC, PV.
+
+    Parameters
+    ----------
+    population : dict
+        True parameters (``paths``), :data:`POPULATION` by default.
+
+    Returns
+    -------
+    B : numpy.ndarray, shape (6, 6)
+    order : tuple of str
+        The construct order of rows and columns.
+
+    Examples
+    --------
+    >>> B, order = structural_matrix()
+    >>> order[:2], float(B[1, 0])
+    (('MS', 'CS'), 0.5)
+    """
     order = _ELEMENT_ORDER
     B = np.zeros((len(order), len(order)))
     for (p, o), b in population["paths"].items():
@@ -107,7 +125,28 @@ def structural_matrix(population: dict = POPULATION) -> tuple[np.ndarray, tuple[
 
 
 def disturbance_variances(population: dict = POPULATION) -> np.ndarray:
-    """Disturbance variances that give every latent variable unit variance (causal order)."""
+    """Disturbance variances that give every latent variable unit variance (causal order).
+
+    Parameters
+    ----------
+    population : dict
+        True parameters (``paths``), :data:`POPULATION` by default.
+
+    Returns
+    -------
+    numpy.ndarray, shape (6,)
+        In the order of :func:`structural_matrix`.
+
+    Raises
+    ------
+    ValueError
+        If the paths into a construct explain more than its unit variance.
+
+    Examples
+    --------
+    >>> disturbance_variances().round(3).tolist()
+    [1.0, 0.75, 0.72, 0.678, 0.682, 0.553]
+    """
     B, order = structural_matrix(population)
     n = len(order)
     psi = np.zeros(n)
@@ -121,7 +160,30 @@ def disturbance_variances(population: dict = POPULATION) -> np.ndarray:
 
 
 def standardised_effects(population: dict = POPULATION) -> pd.DataFrame:
-    """True direct, indirect and total effects of each element on PV (within-type metric)."""
+    """True direct, indirect and total effects of each element on PV (within-type metric).
+
+    Total effects ``(I - B)^-1 - I`` (Bollen 1987) of the standardised population paths.
+
+    Parameters
+    ----------
+    population : dict
+        True parameters (``paths``), :data:`POPULATION` by default.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``element direct indirect total``, one row per element.
+
+    References
+    ----------
+    Bollen, K. A. (1987). Total, direct, and indirect effects in structural equation models.
+    *Sociological Methodology*, 17, 37-69.
+
+    Examples
+    --------
+    >>> standardised_effects().round(3).to_dict("records")[0]
+    {'element': 'MS', 'direct': 0.1, 'indirect': 0.268, 'total': 0.368}
+    """
     B, order = structural_matrix(population)
     n = len(order)
     total = np.linalg.inv(np.eye(n) - B) - np.eye(n)
@@ -292,10 +354,27 @@ def simulate_expert_panel(seed: int = SEED, population: dict = POPULATION) -> pd
     noise and are redrawn until their consistency ratio is at least 0.10; the others are
     redrawn until it is below 0.10.
 
+    Parameters
+    ----------
+    seed : int
+        Seed (the generator is ``numpy.random.default_rng([seed, 1])``).
+    population : dict
+        True parameters (the ``ahp_*`` entries), :data:`POPULATION` by default.
+
     Returns
     -------
     pandas.DataFrame
         Columns ``expert_id row MS CS OM RA CC``: five rows per expert.
+
+    References
+    ----------
+    Saaty, T. L. (1980). *The Analytic Hierarchy Process*. McGraw-Hill.
+
+    Examples
+    --------
+    >>> panel = simulate_expert_panel()
+    >>> panel.shape, panel["expert_id"].nunique()
+    ((60, 7), 12)
     """
     rng = np.random.default_rng([seed, 1])
     w = population["ahp_true_weights"]
@@ -326,6 +405,27 @@ def write_raw_data(directory: str | os.PathLike | None = None, seed: int = SEED)
     """Write ``survey.csv``, ``communities.csv`` and ``expert_ahp.csv`` (``make data``).
 
     Byte-identical for the same seed and codebook; each file is written atomically.
+
+    Parameters
+    ----------
+    directory : str or os.PathLike, optional
+        Target directory; defaults to ``data/raw/``.
+    seed : int
+        Seed of the simulation.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The three files written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     written = write_raw_data(d)
+    ...     same = (Path(d) / "survey.csv").read_bytes() == (paths.DATA_RAW / "survey.csv").read_bytes()
+    >>> [p.name for p in written], same
+    (['survey.csv', 'communities.csv', 'expert_ahp.csv'], True)
     """
     directory = Path(directory) if directory is not None else paths.DATA_RAW
     survey, _, communities = simulate_survey(seed=seed, return_latent=True)
