@@ -248,6 +248,11 @@ def topsis(X, weights, benefit=None) -> pd.Series:
     pandas.Series
         Closeness in [0, 1] per alternative, name ``"topsis"``.
 
+    References
+    ----------
+    Hwang, C.-L., & Yoon, K. (1981). *Multiple Attribute Decision Making: Methods and
+    Applications*. Springer.
+
     Examples
     --------
     >>> X = [[5, 8, 4], [7, 6, 8], [8, 8, 6], [7, 4, 6]]

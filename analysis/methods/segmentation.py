@@ -108,6 +108,13 @@ def segment_sequence(cost, allowed=None, tol: float = 1e-9) -> Segmentation:
     -------
     Segmentation
 
+    References
+    ----------
+    Bellman, R. (1961). On the approximation of curves by line segments using dynamic
+    programming. *Communications of the ACM*, 4(6), 284.
+    Auger, I. E. & Lawrence, C. E. (1989). Algorithms for the optimal identification of segment
+    neighborhoods. *Bulletin of Mathematical Biology*, 51, 39-54.
+
     Examples
     --------
     >>> labels = [0, 0, 1, 1, 1, 2, 3, 3]

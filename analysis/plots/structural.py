@@ -71,6 +71,8 @@ def layered_layout(edges: Sequence[tuple[str, str]], nodes: Sequence[str] | None
     edges : sequence of (predictor, outcome)
     nodes : sequence, optional
         All nodes (order kept within a layer); default: those in ``edges``.
+    dx, dy : float
+        Horizontal distance between layers and vertical spacing within a layer.
 
     Returns
     -------

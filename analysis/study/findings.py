@@ -82,6 +82,26 @@ def community_paths(item_scores: pd.DataFrame, element_scores: pd.DataFrame,
     that matters more for performance comes first. The peer benchmark is the plain mean of the
     peers' scores, the profile a community could emulate among units that convert similar
     resources into governance most efficiently.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from analysis.io.codebook import load_codebook
+    >>> from analysis.io.companions import load_catalogue
+    >>> from analysis.io.survey import load_survey
+    >>> from analysis.sem import fit_sem
+    >>> from analysis.study.models import chain_model
+    >>> from analysis.study.improvement import community_scores, ipma, outer_weights, total_effects
+    >>> cb = load_codebook(); survey = load_survey(None, cb); cat = load_catalogue(codebook=cb)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # listwise deletion is announced with a warning
+    ...     res = fit_sem(chain_model(cb), survey)
+    >>> items, scores = community_scores(survey, cb, outer_weights(res))
+    >>> importance = total_effects(res).loc["PV"].drop("PV")
+    >>> types = survey.groupby("community_id")["community_type"].first()
+    >>> paths = community_paths(items, scores, types, importance, cat, cb)
+    >>> len(paths), bool(paths["focus"].isin(["MS", "CS", "OM", "RA", "CC"]).all())
+    (47, True)
     """
     els = [e for e in elements(codebook) if e in element_scores.columns]
     ids = sorted(element_scores.index)
@@ -174,6 +194,27 @@ def findings_table(ipma_table: pd.DataFrame, paths_table: pd.DataFrame | None,
     ----------
     Martilla, J. A. & James, J. C. (1977). Importance-performance analysis. *Journal of
     Marketing*, 41(1), 77-79 (the quadrants).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from analysis.io.codebook import load_codebook
+    >>> from analysis.io.companions import load_catalogue
+    >>> from analysis.io.survey import load_survey
+    >>> from analysis.sem import fit_sem
+    >>> from analysis.study.models import chain_model
+    >>> from analysis.study.improvement import community_scores, ipma, outer_weights, total_effects
+    >>> cb = load_codebook(); survey = load_survey(None, cb); cat = load_catalogue(codebook=cb)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # listwise deletion is announced with a warning
+    ...     res = fit_sem(chain_model(cb), survey)
+    >>> items, scores = community_scores(survey, cb, outer_weights(res))
+    >>> importance = total_effects(res).loc["PV"].drop("PV")
+    >>> types = survey.groupby("community_id")["community_type"].first()
+    >>> paths = community_paths(items, scores, types, importance, cat, cb)
+    >>> table = findings_table(ipma(res, survey, cb, by="community_type"), paths, cat)
+    >>> len(table) == len(cat), bool(table["priority"].is_monotonic_decreasing)
+    (True, True)
     """
     items = ipma_table[ipma_table["level"] == "item"]
     city = items[items["group"] == "all"].set_index("item")

@@ -307,6 +307,12 @@ def fit_periodisation(coded: pd.DataFrame, *, cost: str = "label", column: str =
         ``latest_before`` (the interval within which every optimal segmentation puts the
         boundary), ``loss`` and ``n_optimal`` (same on every row), ``n`` (documents).
 
+    References
+    ----------
+    Auger, I. E. & Lawrence, C. E. (1989). Algorithms for the optimal identification of segment
+    neighborhoods. *Bulletin of Mathematical Biology*, 51, 39-54 (the exact segmentation of
+    :func:`analysis.methods.segmentation.segment_sequence`).
+
     Examples
     --------
     >>> from analysis.io.corpus import load_corpus

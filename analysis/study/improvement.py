@@ -602,6 +602,11 @@ def whatif(result, scenarios: Mapping[str, Mapping[str, float]], target: str = "
     ValueError
         No scenarios, or a scenario naming a construct that is not in the model.
 
+    References
+    ----------
+    Efron, B. & Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*. Chapman & Hall
+    (percentile intervals).
+
     Examples
     --------
     >>> est = pd.DataFrame({"lhs": ["X", "X", "Y", "Y", "Y"], "op": ["=~"] * 4 + ["~"],

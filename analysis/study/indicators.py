@@ -519,6 +519,11 @@ def path_weights(estimates: pd.DataFrame, target: str, sources=None,
     ValueError
         If a source has a negative total effect (a weight must not be negative) or no path.
 
+    References
+    ----------
+    Bollen, K. A. (1987). Total, direct, and indirect effects in structural equation models.
+    *Sociological Methodology*, 17, 37-69.
+
     Examples
     --------
     >>> est = pd.DataFrame({"lhs": ["M", "Y", "Y"], "op": ["~"] * 3, "rhs": ["X", "M", "X"],

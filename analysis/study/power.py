@@ -329,6 +329,13 @@ def power_table(codebook: pd.DataFrame | None = None,
         se power``: ``effect`` is the standardised (std.all) value, ``true`` the value in the
         fitted (marker-item) metric whose Wald test is assessed.
 
+    References
+    ----------
+    Satorra, A. & Saris, W. E. (1985). Power of the likelihood ratio test in covariance
+    structure analysis. *Psychometrika*, 50, 83-90.
+    Muthén, B. O. & Satorra, A. (1995). Complex sample data in structural equation modeling.
+    *Sociological Methodology*, 25, 267-316.
+
     Examples
     --------
     >>> pw = power_table(sample_sizes=[800], n_communities=[32], icc=0.12)

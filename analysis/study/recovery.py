@@ -522,6 +522,11 @@ def true_values(design: Design | None = None, population: dict = POPULATION,
         (expected information), with ``attrs["theta"]`` the free parameters (warm start)
         and ``attrs["fmin"]`` the population discrepancy (0 for a correct model).
 
+    References
+    ----------
+    White, H. (1982). Maximum likelihood estimation of misspecified models. *Econometrica*, 50,
+    1-25 (pseudo-true values).
+
     Examples
     --------
     >>> tv = true_values()
@@ -783,6 +788,11 @@ def monte_carlo(designs: Sequence[Design] | Design, n_reps: int, seed: int = 202
         design, method, rep. Only these rows are kept, so memory grows with the number of
         estimates, not with the simulated datasets.
 
+    References
+    ----------
+    Paxton, P., Curran, P. J., Bollen, K. A., Kirby, J. & Chen, F. (2001). Monte Carlo
+    experiments: design and implementation. *Structural Equation Modeling*, 8(2), 287-312.
+
     Examples
     --------
     >>> est = monte_carlo(Design("clean", n_residents=400), n_reps=2)
@@ -846,6 +856,18 @@ def summarise(estimates: pd.DataFrame, truths: dict, *, alpha: float = 0.05,
         rmse emp_sd mean_se se_ratio coverage mcse_coverage rejection true_std mean_std
         rel_bias_std``; ``rel_bias`` is NaN where the truth is 0. Replications that did not
         converge are left out (``n_reps`` counts the rest).
+
+    References
+    ----------
+    Morris, T. P., White, I. R. & Crowther, M. J. (2019). Using simulation studies to evaluate
+    statistical methods. *Statistics in Medicine*, 38, 2074-2102.
+
+    Examples
+    --------
+    >>> d = Design("clean", n_residents=400)
+    >>> s = summarise(monte_carlo(d, n_reps=2, seed=1), {d.name: true_values(d)})
+    >>> s.columns[:5].tolist(), int(s["n_reps"].max())
+    (['design', 'method', 'label', 'kind', 'n_reps'], 2)
     """
     if beta_truth is None:
         beta_truth = true_values(Design("null", null_paths=True))
@@ -909,6 +931,18 @@ def assess(summary: pd.DataFrame, *, expected: dict | None = None, max_rel_bias:
         ``2 sqrt(.95 .05 / n_reps)``: 1.9 points at 500 replications, 3.1 at 200) and
         ``pass_mc``. A failure of ``pass_mc`` is a departure larger than the simulation can
         attribute to chance.
+
+    References
+    ----------
+    Morris, T. P., White, I. R. & Crowther, M. J. (2019). Using simulation studies to evaluate
+    statistical methods. *Statistics in Medicine*, 38, 2074-2102 (Monte Carlo standard errors).
+
+    Examples
+    --------
+    >>> d = Design("clean", n_residents=400)
+    >>> s = summarise(monte_carlo(d, n_reps=2, seed=1), {d.name: true_values(d)})
+    >>> assess(s).columns[-4:].tolist()
+    ['pass', 'bias_ok_mc', 'coverage_ok_mc', 'pass_mc']
     """
     out = summary.copy()
     exp = expected or {}

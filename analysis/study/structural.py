@@ -352,6 +352,11 @@ def decomposition_table(eff: pd.DataFrame, standardized: bool = True) -> pd.Data
         ``*_lower``/``*_upper`` of the percentile and BCa intervals of the unstandardised
         effects).
 
+    References
+    ----------
+    Alwin, D. F. & Hauser, R. M. (1975). The decomposition of effects in path analysis.
+    *American Sociological Review*, 40, 37-47.
+
     Examples
     --------
     >>> from analysis.io.codebook import load_codebook
@@ -405,6 +410,10 @@ def attach_bootstrap(eff: pd.DataFrame, boots: Mapping[str, pd.DataFrame]) -> pd
     ------
     ValueError
         A table without ``ci_lower``/``ci_upper``, or lacking one of the effects.
+
+    References
+    ----------
+    Efron, B. & Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*. Chapman & Hall.
 
     Examples
     --------
@@ -667,11 +676,20 @@ def implied_type_means(population: Mapping, reference: str,
         :data:`analysis.study.population.POPULATION` (``paths`` and ``type_shifts``).
     reference : str
         The community type all others are compared with.
+    order : sequence of str
+        The constructs, in the order of the rows and columns of ``B`` (predictors first).
 
     Returns
     -------
     DataFrame
         ``construct group true_d`` (group = community type, reference excluded).
+
+    Examples
+    --------
+    >>> from analysis.study.population import POPULATION
+    >>> t = implied_type_means(POPULATION, "old neighbourhood")
+    >>> t.query("construct == 'MS'").round(3)[["group", "true_d"]].values.tolist()
+    [['work-unit compound', 0.1], ['commercial-housing estate', -0.45], ['resettlement community', 0.0]]
     """
     shifts = population["type_shifts"]
     if reference not in shifts:
@@ -716,6 +734,12 @@ def partial_invariance_syntax(model: str, free: Sequence[tuple[str, str, str]],
     -------
     str
         Syntax in which each freed parameter carries a distinct label per group.
+
+    References
+    ----------
+    Byrne, B. M., Shavelson, R. J. & Muthén, B. (1989). Testing for the equivalence of factor
+    covariance and mean structures: the issue of partial measurement invariance.
+    *Psychological Bulletin*, 105, 456-466.
 
     Examples
     --------
@@ -920,6 +944,10 @@ def screen_modindices(mi: pd.DataFrame, *, alpha: float = 0.05, min_sepc: float 
     ----------
     mi : DataFrame
         From :func:`analysis.sem.modification_indices`.
+    alpha : float
+        Family-wise level, Bonferroni-corrected over the candidates.
+    min_sepc : float
+        Smallest absolute completely standardised expected change that counts as large.
     constructs : mapping construct -> items, optional
         To label residual covariances as within or across constructs
         (:func:`analysis.io.codebook.construct_items`).
@@ -933,6 +961,18 @@ def screen_modindices(mi: pd.DataFrame, *, alpha: float = 0.05, min_sepc: float 
     ----------
     Saris, W. E., Satorra, A. & van der Veld, W. M. (2009). Testing structural equation
     models or detection of misspecifications? Structural Equation Modeling 16, 561-582.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import modification_indices
+    >>> groups = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"],
+    ...           "speed": ["x7", "x8", "x9"]}
+    >>> res = fit_sem("\\n".join(f"{f} =~ {' + '.join(i)}" for f, i in groups.items()),
+    ...               holzinger39.get_data())
+    >>> s = screen_modindices(modification_indices(res), constructs=groups)
+    >>> s.loc[s["flag"], ["lhs", "op", "rhs", "kind"]].values.tolist()[:2]
+    [['visual', '=~', 'x9', 'cross-loading'], ['x7', '~~', 'x8', 'residual covariance, same construct']]
     """
     if mi.empty:
         raise ValueError("no modification indices to screen")
