@@ -135,7 +135,8 @@ def plot_frontier(front: pd.DataFrame, ax, budget: float | None = None):
     --------
     >>> import matplotlib.pyplot as plt
     >>> from analysis.methods.budget import frontier
-    >>> front = frontier([0.3, 0.2], [1.0, 2.0], [50.0, 60.0], budgets=[0, 10, 20], names=["A", "B"])
+    >>> front = frontier([0.3, 0.2], [1.0, 2.0], [50.0, 60.0], budgets=[0, 10, 20],
+    ...                  names=["A", "B"])
     >>> fig, ax = plt.subplots()
     >>> [t.get_text() for t in plot_frontier(front, ax, budget=10).get_legend().get_texts()]
     ['A', 'B']

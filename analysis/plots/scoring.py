@@ -34,8 +34,8 @@ def plot_caterpillar(summary: pd.DataFrame, group: str = "community_id", ax=None
     Examples
     --------
     >>> import matplotlib.pyplot as plt
-    >>> s = pd.DataFrame({"community_id": ["C1", "C2"], "nominal_rank": [2, 1], "median_rank": [2, 1],
-    ...                   "rank_p05": [1, 1], "rank_p95": [2, 2]})
+    >>> s = pd.DataFrame({"community_id": ["C1", "C2"], "nominal_rank": [2, 1],
+    ...                   "median_rank": [2, 1], "rank_p05": [1, 1], "rank_p95": [2, 2]})
     >>> ax = plot_caterpillar(s)
     >>> [t.get_text() for t in ax.get_yticklabels()]
     ['C2', 'C1']
@@ -83,7 +83,8 @@ def plot_radar(scores: pd.DataFrame, communities: Mapping[str, str], element_nam
     Examples
     --------
     >>> import matplotlib.pyplot as plt
-    >>> sc = pd.DataFrame({"community_id": ["C1", "C2"], "A": [60, 70], "B": [50, 40], "C": [80, 65]})
+    >>> sc = pd.DataFrame({"community_id": ["C1", "C2"], "A": [60, 70], "B": [50, 40],
+    ...                    "C": [80, 65]})
     >>> ax = plot_radar(sc, {"best": "C1", "worst": "C2"}, ["A", "B", "C"])
     >>> [t.get_text() for t in ax.get_legend().get_texts()]
     ['best (C1)', 'worst (C2)']

@@ -359,8 +359,9 @@ def forest_plot(eff: pd.DataFrame, ax, *, effects: Sequence[str] = ("specific",)
     --------
     >>> import matplotlib.pyplot as plt
     >>> eff = pd.DataFrame({"element": ["MS", "CS"], "effect": "specific",
-    ...                     "path": ["MS -> CS -> PV", "CS -> OM -> PV"], "name": ["ind_MS_CS", "ind_CS_OM"],
-    ...                     "est": [0.05, 0.08], "ci_lower_perc": [0.01, 0.03], "ci_upper_perc": [0.09, 0.13]})
+    ...                     "path": ["MS -> CS -> PV", "CS -> OM -> PV"],
+    ...                     "name": ["ind_MS_CS", "ind_CS_OM"], "est": [0.05, 0.08],
+    ...                     "ci_lower_perc": [0.01, 0.03], "ci_upper_perc": [0.09, 0.13]})
     >>> fig, ax = plt.subplots()
     >>> [t.get_text() for t in forest_plot(eff, ax, kinds=("perc",)).get_yticklabels()]
     ['MS -> CS -> PV', 'CS -> OM -> PV']
@@ -426,7 +427,8 @@ def latent_means_plot(means: pd.DataFrame, ax, *, truth: pd.DataFrame | None = N
     Examples
     --------
     >>> import matplotlib.pyplot as plt
-    >>> means = pd.DataFrame({"construct": ["A", "B", "A", "B"], "group": ["ref", "ref", "g2", "g2"],
+    >>> means = pd.DataFrame({"construct": ["A", "B", "A", "B"],
+    ...                       "group": ["ref", "ref", "g2", "g2"],
     ...                       "est": [0.0, 0.0, 0.3, -0.2], "ci_lower": [0.0, 0.0, 0.1, -0.4],
     ...                       "ci_upper": [0.0, 0.0, 0.5, 0.0], "d": [0.0, 0.0, 0.4, -0.25]})
     >>> fig, ax = plt.subplots()

@@ -51,8 +51,9 @@ def plot_recovery_by_n(summary: pd.DataFrame, n_of_design: dict, *,
     >>> import matplotlib.pyplot as plt
     >>> summary = pd.DataFrame({"design": ["N200", "N200", "N800", "N800"], "method": "ML",
     ...                         "label": ["b1", "b2", "b1", "b2"], "kind": "path",
-    ...                         "rel_bias": [0.02, -0.03, 0.01, 0.0], "coverage": [0.94, 0.95, 0.95, 0.96],
-    ...                         "mcse_coverage": 0.01, "rmse": [0.10, 0.12, 0.05, 0.06]})
+    ...                         "rel_bias": [0.02, -0.03, 0.01, 0.0],
+    ...                         "coverage": [0.94, 0.95, 0.95, 0.96], "mcse_coverage": 0.01,
+    ...                         "rmse": [0.10, 0.12, 0.05, 0.06]})
     >>> fig = plot_recovery_by_n(summary, {"N200": 200, "N800": 800})
     >>> len(fig.axes)
     3
@@ -134,8 +135,9 @@ def plot_method_comparison(summary: pd.DataFrame, designs: Sequence[str], *,
     >>> import matplotlib.pyplot as plt
     >>> summary = pd.DataFrame({"design": ["N200", "N200", "N800", "N800"], "method": "ML",
     ...                         "label": ["b1", "b2", "b1", "b2"], "kind": "path",
-    ...                         "rel_bias": [0.02, -0.03, 0.01, 0.0], "coverage": [0.94, 0.95, 0.95, 0.96],
-    ...                         "mcse_coverage": 0.01, "rmse": [0.10, 0.12, 0.05, 0.06]})
+    ...                         "rel_bias": [0.02, -0.03, 0.01, 0.0],
+    ...                         "coverage": [0.94, 0.95, 0.95, 0.96], "mcse_coverage": 0.01,
+    ...                         "rmse": [0.10, 0.12, 0.05, 0.06]})
     >>> fig = plot_method_comparison(summary, ["N200", "N800"], kinds=("path",))
     >>> len(fig.axes)
     4

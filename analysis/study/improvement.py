@@ -153,7 +153,8 @@ def weighted_construct_scores(item_scores: pd.DataFrame, weights: Mapping[str, M
     Examples
     --------
     >>> cb = pd.DataFrame({"item": ["A1", "A2"], "construct": ["A", "A"]})
-    >>> weighted_construct_scores(pd.DataFrame({"A1": [40.0], "A2": [80.0]}), None, cb)["A"].tolist()
+    >>> scores = pd.DataFrame({"A1": [40.0], "A2": [80.0]})
+    >>> weighted_construct_scores(scores, None, cb)["A"].tolist()
     [60.0]
     """
     out = {}
@@ -368,7 +369,8 @@ def ipma(result, data: pd.DataFrame, codebook: pd.DataFrame, target: str = "PV",
     >>> data = pd.DataFrame({"x1": [1, 3, 5, 3], "x2": [2, 4, 4, 2], "y1": [3, 3, 5, 1],
     ...                      "y2": [2, 2, 4, 4], "g": ["a", "a", "b", "b"]})
     >>> t = ipma(est, data, cb, target="Y", by="g")
-    >>> t.query("level == 'item'").round(3)[["group", "item", "importance", "performance"]].values.tolist()[:2]
+    >>> items = t.query("level == 'item'").round(3)
+    >>> items[["group", "item", "importance", "performance"]].values.tolist()[:2]
     [['all', 'x1', 0.2, 50.0], ['all', 'x2', 0.3, 50.0]]
     >>> t.query("level == 'construct'")["performance"].tolist()
     [50.0, 40.0, 60.0]
@@ -512,8 +514,8 @@ def replicates_from_draws(partable: pd.DataFrame, draws: np.ndarray) -> pd.DataF
 
     Examples
     --------
-    >>> pt = pd.DataFrame({"lhs": ["X", "X", "Y"], "op": ["=~", "=~", "~"], "rhs": ["x1", "x2", "X"],
-    ...                    "free": [-1, 0, 1], "value": [1.0, 0.0, 0.0]})
+    >>> pt = pd.DataFrame({"lhs": ["X", "X", "Y"], "op": ["=~", "=~", "~"],
+    ...                    "rhs": ["x1", "x2", "X"], "free": [-1, 0, 1], "value": [1.0, 0.0, 0.0]})
     >>> reps = replicates_from_draws(pt, np.array([[0.8, 0.5], [0.9, np.nan], [0.7, 0.4]]))
     >>> reps.query("op == '~'")["est"].tolist(), reps.attrs["n_failed"]
     ([0.5, 0.4], 1)
@@ -697,7 +699,8 @@ def community_scores(survey: pd.DataFrame, codebook: pd.DataFrame, weights: pd.S
     >>> from analysis.io.codebook import load_codebook
     >>> from analysis.io.survey import load_survey
     >>> cb = load_codebook()
-    >>> items, scores = community_scores(load_survey(codebook=cb), cb, pd.Series(1.0, index=cb["item"]))
+    >>> equal = pd.Series(1.0, index=cb["item"])
+    >>> items, scores = community_scores(load_survey(codebook=cb), cb, equal)
     >>> items.shape, scores.columns.tolist()
     ((47, 25), ['MS', 'CS', 'OM', 'RA', 'CC', 'PV'])
     """
@@ -747,7 +750,8 @@ def community_efficiency(communities: pd.DataFrame, scores: pd.DataFrame,
     >>> from analysis.io.codebook import load_codebook
     >>> from analysis.io.survey import load_survey
     >>> cb = load_codebook()
-    >>> _, scores = community_scores(load_survey(codebook=cb), cb, pd.Series(1.0, index=cb["item"]))
+    >>> equal = pd.Series(1.0, index=cb["item"])
+    >>> _, scores = community_scores(load_survey(codebook=cb), cb, equal)
     >>> eff = community_efficiency(pd.read_csv(paths.COMMUNITIES), scores.head(10))
     >>> bool((eff["efficiency_crs"] <= eff["efficiency_vrs"] + 1e-9).all())
     True

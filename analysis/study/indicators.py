@@ -489,7 +489,8 @@ def total_effects(estimates: pd.DataFrame, column: str = "std_all") -> pd.DataFr
     >>> est = pd.DataFrame({"lhs": ["M", "Y", "Y"], "op": ["~"] * 3, "rhs": ["X", "M", "X"],
     ...                     "std_all": [0.4, 0.5, 0.2]})
     >>> te = total_effects(est).round(3)
-    >>> te.loc[(te["source"] == "X") & (te["target"] == "Y"), ["direct", "indirect", "total"]].values.tolist()
+    >>> xy = (te["source"] == "X") & (te["target"] == "Y")
+    >>> te.loc[xy, ["direct", "indirect", "total"]].values.tolist()
     [[0.2, 0.2, 0.4]]
     """
     return sem_total_effects(_check_estimates(estimates, column), column)
@@ -670,7 +671,8 @@ def indicator_system(codebook: pd.DataFrame, loadings: pd.DataFrame,
     >>> from analysis.io.codebook import load_codebook
     >>> cb = load_codebook()
     >>> equal = pd.Series(0.05, index=cb["item"][:20])
-    >>> t = indicator_system(cb, pd.DataFrame({"item": ["MS1"], "std_all": [0.76]}), {"equal": equal})
+    >>> loadings = pd.DataFrame({"item": ["MS1"], "std_all": [0.76]})
+    >>> t = indicator_system(cb, loadings, {"equal": equal})
     >>> t[["item", "loading", "w_equal"]].to_dict("records")[0]
     {'item': 'MS1', 'loading': 0.76, 'w_equal': 0.05}
     >>> int(t["w_equal"].isna().sum())  # the five PV items

@@ -423,7 +423,8 @@ def write_raw_data(directory: str | os.PathLike | None = None, seed: int = SEED)
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
     ...     written = write_raw_data(d)
-    ...     same = (Path(d) / "survey.csv").read_bytes() == (paths.DATA_RAW / "survey.csv").read_bytes()
+    ...     new = (Path(d) / "survey.csv").read_bytes()
+    ...     same = new == (paths.DATA_RAW / "survey.csv").read_bytes()
     >>> [p.name for p in written], same
     (['survey.csv', 'communities.csv', 'expert_ahp.csv'], True)
     """

@@ -372,7 +372,8 @@ def weights_table(schemes: Mapping[str, pd.Series], codebook: pd.DataFrame) -> p
     --------
     >>> from analysis.io.codebook import load_codebook
     >>> cb = load_codebook()
-    >>> weights_table({"equal": scheme_weights("equal", None, cb)}, cb).round(3).to_dict("records")[0]
+    >>> table = weights_table({"equal": scheme_weights("equal", None, cb)}, cb)
+    >>> table.round(3).to_dict("records")[0]
     {'element': 'MS', 'equal': 0.2}
     """
     els = elements(codebook)

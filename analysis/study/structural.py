@@ -426,7 +426,8 @@ def attach_bootstrap(eff: pd.DataFrame, boots: Mapping[str, pd.DataFrame]) -> pd
     >>> cb = load_codebook(); df = load_survey(None, cb)
     >>> res = fit_sem(chain_model(cb), df)
     >>> est = res.estimates
-    >>> wald = est.assign(ci_lower=est["est"] - 1.96 * est["se"], ci_upper=est["est"] + 1.96 * est["se"])
+    >>> wald = est.assign(ci_lower=est["est"] - 1.96 * est["se"],
+    ...                   ci_upper=est["est"] + 1.96 * est["se"])
     >>> out = attach_bootstrap(effects(res, cb), {"wald": wald})
     >>> [c for c in out.columns if c.endswith("wald")]
     ['ci_lower_wald', 'ci_upper_wald', 'sig_wald']
@@ -907,8 +908,8 @@ def estimator_comparison(model: str, data: pd.DataFrame,
     >>> from semopy.examples import holzinger39
     >>> hs = holzinger39.get_data()
     >>> three = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
-    >>> est, fits = estimator_comparison("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\ntextual ~ visual",
-    ...                                  hs, specs={"ML": {}, "MLR": {"estimator": "MLR"}})
+    >>> model = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\ntextual ~ visual"
+    >>> est, fits = estimator_comparison(model, hs, specs={"ML": {}, "MLR": {"estimator": "MLR"}})
     >>> est.loc[est["op"] == "~", ["spec", "est"]].round(3).values.tolist()
     [['ML', 0.503], ['MLR', 0.503]]
     """
