@@ -56,7 +56,9 @@ class Segmentation:
 
 
 def segmentation_loss(cost, cuts) -> float:
-    """Total cost of the ordered segmentation with boundaries ``cuts`` (see :func:`segment_sequence`).
+    """Total cost of the ordered segmentation with boundaries ``cuts``.
+
+    See :func:`segment_sequence` for the cost matrix and the cut convention.
 
     Parameters
     ----------
@@ -96,8 +98,9 @@ def segment_sequence(cost, allowed=None, tol: float = 1e-9) -> Segmentation:
     Parameters
     ----------
     cost : array-like (n, K)
-        Per-element, per-segment costs, e.g. :func:`stage_cost` (0 if the element's label is
-        the segment's stage, 1 otherwise) or :func:`profile_cost`.
+        Per-element, per-segment costs, e.g. :func:`analysis.study.history.stage_cost` (0 if
+        the element's label is the segment's stage, 1 otherwise) or
+        :func:`analysis.study.history.profile_cost`.
     allowed : array-like of bool (n,), optional
         ``allowed[a]`` says whether a boundary may fall just before element a (e.g. not
         between two documents of the same date). Default: everywhere.

@@ -1,8 +1,10 @@
 """Figures describing the survey before it is analysed: answer distributions, missingness,
 sample sizes.
 
-They draw the tables of :mod:`analysis.study.describe` (:func:`item_distribution`,
-:func:`missingness`, :func:`respondents_per_community`) and return a new figure.
+They draw the tables of :mod:`analysis.study.describe`
+(:func:`~analysis.study.describe.item_distribution`,
+:func:`~analysis.study.describe.missingness`,
+:func:`~analysis.study.describe.respondents_per_community`) and return a new figure.
 """
 
 from __future__ import annotations

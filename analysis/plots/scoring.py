@@ -1,8 +1,10 @@
 """Figures of the community scores: rank bands, radar profiles, element scores by type and
 Sobol indices.
 
-They draw the tables of :mod:`analysis.study.scoring` (:func:`composite_index`,
-:func:`uncertainty_analysis`) on a given (or new) axis and return the axis.
+They draw the tables of :mod:`analysis.study.scoring`
+(:func:`~analysis.study.scoring.composite_index`,
+:func:`~analysis.study.scoring.uncertainty_analysis`) on a given (or new) axis and return
+the axis.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Figures of the simulation studies: parameter recovery by sample size, methods compared
 under each departure, and power curves.
 
-They draw the tables of :mod:`analysis.study.recovery` (:func:`summarise`) and
-:mod:`analysis.study.power` (:func:`power_table`) and return a new figure; saving is left
-to :func:`analysis.io.outputs.savefig`. Shaded bands mark the acceptance criteria of the
+They draw the tables of :mod:`analysis.study.recovery`
+(:func:`~analysis.study.recovery.summarise`) and :mod:`analysis.study.power`
+(:func:`~analysis.study.power.power_table`) and return a new figure; saving is left to
+:func:`analysis.io.outputs.savefig`. Shaded bands mark the acceptance criteria of the
 recovery study (|relative bias| < 5 %, coverage within 93-97 %).
 """
 

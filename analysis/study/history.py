@@ -63,9 +63,9 @@ def match_terms(corpus: pd.DataFrame, codebook: pd.DataFrame, *,
     Parameters
     ----------
     corpus : pandas.DataFrame
-        Validated corpus (:func:`validate_corpus`).
+        Validated corpus (:func:`analysis.io.corpus.validate_corpus`).
     codebook : pandas.DataFrame
-        Validated codebook (:func:`validate_codebook`).
+        Validated codebook (:func:`analysis.io.corpus.validate_codebook`).
     fields : tuple of str, optional
         Subset of :data:`FIELDS` to read (default all four).
     tiers : tuple of str
