@@ -46,10 +46,11 @@ reproduce: $(STAMP) ## Run every notebook in order (SURVEY=path to use your own 
 		$(PY) scripts/run_notebook.py $$nb $(NB_PARAMS) || exit 1; \
 	done
 
+# Doctests of analysis/ run too (--doctest-modules).
 # nbval runs in --nbval-lax mode: every cell must run without error, and the outputs of cells
 # marked `# NBVAL_CHECK_OUTPUT` (the ones that state results) must match the committed ones.
 test: $(STAMP) ## Run the unit tests and check the notebooks with nbval
-	@$(PY) -m pytest tests $(NBVAL_NOTEBOOKS) --nbval-lax --nbval-current-env -p no:cacheprovider; \
+	@$(PY) -m pytest tests analysis $(NBVAL_NOTEBOOKS) --doctest-modules --nbval-lax --nbval-current-env -p no:cacheprovider; \
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests"; exit 1; fi; exit $$rc
 
 bench: $(STAMP) ## Time the heavy steps (beside lavaan where R is installed)

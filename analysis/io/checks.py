@@ -87,12 +87,40 @@ def check_pairwise(matrix, *, name: str = "pairwise matrix", tol: float = 0.02) 
 
     A valid matrix is square, finite, strictly positive, has a unit diagonal and is
     reciprocal: ``a_ij * a_ji = 1`` within ``tol`` (judgements stored with a few decimals,
-    e.g. 0.333 for 1/3, pass; 3 and 3 do not).
+    e.g. 0.333 for 1/3, pass; 3 and 3 do not). These are the requirements of Saaty's
+    pairwise-comparison matrices.
+
+    Parameters
+    ----------
+    matrix : array-like or pandas.DataFrame, shape (n, n)
+        The judgements; a DataFrame's index labels name the cells in error messages.
+    name : str
+        What the matrix is, for error messages (e.g. the file and the expert).
+    tol : float
+        Absolute tolerance of the diagonal and reciprocity checks.
+
+    Returns
+    -------
+    numpy.ndarray
+        The matrix as a float array.
 
     Raises
     ------
     ValueError
         Naming ``name`` and the first offending cells.
+
+    References
+    ----------
+    Saaty, T. L. (1980). *The Analytic Hierarchy Process*. McGraw-Hill.
+
+    Examples
+    --------
+    >>> check_pairwise([[1, 3], [0.333, 1]]).round(3).tolist()
+    [[1.0, 3.0], [0.333, 1.0]]
+    >>> check_pairwise([[1, 3], [3, 1]], name="expert E01")
+    Traceback (most recent call last):
+    ...
+    ValueError: expert E01: not reciprocal (a_ij * a_ji != 1) at (0, 1)
     """
     labels = list(matrix.index) if isinstance(matrix, pd.DataFrame) else None
     a = np.asarray(matrix, dtype=float)

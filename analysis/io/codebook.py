@@ -26,7 +26,11 @@ ROLES = ("element", "outcome")
 
 
 class CodebookError(ValueError):
-    """A codebook that cannot define a questionnaire."""
+    """A codebook that cannot define a questionnaire.
+
+    Raised by :func:`load_codebook` and the helpers that read a codebook, with a message that
+    names the file, the column and the first offending rows.
+    """
 
 
 
@@ -119,6 +123,16 @@ def load_codebook(path: str | os.PathLike | None = None) -> pd.DataFrame:
 def construct_items(codebook: pd.DataFrame) -> dict[str, list[str]]:
     """Items of each construct, constructs and items in codebook order.
 
+    Parameters
+    ----------
+    codebook : pandas.DataFrame
+        From :func:`load_codebook`.
+
+    Returns
+    -------
+    dict of str to list of str
+        Construct code -> its item ids.
+
     Examples
     --------
     >>> list(construct_items(load_codebook()))
@@ -128,7 +142,23 @@ def construct_items(codebook: pd.DataFrame) -> dict[str, list[str]]:
 
 
 def constructs(codebook: pd.DataFrame) -> pd.DataFrame:
-    """One row per construct: ``construct construct_en construct_zh role n_items``."""
+    """One row per construct: ``construct construct_en construct_zh role n_items``.
+
+    Parameters
+    ----------
+    codebook : pandas.DataFrame
+        From :func:`load_codebook`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Constructs in codebook order with their bilingual names, role and number of items.
+
+    Examples
+    --------
+    >>> constructs(load_codebook()).to_dict("records")[0]
+    {'construct': 'MS', 'construct_en': 'Multiple subjects', 'construct_zh': '多元主体', 'role': 'element', 'n_items': 4}
+    """
     g = codebook.groupby("construct", sort=False)
     out = g[["construct_en", "construct_zh", "role"]].first()
     out["n_items"] = g.size()
@@ -136,13 +166,48 @@ def constructs(codebook: pd.DataFrame) -> pd.DataFrame:
 
 
 def elements(codebook: pd.DataFrame) -> list[str]:
-    """Construct codes with role ``element`` (the five public-value elements), in order."""
+    """Construct codes with role ``element`` (the five public-value elements), in order.
+
+    Parameters
+    ----------
+    codebook : pandas.DataFrame
+        From :func:`load_codebook`.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> elements(load_codebook())
+    ['MS', 'CS', 'OM', 'RA', 'CC']
+    """
     return [c for c in construct_items(codebook)
             if (codebook.loc[codebook["construct"] == c, "role"] == "element").all()]
 
 
 def outcome(codebook: pd.DataFrame) -> str:
-    """The construct code with role ``outcome`` (governance performance)."""
+    """The construct code with role ``outcome`` (governance performance).
+
+    Parameters
+    ----------
+    codebook : pandas.DataFrame
+        From :func:`load_codebook`.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    CodebookError
+        If the codebook has no outcome construct or more than one.
+
+    Examples
+    --------
+    >>> outcome(load_codebook())
+    'PV'
+    """
     outs = list(dict.fromkeys(codebook.loc[codebook["role"] == "outcome", "construct"]))
     if len(outs) != 1:
         raise CodebookError(f"the codebook needs exactly one outcome construct, found {outs}")
@@ -150,7 +215,24 @@ def outcome(codebook: pd.DataFrame) -> str:
 
 
 def missing_codes(codebook: pd.DataFrame) -> dict[str, list[float]]:
-    """Declared missing-value codes per item (e.g. ``9`` = "don't know")."""
+    """Declared missing-value codes per item (e.g. ``9`` = "don't know").
+
+    Parameters
+    ----------
+    codebook : pandas.DataFrame
+        From :func:`load_codebook`; its ``missing_codes`` column holds ``;``- (or ``,``-)
+        separated codes, empty for none.
+
+    Returns
+    -------
+    dict of str to list of float
+        Item id -> its missing-value codes (an empty list when it has none).
+
+    Examples
+    --------
+    >>> missing_codes(load_codebook())["MS1"]
+    [9.0]
+    """
     out = {}
     for item, codes in zip(codebook["item"], codebook["missing_codes"]):
         parts = [p.strip() for p in str(codes).replace(",", ";").split(";") if p.strip()]
@@ -160,6 +242,17 @@ def missing_codes(codebook: pd.DataFrame) -> dict[str, list[float]]:
 
 def questionnaire_markdown(codebook: pd.DataFrame) -> str:
     """A printable bilingual questionnaire generated from the codebook.
+
+    Parameters
+    ----------
+    codebook : pandas.DataFrame
+        From :func:`load_codebook`.
+
+    Returns
+    -------
+    str
+        Markdown: a title, the answering instructions (scale, missing codes, reverse-coded
+        items), then one table per construct with one row of answer boxes per item.
 
     Examples
     --------

@@ -1,20 +1,16 @@
-"""Budget allocation across governance elements under diminishing returns.
+"""Tables that accompany the survey: improvement costs, the problem catalogue, the expert panel.
 
-Spending ``x_j`` (10k yuan) on element ``j`` raises its 0-100 score by
+Each loader reads one editable file from ``data/raw/`` (or a user's own) and refuses it with
+an error naming the column and the offending rows:
 
-    d_j(x_j) = h_j * (1 - exp(-x_j / (c_j * h_j))),
-
-where ``c_j`` is the cost of one score point at the margin when nothing has been spent yet and
-``h_j = ceiling - current score`` is the headroom to the scale maximum: the first points are
-bought at ``c_j`` each, every further point is dearer, and the score can never pass the
-ceiling. The predicted performance gain is ``sum_j a_j d_j(x_j)`` with ``a_j`` the element's
-total effect on performance (its IPMA importance). The objective is concave and separable, so
-the optimum is unique and satisfies the KKT conditions
-
-    a_j / c_j * exp(-x_j / (c_j h_j)) = mu   if x_j > 0,    a_j / c_j <= mu   if x_j = 0,
-
-("equalise the marginal gain per yuan"), which the tests use as an independent check of the
-SLSQP solution.
+* :func:`load_costs` / :func:`check_costs`: the cost of one score point per element
+  (``improvement_costs.csv``), used by the budget allocation
+  (:mod:`analysis.methods.budget`);
+* :func:`load_catalogue` / :func:`check_catalogue`: the study's problems, the items that
+  measure them, improvement paths and actions (``problem_catalogue.csv``), used by
+  :mod:`analysis.study.findings`;
+* :func:`load_expert_panel`: the experts' AHP pairwise matrices (``expert_ahp.csv``), used
+  by :mod:`analysis.methods.weighting`.
 """
 
 from __future__ import annotations
@@ -34,9 +30,27 @@ COST_COLUMNS = ("construct", "cost_per_point_10k_yuan")
 def load_costs(path=None) -> pd.DataFrame:
     """Read the editable cost table (``data/raw/improvement_costs.csv``) and validate it.
 
+    Parameters
+    ----------
+    path : str or os.PathLike, optional
+        CSV file with the columns ``construct`` and ``cost_per_point_10k_yuan`` (others are
+        kept); defaults to the shipped synthetic table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table as read, one row per element.
+
+    Raises
+    ------
+    ValueError
+        See :func:`check_costs`.
+
     Examples
     --------
-    >>> costs = load_costs()  # doctest: +SKIP
+    >>> costs = load_costs()
+    >>> costs[["construct", "cost_per_point_10k_yuan"]].to_dict("records")[0]
+    {'construct': 'MS', 'cost_per_point_10k_yuan': 40}
     """
     path = paths.DATA_RAW / "improvement_costs.csv" if path is None else path
     costs = pd.read_csv(path)
@@ -45,7 +59,30 @@ def load_costs(path=None) -> pd.DataFrame:
 
 
 def check_costs(costs: pd.DataFrame) -> None:
-    """Raise ``ValueError`` unless every cost per point is a finite number above zero."""
+    """Raise ``ValueError`` unless every cost per point is a finite number above zero.
+
+    Parameters
+    ----------
+    costs : pandas.DataFrame
+        Cost table with ``construct`` and ``cost_per_point_10k_yuan``.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    ValueError
+        Naming the missing column, the offending constructs (non-numeric, non-finite or
+        non-positive cost) or the duplicated constructs.
+
+    Examples
+    --------
+    >>> check_costs(pd.DataFrame({"construct": ["MS", "CS"], "cost_per_point_10k_yuan": [40, 0]}))
+    Traceback (most recent call last):
+    ...
+    ValueError: column 'cost_per_point_10k_yuan' must be positive and finite; offending rows (construct): ['CS']
+    """
     missing = [c for c in COST_COLUMNS if c not in costs.columns]
     if missing:
         raise ValueError(f"cost table lacks column(s) {missing}")
@@ -64,14 +101,34 @@ CATALOGUE_COLUMNS = ("problem_id", "construct", "problem_en", "problem_zh", "ite
 
 
 def load_catalogue(path=None, codebook: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Read and validate the problem catalogue.
+    """Read and validate the problem catalogue (``data/raw/problem_catalogue.csv``).
 
     With a ``codebook``, every item of every element must be mapped to exactly one problem of
     its own construct, so that each weak item leads to an action.
 
+    Parameters
+    ----------
+    path : str or os.PathLike, optional
+        CSV file with the columns :data:`CATALOGUE_COLUMNS`; defaults to the shipped catalogue.
+    codebook : pandas.DataFrame, optional
+        From :func:`analysis.io.codebook.load_codebook`; enables the item-mapping checks.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per problem, all columns as strings.
+
+    Raises
+    ------
+    ValueError
+        See :func:`check_catalogue`.
+
     Examples
     --------
-    >>> cat = load_catalogue()  # doctest: +SKIP
+    >>> from analysis.io.codebook import load_codebook
+    >>> cat = load_catalogue(codebook=load_codebook())
+    >>> cat.loc[0, ["problem_id", "construct", "items"]].tolist()
+    ['MS-1', 'MS', 'MS2']
     """
     path = paths.DATA_RAW / "problem_catalogue.csv" if path is None else path
     cat = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
@@ -81,7 +138,36 @@ def load_catalogue(path=None, codebook: pd.DataFrame | None = None) -> pd.DataFr
 
 def check_catalogue(cat: pd.DataFrame, codebook: pd.DataFrame | None = None,
                     source: str = "catalogue") -> None:
-    """Raise ``ValueError`` naming the column and rows of any defect."""
+    """Raise ``ValueError`` naming the column and rows of any defect of a problem catalogue.
+
+    Parameters
+    ----------
+    cat : pandas.DataFrame
+        The catalogue (columns :data:`CATALOGUE_COLUMNS`).
+    codebook : pandas.DataFrame, optional
+        With it, each problem must belong to an element and name items of that element, and
+        every item of every element must be mapped to exactly one problem.
+    source : str
+        Name of the catalogue in error messages (usually its path).
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    ValueError
+        Missing columns, empty cells, duplicate ``problem_id``, a non-element construct, an item
+        of another construct, an item mapped twice or an item mapped to no problem.
+
+    Examples
+    --------
+    >>> cat = pd.DataFrame({c: ["x"] for c in CATALOGUE_COLUMNS})
+    >>> check_catalogue(pd.concat([cat, cat]), source="my catalogue")
+    Traceback (most recent call last):
+    ...
+    ValueError: my catalogue: duplicate problem_id ['x']
+    """
     missing = [c for c in CATALOGUE_COLUMNS if c not in cat.columns]
     if missing:
         raise ValueError(f"{source}: column(s) {missing} missing")
@@ -114,6 +200,22 @@ def check_catalogue(cat: pd.DataFrame, codebook: pd.DataFrame | None = None,
 
 
 def split_list(text: str) -> list[str]:
+    """Split a ``;``-separated cell (e.g. the catalogue's ``items``) into its stripped entries.
+
+    Parameters
+    ----------
+    text : str
+        The cell; empty entries are dropped.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> split_list("MS1; MS2;")
+    ['MS1', 'MS2']
+    """
     return [t.strip() for t in str(text).split(";") if t.strip()]
 
 
@@ -123,15 +225,28 @@ def load_expert_panel(path=None) -> dict[str, pd.DataFrame]:
     The file has columns ``expert_id, row`` and one column per element; each expert's
     rows form a square matrix whose row labels equal the element columns.
 
+    Parameters
+    ----------
+    path : str or os.PathLike, optional
+        CSV file; defaults to ``data/raw/expert_ahp.csv`` (synthetic).
+
     Returns
     -------
-    dict mapping expert_id to a DataFrame (rows and columns the elements).
+    dict of str to pandas.DataFrame
+        Expert id -> judgement matrix (rows and columns the elements, in the file's column
+        order), checked with :func:`analysis.io.checks.check_pairwise`.
 
     Raises
     ------
     ValueError
         Naming the file and the expert for a malformed, non-positive or non-reciprocal
         matrix.
+
+    Examples
+    --------
+    >>> panel = load_expert_panel()
+    >>> len(panel), panel["E01"].shape
+    (12, (5, 5))
     """
     path = Path(path) if path is not None else paths.EXPERT_AHP
     raw = pd.read_csv(path)

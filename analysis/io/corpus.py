@@ -1,20 +1,21 @@
-"""Historical stages of urban community governance: corpus, dictionary coder, agreement, periodisation.
+"""Reading and validating the policy corpus and the stage/value codebook of the history step.
 
 The study divides urban community governance since 1949 into four ordered stages (community
 management, service, construction, governance), each with a public-value orientation. This
-module makes that history a testable step:
+module holds the inputs of that step and their vocabulary:
 
-* :func:`load_corpus` / :func:`validate_corpus` read the hand-curated policy corpus and refuse
-  bad rows (unparseable date, unknown stage, missing title) with an error naming the row;
-* :func:`load_codebook` reads the bilingual dictionary of stage and value-orientation terms;
-* :func:`match_terms` and :func:`code_corpus` are a transparent dictionary coder: every
-  document gets a stage (or ``"unclassified"`` / ``"tie"``) and a value-orientation profile,
-  with the evidence terms it matched;
-* :func:`cohen_kappa` measures agreement with the hand-assigned stage (Cohen 1960, 1968;
-  large-sample standard errors of Fleiss, Cohen & Everitt 1969);
-* :func:`segment_sequence` finds, by exact dynamic programming, the ordered segmentation of
-  the dated sequence into the four stages that best fits the coding; :func:`fit_periodisation`
-  reports its boundaries as dates.
+* :func:`load_corpus` / :func:`validate_corpus` read the hand-curated policy corpus
+  (``data/raw/policy_milestones.csv``) and refuse bad rows (unparseable date, unknown stage,
+  missing title) with an error naming the row; :func:`parse_date` reads its ISO 8601 dates
+  at year, month or day precision;
+* :func:`load_stage_codebook` / :func:`validate_codebook` read the bilingual dictionary of
+  stage and value-orientation terms (``data/raw/stage_codebook.csv``); :func:`stage_labels`
+  pairs each stage with its value orientation;
+* :data:`STAGES`, :data:`VALUES`, :data:`FIELDS` and the coder's labels
+  (:data:`UNCLASSIFIED`, :data:`TIE`).
+
+The dictionary coder, the agreement and the periodisation built on them are in
+:mod:`analysis.study.history`.
 """
 
 from __future__ import annotations
@@ -197,6 +198,16 @@ def load_corpus(path: str | Path | None = None) -> pd.DataFrame:
 
     See :func:`validate_corpus` for the columns and the checks.
 
+    Parameters
+    ----------
+    path : str or pathlib.Path, optional
+        UTF-8 CSV file; defaults to the shipped corpus :data:`CORPUS`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The validated corpus with parsed dates (see :func:`validate_corpus`).
+
     Examples
     --------
     >>> corpus = load_corpus()
@@ -216,11 +227,33 @@ def validate_codebook(df: pd.DataFrame, source: str = "codebook") -> pd.DataFram
     stage names and value orientations; ``extended``: synonyms and instruments), ``lang``
     (``zh`` or ``en``) and ``term``. English terms may end in ``*`` (any word ending).
 
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The codebook as read (all columns as strings).
+    source : str
+        Name used in error messages (usually the file path).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with ``order`` as int.
+
     Raises
     ------
     ValueError
         For a missing column or value, an unknown dimension/tier/language, codes that do not
         match :data:`STAGES` / :data:`VALUES` in order, or a term listed twice in a dimension.
+
+    Examples
+    --------
+    >>> raw = pd.read_csv(STAGE_CODEBOOK, dtype=str, keep_default_na=False)
+    >>> sorted(validate_codebook(raw)["order"].unique().tolist())
+    [1, 2, 3, 4]
+    >>> validate_codebook(raw.assign(lang="fr"), source="my codebook")
+    Traceback (most recent call last):
+    ...
+    ValueError: my codebook: column 'lang' must be one of ['zh', 'en']; see row(s) 1, 2, 3, 4, 5
     """
     missing = [c for c in _CODEBOOK_COLUMNS if c not in df.columns]
     if missing:
@@ -258,11 +291,21 @@ def validate_codebook(df: pd.DataFrame, source: str = "codebook") -> pd.DataFram
 
 
 def load_stage_codebook(path: str | Path | None = None) -> pd.DataFrame:
-    """Read and validate the codebook (default ``data/raw/stage_codebook.csv``).
+    """Read and validate the stage/value codebook (default ``data/raw/stage_codebook.csv``).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path, optional
+        UTF-8 CSV file; defaults to :data:`STAGE_CODEBOOK`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per term (see :func:`validate_codebook`).
 
     Examples
     --------
-    >>> cb = load_codebook()
+    >>> cb = load_stage_codebook()
     >>> sorted(cb["dimension"].unique())
     ['stage', 'value']
     """
@@ -272,7 +315,24 @@ def load_stage_codebook(path: str | Path | None = None) -> pd.DataFrame:
 
 
 def stage_labels(codebook: pd.DataFrame) -> pd.DataFrame:
-    """One row per stage with its value orientation and bilingual labels (joined on ``order``)."""
+    """One row per stage with its value orientation and bilingual labels (joined on ``order``).
+
+    Parameters
+    ----------
+    codebook : pandas.DataFrame
+        From :func:`load_stage_codebook`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``order stage label_en label_zh value label_en_value label_zh_value``, in historical
+        order.
+
+    Examples
+    --------
+    >>> stage_labels(load_stage_codebook())[["stage", "value"]].values.tolist()[0]
+    ['management', 'control_stability']
+    """
     cols = ["order", "code", "label_en", "label_zh"]
     s = codebook[codebook["dimension"] == "stage"].drop_duplicates("code")[cols]
     v = codebook[codebook["dimension"] == "value"].drop_duplicates("code")[cols]

@@ -1,7 +1,10 @@
-"""One way to save figures: PNG and PDF, byte-identical across runs, in one style.
+"""Writing the compendium's outputs: figures (PNG and PDF) and tables (CSV and LaTeX).
 
-Matplotlib otherwise stamps files with its version and a creation date; both are removed so
-that ``make reproduce`` twice leaves ``git status`` clean.
+Every file is written atomically (:func:`analysis.io.paths.atomic_path`) and is
+byte-identical across runs: matplotlib otherwise stamps figures with its version and a
+creation date; both are removed so that ``make reproduce`` twice leaves ``git status``
+clean. :func:`savefig` writes figures to ``figures/``, :func:`write_table` tables to
+``data/processed/`` (both directories can be overridden).
 """
 
 from __future__ import annotations
@@ -31,12 +34,21 @@ def savefig(fig, name: str, directory: str | os.PathLike | None = None) -> list[
     list of pathlib.Path
         The two files written.
 
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a bare stem (contains ``/`` or ends in ``.png``/``.pdf``).
+
     Examples
     --------
+    >>> import tempfile
     >>> import matplotlib.pyplot as plt
     >>> fig, ax = plt.subplots()
     >>> _ = ax.plot([0, 1], [0, 1])
-    >>> savefig(fig, "example", directory=tmp_path)  # doctest: +SKIP
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     [p.name for p in savefig(fig, "example", directory=d)]
+    ['example.png', 'example.pdf']
+    >>> plt.close(fig)
     """
     if not name or "/" in name or name.endswith((".png", ".pdf")):
         raise ValueError(f"figure name must be a bare stem like 'ipma-map', got {name!r}")
@@ -86,10 +98,10 @@ def _latex(df: pd.DataFrame, caption: str | None, float_format: str) -> str:
 def write_table(df: pd.DataFrame, name: str, *, caption: str | None = None,
                 float_format: str = ".3f", directory: str | os.PathLike | None = None,
                 index: bool = False) -> list[Path]:
-    """Write ``df`` to ``<directory>/<name>.csv`` and ``<name>.tex`` atomically.
+    r"""Write ``df`` to ``<directory>/<name>.csv`` and ``<name>.tex`` atomically.
 
     The CSV keeps full precision (``%.10g``) so downstream steps can reuse it; the LaTeX
-    table (booktabs: ``\\toprule``, ``\\midrule``, ``\\bottomrule``) rounds with
+    table (booktabs: ``\toprule``, ``\midrule``, ``\bottomrule``) rounds with
     ``float_format`` for print.
 
     Parameters
@@ -106,9 +118,25 @@ def write_table(df: pd.DataFrame, name: str, *, caption: str | None = None,
     index : bool
         Whether to keep the index as leading column(s).
 
+    Returns
+    -------
+    list of pathlib.Path
+        The CSV and the LaTeX file written.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a bare stem (contains ``/`` or ``.``).
+
     Examples
     --------
-    >>> write_table(pd.DataFrame({"a": [1.0]}), "example", directory=tmp_path)  # doctest: +SKIP
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     csv, tex = write_table(pd.DataFrame({"a": [1.23456]}), "example", directory=d)
+    ...     print(csv.read_text(), tex.read_text().splitlines()[4])
+    a
+    1.23456
+     1.235 \\
     """
     if not name or "/" in name or "." in name:
         raise ValueError(f"table name must be a bare stem like 'community-scores', got {name!r}")

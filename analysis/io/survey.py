@@ -63,6 +63,20 @@ def minimum_respondents(codebook: pd.DataFrame) -> int:
     Loadings (items - constructs), residual variances (items), factor variances and
     covariances, and intercepts (items). Fewer complete respondents than this cannot identify
     the measurement model.
+
+    Parameters
+    ----------
+    codebook : pandas.DataFrame
+        From :func:`analysis.io.codebook.load_codebook` (one row per item).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> minimum_respondents(load_codebook())
+    90
     """
     p, k = len(codebook), codebook["construct"].nunique()
     return (p - k) + p + k * (k + 1) // 2 + p
@@ -230,10 +244,24 @@ def companion_path(survey_path: str | os.PathLike | None, default: Path) -> Path
     survey's folder; a user's survey may come without it, and the steps that need it are then
     skipped with a message.
 
+    Parameters
+    ----------
+    survey_path : str or os.PathLike or None
+        The survey file, or ``None`` for the shipped one.
+    default : pathlib.Path
+        The shipped companion table (its file name is looked for beside a user's survey).
+
+    Returns
+    -------
+    pathlib.Path or None
+        The companion file if it exists.
+
     Examples
     --------
     >>> companion_path(None, paths.COMMUNITIES).name
     'communities.csv'
+    >>> companion_path("/nonexistent/my-survey.xlsx", paths.COMMUNITIES) is None
+    True
     """
     if survey_path is None:
         return default if default.exists() else None

@@ -1,20 +1,27 @@
-"""Historical stages of urban community governance: corpus, dictionary coder, agreement, periodisation.
+"""Agreement: between two coders (Cohen's kappa) and among residents of a group (ICC, rwg(j)).
 
-The study divides urban community governance since 1949 into four ordered stages (community
-management, service, construction, governance), each with a public-value orientation. This
-module makes that history a testable step:
+* Coder agreement: :func:`confusion_table`, :func:`agreement_weights`,
+  :func:`kappa_from_table` and :func:`cohen_kappa` give Cohen's unweighted and weighted
+  kappa with the large-sample standard errors of Fleiss, Cohen & Everitt (1969), as
+  ``psych::cohen.kappa``.
+* Within-group agreement, the justification for averaging residents' answers per
+  community: :func:`icc` (ICC(1), ICC(2); Bliese 2000, as ``multilevel::ICC1``/``ICC2``),
+  :func:`rwg_j` (James, Demaree & Wolf 1984, as ``multilevel::rwg.j``) with its
+  :func:`uniform_null_variance`, and :func:`aggregation_table` which reports both per
+  construct from :func:`scale_scores`; :func:`group_sizes` applies the disclosure threshold.
 
-* :func:`load_corpus` / :func:`validate_corpus` read the hand-curated policy corpus and refuse
-  bad rows (unparseable date, unknown stage, missing title) with an error naming the row;
-* :func:`load_codebook` reads the bilingual dictionary of stage and value-orientation terms;
-* :func:`match_terms` and :func:`code_corpus` are a transparent dictionary coder: every
-  document gets a stage (or ``"unclassified"`` / ``"tie"``) and a value-orientation profile,
-  with the evidence terms it matched;
-* :func:`cohen_kappa` measures agreement with the hand-assigned stage (Cohen 1960, 1968;
-  large-sample standard errors of Fleiss, Cohen & Everitt 1969);
-* :func:`segment_sequence` finds, by exact dynamic programming, the ordered segmentation of
-  the dated sequence into the four stages that best fits the coding; :func:`fit_periodisation`
-  reports its boundaries as dates.
+References
+----------
+Cohen, J. (1960). A coefficient of agreement for nominal scales. *Educational and
+Psychological Measurement*, 20, 37-46.
+Cohen, J. (1968). Weighted kappa. *Psychological Bulletin*, 70, 213-220.
+Fleiss, J. L., Cohen, J. & Everitt, B. S. (1969). Large sample standard errors of kappa and
+weighted kappa. *Psychological Bulletin*, 72, 323-327.
+James, L. R., Demaree, R. G. & Wolf, G. (1984). Estimating within-group interrater
+reliability with and without response bias. *Journal of Applied Psychology*, 69, 85-98.
+Bliese, P. D. (2000). Within-group agreement, non-independence, and reliability. In K. J.
+Klein & S. W. J. Kozlowski (Eds.), *Multilevel Theory, Research, and Methods in
+Organizations* (pp. 349-381). Jossey-Bass.
 """
 
 from __future__ import annotations
@@ -44,6 +51,11 @@ def confusion_table(reference, coded, categories=None) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Counts (int), index named ``reference``, columns named ``coded``.
+
+    Raises
+    ------
+    ValueError
+        The codings differ in length, or use labels outside ``categories``.
 
     Examples
     --------
@@ -76,6 +88,33 @@ def agreement_weights(k: int, kind: str | None) -> np.ndarray:
     ``None`` gives the identity (unweighted kappa); ``"linear"`` 1 - |i-j|/(k-1);
     ``"quadratic"`` 1 - (i-j)^2/(k-1)^2 (Fleiss & Cohen 1973; psych's default, expressed there
     as disagreement weights (i-j)^2).
+
+    Parameters
+    ----------
+    k : int
+        Number of categories.
+    kind : {None, "linear", "quadratic"}
+
+    Returns
+    -------
+    numpy.ndarray, shape (k, k)
+
+    Raises
+    ------
+    ValueError
+        For another ``kind``.
+
+    References
+    ----------
+    Cohen, J. (1968). Weighted kappa. *Psychological Bulletin*, 70, 213-220.
+    Fleiss, J. L. & Cohen, J. (1973). The equivalence of weighted kappa and the intraclass
+    correlation coefficient as measures of reliability. *Educational and Psychological
+    Measurement*, 33, 613-619.
+
+    Examples
+    --------
+    >>> agreement_weights(3, "linear").tolist()
+    [[1.0, 0.5, 0.0], [0.5, 1.0, 0.5], [0.0, 0.5, 1.0]]
     """
     if kind is None:
         return np.eye(k)
@@ -182,6 +221,12 @@ def cohen_kappa(reference, coded, categories=None, weights=None,
     pandas.DataFrame
         One row: ``n, kappa, se, ci_low, ci_high, p_observed, p_expected``.
 
+    References
+    ----------
+    Cohen, J. (1960). A coefficient of agreement for nominal scales. *Educational and
+    Psychological Measurement*, 20, 37-46.
+    Cohen, J. (1968). Weighted kappa. *Psychological Bulletin*, 70, 213-220.
+
     Examples
     --------
     >>> print(cohen_kappa(["a", "a", "b", "b"], ["a", "a", "b", "a"]).loc[0, "kappa"])
@@ -209,6 +254,25 @@ def uniform_null_variance(n_options: int) -> float:
 
     This is the expected within-group variance if residents answered at random, the null
     against which rwg compares the observed variance (James, Demaree & Wolf 1984).
+
+    Parameters
+    ----------
+    n_options : int
+        Number of answer options ``A`` (at least 2).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If ``n_options`` is not an integer of at least 2.
+
+    References
+    ----------
+    James, L. R., Demaree, R. G. & Wolf, G. (1984). Estimating within-group interrater
+    reliability with and without response bias. *Journal of Applied Psychology*, 69, 85-98.
 
     Examples
     --------
@@ -250,6 +314,18 @@ def icc(values, groups) -> dict:
     dict
         ``icc1``, ``icc2``, ``f`` (ANOVA F), ``p_value``, ``msb``, ``msw``, ``df_between``,
         ``df_within``, ``n`` (non-missing respondents), ``n_groups`` and ``mean_group_size``.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two groups, no more respondents than groups, a missing group label, or
+        equal group means (ICC undefined).
+
+    References
+    ----------
+    Bliese, P. D. (2000). Within-group agreement, non-independence, and reliability. In K. J.
+    Klein & S. W. J. Kozlowski (Eds.), *Multilevel Theory, Research, and Methods in
+    Organizations* (pp. 349-381). Jossey-Bass.
 
     Examples
     --------
@@ -314,6 +390,11 @@ def rwg_j(items, groups, n_options: int) -> pd.Series:
     pandas.Series
         One rwg(j) per group (index: group label, sorted), name ``"rwg_j"``.
 
+    References
+    ----------
+    James, L. R., Demaree, R. G. & Wolf, G. (1984). Estimating within-group interrater
+    reliability with and without response bias. *Journal of Applied Psychology*, 69, 85-98.
+
     Examples
     --------
     >>> import pandas as pd
@@ -348,11 +429,32 @@ def scale_scores(survey: pd.DataFrame, items_by_construct: Mapping[str, Sequence
 
     A respondent with fewer than ``min_items`` answered items on a construct gets NaN for it.
 
+    Parameters
+    ----------
+    survey : pandas.DataFrame
+        Respondent-level answers (items recoded).
+    items_by_construct : mapping of str to sequence of str
+        Construct -> its item columns (e.g. :func:`analysis.io.codebook.construct_items`).
+    min_items : int
+        Fewest answered items for a score.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per construct, indexed like ``survey``.
+
+    Raises
+    ------
+    KeyError
+        Naming the construct and the item columns missing from ``survey``.
+
     Examples
     --------
     >>> df = pd.DataFrame({"A1": [1, 2], "A2": [3, None]})
-    >>> construct_scores(df, {"A": ["A1", "A2"]})["A"].tolist()
+    >>> scale_scores(df, {"A": ["A1", "A2"]})["A"].tolist()
     [2.0, 2.0]
+    >>> scale_scores(df, {"A": ["A1", "A2"]}, min_items=2)["A"].tolist()
+    [2.0, nan]
     """
     out = {}
     for construct, cols in items_by_construct.items():
@@ -369,7 +471,32 @@ def scale_scores(survey: pd.DataFrame, items_by_construct: Mapping[str, Sequence
 def group_sizes(survey: pd.DataFrame, group: str = "community_id", k: int = 5) -> pd.DataFrame:
     """Respondents per community and whether the community is suppressed (``n < k``).
 
-    Returns a tidy frame: ``group``, ``n_respondents``, ``suppressed``.
+    Parameters
+    ----------
+    survey : pandas.DataFrame
+        Respondent-level data with the column ``group``.
+    group : str
+        Column holding the community id.
+    k : int
+        Disclosure threshold: communities with fewer respondents are suppressed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy: ``group``, ``n_respondents``, ``suppressed``, sorted by group.
+
+    Raises
+    ------
+    KeyError
+        If ``group`` is not a column of ``survey``.
+    ValueError
+        If ``k`` is not a positive integer.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"community_id": ["a", "a", "a", "b"]})
+    >>> group_sizes(df, k=2).to_dict("records")
+    [{'community_id': 'a', 'n_respondents': 3, 'suppressed': False}, {'community_id': 'b', 'n_respondents': 1, 'suppressed': True}]
     """
     if group not in survey.columns:
         raise KeyError(f"column {group!r} not in the survey")
@@ -388,12 +515,41 @@ def aggregation_table(survey: pd.DataFrame, items_by_construct: Mapping[str, Seq
     rwg(j) summary is over communities with at least ``k`` respondents, since a
     community-level agreement value from fewer residents is not published.
 
+    Parameters
+    ----------
+    survey : pandas.DataFrame
+        Respondent-level answers (items recoded) with the column ``group``.
+    items_by_construct : mapping of str to sequence of str
+        Construct -> its item columns.
+    group : str
+        Column holding the community id.
+    n_options : int
+        Number of answer options of the items (for the rwg(j) null variance).
+    k : int
+        Disclosure threshold for the rwg(j) summary.
+
     Returns
     -------
     pandas.DataFrame
         One row per construct: ``construct``, ``icc1``, ``icc2``, ``f``, ``p_value``,
         ``rwg_j_median``, ``rwg_j_mean``, ``rwg_j_min``, ``share_rwg_ge_070`` and
         ``n_groups_rwg`` (communities entering the rwg(j) summary).
+
+    References
+    ----------
+    Bliese, P. D. (2000). Within-group agreement, non-independence, and reliability. In K. J.
+    Klein & S. W. J. Kozlowski (Eds.), *Multilevel Theory, Research, and Methods in
+    Organizations* (pp. 349-381). Jossey-Bass.
+    James, L. R., Demaree, R. G. & Wolf, G. (1984). *Journal of Applied Psychology*, 69, 85-98.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"community_id": ["a"] * 3 + ["b"] * 3 + ["c"] * 2,
+    ...                    "A1": [4, 4, 5, 1, 5, 3, 2, 2], "A2": [4, 5, 5, 2, 4, 1, 3, 2],
+    ...                    "A3": [5, 4, 4, 2, 5, 2, 2, 3]})
+    >>> t = aggregation_table(df, {"A": ["A1", "A2", "A3"]}, k=3)
+    >>> t[["icc1", "icc2", "rwg_j_median", "n_groups_rwg"]].round(3).to_dict("records")
+    [{'icc1': 0.431, 'icc2': 0.669, 'rwg_j_median': 0.469, 'n_groups_rwg': 2}]
     """
     scores = scale_scores(survey, items_by_construct)
     sizes = group_sizes(survey, group, k)

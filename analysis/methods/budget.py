@@ -27,6 +27,23 @@ from scipy.optimize import minimize
 def response(spend, cost, headroom):
     """Score points gained for ``spend`` (vectorised); concave, capped at ``headroom``.
 
+    ``d(x) = h (1 - exp(-x / (c h)))``: the first point costs ``c``, every further point is
+    dearer, and the gain never exceeds the headroom ``h`` (0 where ``h <= 0``).
+
+    Parameters
+    ----------
+    spend : float or array-like
+        Spending (10k yuan).
+    cost : float or array-like
+        Cost of the first score point (10k yuan), > 0.
+    headroom : float or array-like
+        Points left to the scale maximum.
+
+    Returns
+    -------
+    numpy.ndarray
+        Points gained (0-d for scalar inputs).
+
     Examples
     --------
     >>> round(float(response(10.0, cost=1.0, headroom=10.0)), 4)
@@ -57,7 +74,33 @@ def _validate(importance, cost, current, budget, ceiling):
 def kkt_allocation(importance, cost, current, budget: float, ceiling: float = 100.0) -> np.ndarray:
     """The optimal spending from the KKT conditions (water-filling on mu, by bisection).
 
-    Independent of :func:`allocate`'s numerical optimiser; used to check it.
+    At the optimum ``x_j = c_j h_j (ln(a_j / c_j) - ln mu)`` for the funded elements and 0 for
+    the others (see the module docstring); ``mu``, the marginal gain per yuan, is found by
+    bisection on ``ln mu`` so that the budget is spent. Independent of :func:`allocate`'s
+    numerical optimiser; used to check it.
+
+    Parameters
+    ----------
+    importance, cost, current : array-like
+        As in :func:`allocate`.
+    budget : float
+        Total budget (10k yuan), >= 0.
+    ceiling : float
+        Scale maximum.
+
+    Returns
+    -------
+    numpy.ndarray
+        Spending per element.
+
+    References
+    ----------
+    Boyd, S., & Vandenberghe, L. (2004). *Convex Optimization*, §5.5.3 (water-filling).
+
+    Examples
+    --------
+    >>> kkt_allocation([0.3, 0.3], [1.0, 1.0], [50.0, 50.0], budget=20.0).round(6).tolist()
+    [10.0, 10.0]
     """
     a, c, p = _validate(importance, cost, current, budget, ceiling)
     h = ceiling - p
@@ -191,6 +234,13 @@ def allocate(importance, cost, current, budget: float, ceiling: float = 100.0,
 def frontier(importance, cost, current, budgets, ceiling: float = 100.0,
              names=None) -> pd.DataFrame:
     """Optimal predicted performance gain for each budget in ``budgets`` (tidy, long).
+
+    Parameters
+    ----------
+    importance, cost, current, ceiling, names
+        As in :func:`allocate`.
+    budgets : iterable of float
+        Budgets (10k yuan) to solve for.
 
     Returns
     -------

@@ -1,10 +1,18 @@
-"""Measurement: item analysis, reliability, exploratory and confirmatory factor analysis.
+"""Exploratory factor analysis: minres extraction, oblimin rotation, sampling adequacy, the
+number of factors.
+
+* :func:`minres` (Harman & Jones 1966) and :func:`oblimin` (gradient projection, Jennrich
+  2002; Bernaards & Jennrich 2005), combined in :func:`efa` and tabulated by
+  :func:`loadings_table`; :func:`one_factor` fits one scale;
+* :func:`kmo` (Kaiser 1970) and :func:`bartlett_sphericity` (Bartlett 1951): is the
+  correlation matrix worth factoring;
+* :func:`parallel_analysis` (Horn 1965; Glorfeld 1995): how many factors.
 
 Conventions follow R's ``psych`` (Revelle) so that results can be checked against it:
-pairwise-complete covariances and correlations, sample SDs (ddof 1), psych's default
-skew/kurtosis (type 3), minres factoring and oblimin rotation by gradient projection
+pairwise-complete correlations, minres factoring and oblimin rotation by gradient projection
 (GPArotation, no Kaiser normalisation). Items are expected already reverse-coded (as
-:func:`analysis.io.survey.load_survey` returns them).
+:func:`analysis.io.survey.load_survey` returns them). The examples use the Holzinger &
+Swineford (1939) test scores shipped with semopy.
 """
 
 from __future__ import annotations
@@ -19,7 +27,25 @@ from analysis.methods.items import MIN_ITEMS, check_items, correlation
 
 
 def smc(R: np.ndarray) -> np.ndarray:
-    """Squared multiple correlations ``1 - 1/diag(R^-1)``."""
+    """Squared multiple correlations ``1 - 1/diag(R^-1)``.
+
+    Each variable's R-squared on all the others: the usual starting communalities of a
+    factor extraction.
+
+    Parameters
+    ----------
+    R : numpy.ndarray, shape (p, p)
+        A positive definite correlation matrix.
+
+    Returns
+    -------
+    numpy.ndarray, shape (p,)
+
+    Examples
+    --------
+    >>> smc(np.array([[1.0, 0.5], [0.5, 1.0]])).round(3).tolist()
+    [0.25, 0.25]
+    """
     return 1.0 - 1.0 / np.diag(np.linalg.inv(R))
 
 
@@ -31,15 +57,31 @@ def minres(R, n_factors: int = 1) -> tuple[np.ndarray, np.ndarray]:
     loadings are the first ``m`` eigenvectors of ``R - Psi`` scaled by the square roots of
     their eigenvalues, each column reflected to a positive sum.
 
+    Parameters
+    ----------
+    R : array-like, shape (p, p)
+        Correlation matrix.
+    n_factors : int
+        Number of factors ``m``, between 1 and ``p - 1``.
+
+    Returns
+    -------
+    loadings : ndarray (p, m)
+        Unrotated loadings.
+    uniquenesses : ndarray (p,)
+        ``1 - h2``.
+
     References
     ----------
     Harman, H. H., & Jones, W. H. (1966). Factor analysis by minimizing residuals (minres).
     *Psychometrika*, 31, 351-368. Revelle, W. psych: ``fa(fm = "minres")``.
 
-    Returns
-    -------
-    loadings : ndarray (p, m)
-    uniquenesses : ndarray (p,)
+    Examples
+    --------
+    >>> R = np.array([[1.0, 0.42, 0.48], [0.42, 1.0, 0.56], [0.48, 0.56, 1.0]])
+    >>> L, u2 = minres(R, 1)
+    >>> L[:, 0].round(3).tolist(), u2.round(3).tolist()
+    ([0.6, 0.7, 0.8], [0.64, 0.51, 0.36])
     """
     R = np.asarray(R, float)
     p = R.shape[0]
@@ -77,16 +119,38 @@ def oblimin(A, gamma: float = 0.0, tol: float = 1e-5, max_iter: int = 1000):
     columns of ``T`` by the gradient projection algorithm of Bernaards & Jennrich (no Kaiser
     normalisation, identity start, as ``GPArotation::oblimin``).
 
+    Parameters
+    ----------
+    A : array-like, shape (p, m)
+        Unrotated loadings (e.g. from :func:`minres`).
+    gamma : float
+        Oblimin parameter (0: quartimin).
+    tol : float
+        Convergence tolerance on the norm of the projected gradient.
+    max_iter : int
+        Maximum number of iterations.
+
+    Returns
+    -------
+    loadings : ndarray (p, m)
+        Pattern matrix.
+    phi : ndarray (m, m)
+        Factor correlations.
+
     References
     ----------
     Jennrich, R. I. (2002). A simple general method for oblique rotation. *Psychometrika*,
     67, 7-19. Bernaards, C. A., & Jennrich, R. I. (2005). Gradient projection algorithms
     and software for arbitrary rotation criteria. *Educ. Psychol. Meas.*, 65, 676-696.
 
-    Returns
-    -------
-    loadings : ndarray (p, m)   pattern matrix
-    phi : ndarray (m, m)        factor correlations
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.methods.items import correlation
+    >>> hs = holzinger39.get_data()[[f"x{i}" for i in range(1, 10)]]
+    >>> L, phi = oblimin(minres(correlation(hs), 3)[0])
+    >>> bool(np.allclose(np.diag(phi), 1)), phi.shape
+    (True, (3, 3))
     """
     A = np.asarray(A, float)
     p, m = A.shape
@@ -128,7 +192,21 @@ def oblimin(A, gamma: float = 0.0, tol: float = 1e-5, max_iter: int = 1000):
 
 @dataclass
 class EFAResult:
-    """Result of :func:`efa`."""
+    """Result of :func:`efa`.
+
+    Attributes
+    ----------
+    loadings : pandas.DataFrame
+        Pattern matrix (items x factors ``F1 ... Fm``).
+    phi : pandas.DataFrame
+        Factor correlations.
+    communalities : pandas.Series
+        ``h2 = diag(L Phi L')`` per item.
+    variance : pandas.DataFrame
+        Per factor: ``ss_loadings`` and ``proportion`` of the total variance.
+    n_obs : int
+        Respondents who answered every item.
+    """
 
     loadings: pd.DataFrame        #: pattern matrix (items x factors)
     phi: pd.DataFrame             #: factor correlations
@@ -145,14 +223,27 @@ def efa(data: pd.DataFrame, n_factors: int, rotation: str = "oblimin") -> EFARes
 
     Parameters
     ----------
-    data : DataFrame of items (reverse-coded).
+    data : pandas.DataFrame
+        Items (reverse-coded), one row per respondent; NaN allowed.
     n_factors : int
     rotation : {"oblimin", "none"}
 
+    Returns
+    -------
+    EFAResult
+
+    References
+    ----------
+    Harman, H. H., & Jones, W. H. (1966). *Psychometrika*, 31, 351-368 (minres).
+    Jennrich, R. I. (2002). *Psychometrika*, 67, 7-19 (oblimin by gradient projection).
+
     Examples
     --------
-    >>> res = efa(survey[items], n_factors=6)   # doctest: +SKIP
-    >>> res.loadings.round(2)                   # doctest: +SKIP
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()[[f"x{i}" for i in range(1, 10)]]
+    >>> res = efa(hs, n_factors=3)
+    >>> res.loadings.round(2).loc[["x1", "x4", "x7"]].values.tolist()
+    [[0.2, 0.59, 0.03], [0.85, 0.02, 0.01], [0.04, -0.15, 0.74]]
     """
     x = check_items(data, min_items=3)
     R = correlation(x)
@@ -181,9 +272,33 @@ def efa(data: pd.DataFrame, n_factors: int, rotation: str = "oblimin") -> EFARes
 
 def loadings_table(result: EFAResult, codebook: pd.DataFrame | None = None,
                    cut: float = 0.40) -> pd.DataFrame:
-    """Tidy EFA loadings: item, construct (from the codebook), primary factor, its loading,
-    the largest cross-loading, h2, and whether the item loads cleanly (primary >= ``cut``,
-    cross-loading < ``cut``)."""
+    """Tidy EFA loadings: each item's primary factor, its largest cross-loading and whether it
+    loads cleanly.
+
+    Parameters
+    ----------
+    result : EFAResult
+        From :func:`efa`.
+    codebook : pandas.DataFrame, optional
+        Adds each item's ``construct``.
+    cut : float
+        An item loads cleanly when its primary loading is at least ``cut`` in absolute value
+        and its largest cross-loading below ``cut``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``item``, ``construct`` (with a codebook), ``factor`` (primary), ``loading``,
+        ``cross_loading``, ``h2``, ``clean``, then the loadings on every factor.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()[[f"x{i}" for i in range(1, 10)]]
+    >>> t = loadings_table(efa(hs, n_factors=3))
+    >>> t.loc[t["item"] == "x9", ["factor", "clean"]].values.tolist()
+    [['F3', True]]
+    """
     L = result.loadings
     out = pd.DataFrame({"item": L.index})
     if codebook is not None:
@@ -202,6 +317,15 @@ def loadings_table(result: EFAResult, codebook: pd.DataFrame | None = None,
 # ---------------------------------------------------------- sampling adequacy, PA
 @dataclass
 class KMOResult:
+    """Result of :func:`kmo`.
+
+    Attributes
+    ----------
+    overall : float
+        Overall measure of sampling adequacy.
+    items : pandas.Series
+        Per-item MSA (name ``"msa"``).
+    """
     overall: float
     items: pd.Series
 
@@ -212,10 +336,26 @@ def kmo(data: pd.DataFrame) -> KMOResult:
     ``MSA = sum r^2 / (sum r^2 + sum q^2)`` over off-diagonal elements, ``q`` the partial
     (anti-image) correlations from ``R^-1``; per item the same sums over its column.
 
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Items (at least three), one row per respondent.
+
+    Returns
+    -------
+    KMOResult
+
     References
     ----------
     Kaiser, H. F. (1970). A second generation little jiffy. *Psychometrika*, 35, 401-415.
     Kaiser & Rice (1974). Revelle, W. psych: ``KMO``.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()[[f"x{i}" for i in range(1, 10)]]
+    >>> round(kmo(hs).overall, 3)
+    0.752
     """
     x = check_items(data, min_items=3)
     R = correlation(x)
@@ -237,10 +377,33 @@ def bartlett_sphericity(data: pd.DataFrame) -> dict:
     ``chi2 = -(n - 1 - (2p + 5)/6) ln det R``, ``df = p(p - 1)/2``, with ``n`` the number of
     rows (as ``psych::cortest.bartlett(R, n = nrow(data))``).
 
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Items (at least three), one row per respondent.
+
+    Returns
+    -------
+    dict
+        ``n``, ``chisq``, ``df``, ``p_value``.
+
+    Raises
+    ------
+    ValueError
+        If the correlation matrix is not positive definite.
+
     References
     ----------
     Bartlett, M. S. (1951). The effect of standardization on a chi square approximation in
     factor analysis. *Biometrika*, 38, 337-344.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()[[f"x{i}" for i in range(1, 10)]]
+    >>> b = bartlett_sphericity(hs)
+    >>> round(b["chisq"], 2), b["df"]
+    (904.1, 36)
     """
     x = check_items(data, min_items=3)
     R = correlation(x)
@@ -307,10 +470,38 @@ def parallel_analysis(data: pd.DataFrame, n_iter: int = 100, quantile: float | N
     ``n_components`` of the returned :class:`ParallelAnalysis`) count the leading observed
     eigenvalues above the random reference.
 
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Items (at least three); the random data sets have as many rows as ``data`` has
+        complete rows.
+    n_iter : int
+        Number of random data sets.
+    quantile : float or None
+        Quantile of the random eigenvalues to compare with; ``None`` for their mean.
+    seed : int
+        Seed of the random data sets.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per eigenvalue: ``factor observed_pc random_pc observed_fa random_fa``, with
+        the suggested numbers in ``attrs["n_factors"]`` and ``attrs["n_components"]``.
+
     References
     ----------
-    Horn, J. L. (1965). *Psychometrika*, 30, 179-185. Glorfeld, L. W. (1995). *Educ.
+    Horn, J. L. (1965). A rationale and test for the number of factors in factor analysis.
+    *Psychometrika*, 30, 179-185. Glorfeld, L. W. (1995). An improvement on Horn's parallel
+    analysis methodology for selecting the correct number of factors to retain. *Educ.
     Psychol. Meas.*, 55, 377-393. Revelle, W. psych: ``fa.parallel``.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()[[f"x{i}" for i in range(1, 10)]]
+    >>> pa = parallel_analysis(hs, n_iter=5, seed=1)
+    >>> (pa.table["observed_fa"] > pa.table["random_fa"]).tolist()[:5]  # three factors above chance
+    [True, True, True, False, False]
     """
     x = check_items(data, min_items=3)
     R = correlation(x)
@@ -338,7 +529,29 @@ def parallel_analysis(data: pd.DataFrame, n_iter: int = 100, quantile: float | N
 
 # -------------------------------------------------------------------- one-factor
 def one_factor(items: pd.DataFrame) -> pd.DataFrame:
-    """One-factor minres model of a scale: ``item loading u2`` (standardised)."""
+    """One-factor minres model of a scale: ``item loading u2`` (standardised).
+
+    Parameters
+    ----------
+    items : pandas.DataFrame
+        The scale's items (at least three), one row per respondent.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``item``, ``loading`` and uniqueness ``u2`` per item.
+
+    References
+    ----------
+    Harman, H. H., & Jones, W. H. (1966). Factor analysis by minimizing residuals (minres).
+    *Psychometrika*, 31, 351-368.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> one_factor(holzinger39.get_data()[["x1", "x2", "x3"]])["loading"].round(3).tolist()
+    [0.621, 0.479, 0.71]
+    """
     x = check_items(items, min_items=MIN_ITEMS)
     L, u2 = minres(correlation(x), 1)
     return pd.DataFrame({"item": x.columns, "loading": L[:, 0], "u2": u2})

@@ -1,25 +1,20 @@
-"""Scoring communities: composite index, fuzzy grades, TOPSIS, and uncertainty of the ranks.
+"""Building blocks of composite indicators and multi-criteria ranking: normalisation, weights,
+aggregation and TOPSIS.
 
-The steps follow the OECD/JRC *Handbook on Constructing Composite Indicators* (Nardo et al.
-2008): residents' answers are averaged per community (justified by :mod:`analysis.methods.agreement`),
-each indicator (item) is normalised, weighted and aggregated into five element scores and one
-overall performance score; the ranking is then stress-tested by a Monte Carlo over the
-methodological choices with Sobol sensitivity indices (Saisana, Saltelli & Tarantola 2005).
+* :func:`normalise` rescales each indicator across units (:data:`NORMALISATIONS`: the
+  questionnaire's theoretical range, min-max, z-scores, distance to the best; Nardo et al.
+  2008, section 5);
+* :func:`check_weights` validates a weight vector; :func:`aggregate` combines indicators by
+  a weighted arithmetic or geometric mean (:data:`AGGREGATIONS`; section 6);
+* :func:`topsis` ranks alternatives by their closeness to the ideal solution (Hwang & Yoon
+  1981).
 
-Communities with fewer than ``k`` respondents are never scored: they are listed as suppressed
-(statistical disclosure control), so no published number describes a handful of residents.
-
-All data shipped with the compendium are synthetic; no score here is a result of the original
-study.
+The community index built from them is :mod:`analysis.study.scoring`.
 
 References
 ----------
 Nardo, M., Saisana, M., Saltelli, A., Tarantola, S., Hoffman, A., & Giovannini, E. (2008).
 *Handbook on Constructing Composite Indicators: Methodology and User Guide*. OECD/JRC.
-
-Saisana, M., Saltelli, A., & Tarantola, S. (2005). Uncertainty and sensitivity analysis
-techniques as tools for the quality assessment of composite indicators. *Journal of the Royal
-Statistical Society A*, 168(2), 307-323.
 
 Hwang, C.-L., & Yoon, K. (1981). *Multiple Attribute Decision Making*. Springer.
 """
@@ -45,6 +40,36 @@ _TOL = 1e-6
 
 
 def check_choice(value: str, options: Sequence[str], what: str) -> str:
+    """Return ``value`` if it is one of ``options``, else raise a ``ValueError`` listing them.
+
+    Parameters
+    ----------
+    value : str
+        The user's choice.
+    options : sequence of str
+        The valid choices.
+    what : str
+        What is being chosen, for the message (e.g. ``"normalisation"``).
+
+    Returns
+    -------
+    str
+        ``value``.
+
+    Raises
+    ------
+    ValueError
+        ``value`` is not among ``options``.
+
+    Examples
+    --------
+    >>> check_choice("zscore", NORMALISATIONS, "normalisation")
+    'zscore'
+    >>> check_choice("rank", NORMALISATIONS, "normalisation")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown normalisation 'rank'; choose one of scale, minmax, zscore, distance
+    """
     if value not in options:
         raise ValueError(f"unknown {what} {value!r}; choose one of {', '.join(options)}")
     return value
@@ -61,7 +86,29 @@ def normalise(X: pd.DataFrame, method: str = "scale", *, codebook: pd.DataFrame 
     ``(x - mean) / sd`` (population sd over the units); ``distance``: ``100 x / max``, the
     distance to the best unit (all indicators point the positive way after recoding).
 
-    References: Nardo et al. (2008), Handbook on Constructing Composite Indicators, section 5.
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        Units (rows) x indicators (columns).
+    method : {"scale", "minmax", "zscore", "distance"}
+    codebook : pandas.DataFrame, optional
+        With ``item``, ``scale_min`` and ``scale_max``; required by ``"scale"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same shape, index and columns as ``X``.
+
+    Raises
+    ------
+    ValueError
+        Unknown method, ``"scale"`` without a codebook or with items it lacks, ``"distance"``
+        with a non-positive best value, or an indicator constant across units (``minmax``,
+        ``zscore``).
+
+    References
+    ----------
+    Nardo et al. (2008), Handbook on Constructing Composite Indicators, section 5.
 
     Examples
     --------
@@ -97,6 +144,32 @@ def normalise(X: pd.DataFrame, method: str = "scale", *, codebook: pd.DataFrame 
 
 
 def check_weights(w: pd.Series, what: str) -> pd.Series:
+    """Validate weights: no missing values, non-negative, summing to 1 (within 1e-6).
+
+    Parameters
+    ----------
+    w : pandas.Series
+        Weights indexed by indicator or element.
+    what : str
+        What the weights are, for error messages (e.g. ``"element weights"``).
+
+    Returns
+    -------
+    pandas.Series
+        ``w`` as floats.
+
+    Raises
+    ------
+    ValueError
+        Naming the indicators with missing or negative weights, or the sum.
+
+    Examples
+    --------
+    >>> check_weights(pd.Series({"a": 0.5, "b": 0.6}), "element weights")
+    Traceback (most recent call last):
+    ...
+    ValueError: element weights must sum to 1, they sum to 1.1
+    """
     w = w.astype(float)
     if w.isna().any():
         raise ValueError(f"{what} missing for {first_labels(w.index[w.isna()])}")
@@ -113,7 +186,34 @@ def check_weights(w: pd.Series, what: str) -> pd.Series:
 
 
 def aggregate(Z: np.ndarray, w: np.ndarray, aggregation: str) -> np.ndarray:
-    """Weighted arithmetic or geometric mean of the rows of ``Z`` (weights sum to 1)."""
+    """Weighted arithmetic or geometric mean of the rows of ``Z`` (weights sum to 1).
+
+    The geometric mean needs positive values: if the lowest value of an indicator with
+    positive weight is at most 0, all values are shifted by one constant so that it becomes 1
+    (min-max and z-scores reach 0 or below); the shift keeps each indicator's spread.
+
+    Parameters
+    ----------
+    Z : numpy.ndarray, shape (n_units, n_indicators)
+        Normalised indicators.
+    w : numpy.ndarray, shape (n_indicators,)
+        Weights summing to 1.
+    aggregation : {"arithmetic", "geometric"}
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_units,)
+
+    References
+    ----------
+    Nardo et al. (2008), Handbook on Constructing Composite Indicators, section 6.
+
+    Examples
+    --------
+    >>> Z, w = np.array([[1.0, 4.0], [2.0, 8.0]]), np.array([0.5, 0.5])
+    >>> aggregate(Z, w, "arithmetic").tolist(), aggregate(Z, w, "geometric").tolist()
+    ([2.5, 5.0], [2.0, 4.0])
+    """
     if aggregation == "arithmetic":
         return Z @ w
     used = w > 0
@@ -147,6 +247,11 @@ def topsis(X, weights, benefit=None) -> pd.Series:
     -------
     pandas.Series
         Closeness in [0, 1] per alternative, name ``"topsis"``.
+
+    References
+    ----------
+    Hwang, C.-L., & Yoon, K. (1981). *Multiple Attribute Decision Making: Methods and
+    Applications*. Springer.
 
     Examples
     --------

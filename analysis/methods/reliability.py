@@ -1,10 +1,20 @@
-"""Measurement: item analysis, reliability, exploratory and confirmatory factor analysis.
+"""Reliability and validity of multi-item scales: alpha, omega, composite reliability, item
+analysis, HTMT.
+
+* :func:`cronbach_alpha` (Cronbach 1951) and :func:`omega_total` (McDonald 1999) of one
+  scale; :func:`composite_reliability` from standardised loadings (Fornell & Larcker 1981);
+* :func:`item_statistics`: distribution, corrected item-total correlation, alpha if deleted
+  and the critical ratio of each item of a scale;
+* :func:`htmt`: the heterotrait-monotrait ratio between constructs (Henseler, Ringle &
+  Sarstedt 2015) for discriminant validity;
+* :func:`split_halves`: a random split of the respondents (EFA on one half, CFA on the
+  other).
 
 Conventions follow R's ``psych`` (Revelle) so that results can be checked against it:
 pairwise-complete covariances and correlations, sample SDs (ddof 1), psych's default
-skew/kurtosis (type 3), minres factoring and oblimin rotation by gradient projection
-(GPArotation, no Kaiser normalisation). Items are expected already reverse-coded (as
-:func:`analysis.io.survey.load_survey` returns them).
+skew/kurtosis (type 3). Items are expected already reverse-coded (as
+:func:`analysis.io.survey.load_survey` returns them). The per-construct tables of the study
+are in :mod:`analysis.study.indicators`.
 """
 
 from __future__ import annotations
@@ -80,6 +90,33 @@ def item_statistics(items: pd.DataFrame, *, scale_min=None, scale_max=None,
     ``cr_t``/``cr_p`` the critical ratio: Welch's t comparing the item between respondents
     in the top and bottom ``extreme`` share (27 %, Kelley 1939) of the scale's total score
     (respondents who answered every item of the scale; ties at the cut-offs included).
+
+    Parameters
+    ----------
+    items : pandas.DataFrame
+        The scale's items (at least three, reverse-coded), one row per respondent.
+    scale_min, scale_max : float, optional
+        The answer scale's limits for ``floor``/``ceiling``; default the observed extremes.
+    extreme : float
+        Share of respondents in each extreme group of the critical ratio.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per item with the columns above.
+
+    References
+    ----------
+    Kelley, T. L. (1939). The selection of upper and lower groups for the validation of test
+    items. *Journal of Educational Psychology*, 30, 17-24. Revelle, W. psych: ``alpha``,
+    ``describe``.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> st = item_statistics(holzinger39.get_data()[["x4", "x5", "x6"]])
+    >>> st[["item", "r_drop", "alpha_if_deleted"]].round(3).values.tolist()
+    [['x4', 0.776, 0.831], ['x5', 0.787, 0.826], ['x6', 0.765, 0.843]]
     """
     x = check_items(items, min_items=3)
     C = x.cov(min_periods=2).to_numpy()
@@ -111,9 +148,24 @@ def omega_total(items: pd.DataFrame) -> float:
     ``omega_t = 1 - sum(u2) / sum(R)`` with ``R`` the pairwise correlation matrix (the
     observed total variance of the standardised sum), as ``psych::omega(nfactors = 1)``.
 
+    Parameters
+    ----------
+    items : pandas.DataFrame
+        The scale's items (at least three), one row per respondent.
+
+    Returns
+    -------
+    float
+
     References
     ----------
     McDonald, R. P. (1999). *Test Theory: A Unified Treatment*. Erlbaum.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> round(omega_total(holzinger39.get_data()[["x4", "x5", "x6"]]), 3)
+    0.885
     """
     x = check_items(items, min_items=MIN_ITEMS)
     R = correlation(x)
@@ -122,12 +174,28 @@ def omega_total(items: pd.DataFrame) -> float:
 
 
 def composite_reliability(loadings, residuals=None) -> float:
-    """Composite reliability ``(sum l)^2 / ((sum l)^2 + sum theta)`` of standardised
-    loadings (``theta = 1 - l^2`` unless residual variances are given).
+    """Composite reliability ``(sum l)^2 / ((sum l)^2 + sum theta)`` of standardised loadings.
+
+    Parameters
+    ----------
+    loadings : array-like of float
+        Standardised loadings of one construct.
+    residuals : array-like of float, optional
+        Standardised residual variances; default ``theta = 1 - l^2``.
+
+    Returns
+    -------
+    float
 
     References
     ----------
-    Fornell, C., & Larcker, D. F. (1981). *J. Marketing Research*, 18(1), 39-50.
+    Fornell, C., & Larcker, D. F. (1981). Evaluating structural equation models with
+    unobservable variables and measurement error. *J. Marketing Research*, 18(1), 39-50.
+
+    Examples
+    --------
+    >>> round(composite_reliability([0.7, 0.8, 0.9]), 4)
+    0.8446
     """
     lam = np.asarray(loadings, float)
     theta = 1.0 - lam ** 2 if residuals is None else np.asarray(residuals, float)
@@ -136,7 +204,26 @@ def composite_reliability(loadings, residuals=None) -> float:
 
 # -------------------------------------------------------------- halves and CFA
 def split_halves(data: pd.DataFrame, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split respondents at random into two halves (EFA on the first, CFA on the second)."""
+    """Split respondents at random into two halves (EFA on the first, CFA on the second).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per respondent.
+    seed : int
+        Seed of the permutation.
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        The two halves (``len(data) // 2`` rows and the rest), each in the original row order.
+
+    Examples
+    --------
+    >>> a, b = split_halves(pd.DataFrame({"x": range(7)}), seed=1)
+    >>> len(a), len(b), sorted(a.index.tolist() + b.index.tolist()) == list(range(7))
+    (3, 4, True)
+    """
     rng = np.random.default_rng(seed)
     idx = rng.permutation(len(data))
     cut = len(data) // 2
@@ -154,8 +241,33 @@ def htmt(data: pd.DataFrame, groups: dict[str, list[str]], variant: str = "htmt"
 
     Parameters
     ----------
-    groups : dict construct -> list of items (at least 2 each).
-    missing : "listwise" (as ``semTools::htmt``) or "pairwise".
+    data : pandas.DataFrame
+        Respondent-level items.
+    groups : dict of str to list of str
+        Construct -> its items (at least 2 each).
+    variant : {"htmt", "htmt2"}
+    missing : {"listwise", "pairwise"}
+        ``"listwise"`` as ``semTools::htmt``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Symmetric constructs x constructs matrix with 1 on the diagonal.
+
+    References
+    ----------
+    Henseler, J., Ringle, C. M., & Sarstedt, M. (2015). A new criterion for assessing
+    discriminant validity in variance-based structural equation modeling. *Journal of the
+    Academy of Marketing Science*, 43, 115-135. Roemer, E., Schuberth, F., & Henseler, J.
+    (2021). HTMT2. *Industrial Management & Data Systems*, 121(12), 2637-2650.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> groups = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"],
+    ...           "speed": ["x7", "x8", "x9"]}
+    >>> htmt(holzinger39.get_data(), groups).round(3).loc["visual"].tolist()
+    [1.0, 0.424, 0.467]
     """
     if variant not in ("htmt", "htmt2"):
         raise ValueError(f"variant must be 'htmt' or 'htmt2', got {variant!r}")

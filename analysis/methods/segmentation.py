@@ -1,20 +1,19 @@
-"""Historical stages of urban community governance: corpus, dictionary coder, agreement, periodisation.
+"""Optimal ordered segmentation of a sequence (periodisation) by exact dynamic programming.
 
-The study divides urban community governance since 1949 into four ordered stages (community
-management, service, construction, governance), each with a public-value orientation. This
-module makes that history a testable step:
+A sequence of ``n`` elements (e.g. dated policy documents) is cut into ``K`` ordered,
+non-empty segments (e.g. historical stages) so that the total cost of placing each element
+in its segment is minimal. :func:`segment_sequence` finds the optimum over all cut points
+(Bellman 1961; Auger & Lawrence 1989), counts the optimal segmentations and reports how far
+each boundary is determined; :func:`segmentation_loss` evaluates given cut points;
+:class:`Segmentation` is the result. The history step (:mod:`analysis.study.history`) builds
+the cost matrices.
 
-* :func:`load_corpus` / :func:`validate_corpus` read the hand-curated policy corpus and refuse
-  bad rows (unparseable date, unknown stage, missing title) with an error naming the row;
-* :func:`load_codebook` reads the bilingual dictionary of stage and value-orientation terms;
-* :func:`match_terms` and :func:`code_corpus` are a transparent dictionary coder: every
-  document gets a stage (or ``"unclassified"`` / ``"tie"``) and a value-orientation profile,
-  with the evidence terms it matched;
-* :func:`cohen_kappa` measures agreement with the hand-assigned stage (Cohen 1960, 1968;
-  large-sample standard errors of Fleiss, Cohen & Everitt 1969);
-* :func:`segment_sequence` finds, by exact dynamic programming, the ordered segmentation of
-  the dated sequence into the four stages that best fits the coding; :func:`fit_periodisation`
-  reports its boundaries as dates.
+References
+----------
+Bellman, R. (1961). On the approximation of curves by line segments using dynamic
+programming. *Communications of the ACM*, 4(6), 284.
+Auger, I. E. & Lawrence, C. E. (1989). Algorithms for the optimal identification of segment
+neighborhoods. *Bulletin of Mathematical Biology*, 51, 39-54.
 """
 
 from __future__ import annotations
@@ -57,7 +56,26 @@ class Segmentation:
 
 
 def segmentation_loss(cost, cuts) -> float:
-    """Total cost of the ordered segmentation with boundaries ``cuts`` (see :func:`segment_sequence`)."""
+    """Total cost of the ordered segmentation with boundaries ``cuts``.
+
+    See :func:`segment_sequence` for the cost matrix and the cut convention.
+
+    Parameters
+    ----------
+    cost : array-like, shape (n, K)
+        Cost of placing element i in segment k.
+    cuts : sequence of int
+        Index of the first element of segments 2..K.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> segmentation_loss([[0, 1], [1, 0], [0, 1]], cuts=[1])
+    1.0
+    """
     c = np.asarray(cost, dtype=float)
     seg = np.searchsorted(np.asarray(cuts, dtype=int), np.arange(c.shape[0]), side="right")
     return float(c[np.arange(c.shape[0]), seg].sum())
@@ -80,8 +98,9 @@ def segment_sequence(cost, allowed=None, tol: float = 1e-9) -> Segmentation:
     Parameters
     ----------
     cost : array-like (n, K)
-        Per-element, per-segment costs, e.g. :func:`stage_cost` (0 if the element's label is
-        the segment's stage, 1 otherwise) or :func:`profile_cost`.
+        Per-element, per-segment costs, e.g. :func:`analysis.study.history.stage_cost` (0 if
+        the element's label is the segment's stage, 1 otherwise) or
+        :func:`analysis.study.history.profile_cost`.
     allowed : array-like of bool (n,), optional
         ``allowed[a]`` says whether a boundary may fall just before element a (e.g. not
         between two documents of the same date). Default: everywhere.
@@ -92,11 +111,20 @@ def segment_sequence(cost, allowed=None, tol: float = 1e-9) -> Segmentation:
     -------
     Segmentation
 
+    References
+    ----------
+    Bellman, R. (1961). On the approximation of curves by line segments using dynamic
+    programming. *Communications of the ACM*, 4(6), 284.
+    Auger, I. E. & Lawrence, C. E. (1989). Algorithms for the optimal identification of segment
+    neighborhoods. *Bulletin of Mathematical Biology*, 51, 39-54.
+
     Examples
     --------
     >>> labels = [0, 0, 1, 1, 1, 2, 3, 3]
-    >>> segment_sequence(stage_cost(labels, [0, 1, 2, 3])).cuts
-    (2, 5, 6)
+    >>> cost = np.array([[0.0 if lab == k else 1.0 for k in range(4)] for lab in labels])
+    >>> seg = segment_sequence(cost)
+    >>> seg.cuts, seg.loss, seg.n_optimal
+    ((2, 5, 6), 0.0, 1)
     """
     c = np.asarray(cost, dtype=float)
     if c.ndim != 2:

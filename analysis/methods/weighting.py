@@ -1,9 +1,15 @@
-"""Weights for the indicator system: AHP (subjective), entropy and CRITIC (objective),
-SEM-based weights, and their combination.
+"""Weights for an indicator system: AHP (subjective), entropy and CRITIC (objective).
 
-Every function takes plain arrays or DataFrames and returns a pandas Series or a tidy
-DataFrame. Definitions follow the sources cited in each docstring and
-``/work/shared/reference/methods.md``; tests check them against published worked examples.
+* AHP: :func:`ahp_weights` and :func:`ahp_consistency` for one judgement matrix (Saaty
+  1980), :func:`expert_consistency` and :func:`group_ahp` for a screened expert panel (AIJ /
+  AIP aggregation, Forman & Peniwati 1998);
+* objective weights from the units' indicator values: :func:`entropy_weights` (entropy
+  weight method) and :func:`critic_weights` (Diakoulaki et al. 1995), both after
+  :func:`minmax` normalisation.
+
+SEM-based weights and the combination of subjective and objective weights are in
+:mod:`analysis.study.indicators`. Every function takes plain arrays or DataFrames and returns
+a pandas Series or a tidy DataFrame; the tests check them against published worked examples.
 """
 
 from __future__ import annotations
@@ -31,10 +37,34 @@ CR_THRESHOLD = 0.10
 def ahp_consistency(matrix) -> dict:
     """Principal eigenvalue, consistency index and ratio of an AHP matrix.
 
+    Parameters
+    ----------
+    matrix : array-like or DataFrame, shape (n, n)
+        Positive reciprocal judgement matrix (checked with
+        :func:`analysis.io.checks.check_pairwise`), ``n <= 10``.
+
     Returns
     -------
-    dict with ``n``, ``lambda_max``, ``ci`` = (lambda_max - n)/(n - 1), ``ri`` (Saaty's
-    table), ``cr`` = ci / ri (0 for n <= 2, where every reciprocal matrix is consistent).
+    dict
+        ``n``, ``lambda_max``, ``ci`` = (lambda_max - n)/(n - 1), ``ri`` (Saaty's table
+        :data:`SAATY_RI`), ``cr`` = ci / ri (0 for n <= 2, where every reciprocal matrix is
+        consistent).
+
+    Raises
+    ------
+    ValueError
+        For an invalid matrix, or n above the RI table.
+
+    References
+    ----------
+    Saaty, T. L. (1980). *The Analytic Hierarchy Process*. McGraw-Hill.
+
+    Examples
+    --------
+    >>> A = [[1, 4, 3, 7], [1/4, 1, 1/3, 3], [1/3, 3, 1, 5], [1/7, 1/3, 1/5, 1]]
+    >>> c = ahp_consistency(A)
+    >>> round(c["lambda_max"], 4), round(c["cr"], 4)
+    (4.1184, 0.0439)
     """
     a = check_pairwise(matrix)
     n = a.shape[0]
@@ -90,7 +120,29 @@ def ahp_weights(matrix):
 
 
 def expert_consistency(panel: dict) -> pd.DataFrame:
-    """Consistency of each expert's matrix: lambda_max, CI, CR and whether CR < 0.10."""
+    """Consistency of each expert's matrix: lambda_max, CI, CR and whether CR < 0.10.
+
+    Parameters
+    ----------
+    panel : dict of str to array-like
+        Expert id -> judgement matrix (e.g. :func:`analysis.io.companions.load_expert_panel`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``expert_id lambda_max ci cr consistent``, one row per expert in panel order.
+
+    References
+    ----------
+    Saaty, T. L. (1980). *The Analytic Hierarchy Process*. McGraw-Hill.
+
+    Examples
+    --------
+    >>> from analysis.io.companions import load_expert_panel
+    >>> cons = expert_consistency(load_expert_panel())
+    >>> cons.loc[~cons["consistent"], "expert_id"].tolist()
+    ['E04', 'E09', 'E11']
+    """
     rows = []
     for expert, m in panel.items():
         c = ahp_consistency(m)
@@ -101,7 +153,21 @@ def expert_consistency(panel: dict) -> pd.DataFrame:
 
 @dataclass
 class GroupAHP:
-    """Result of :func:`group_ahp`."""
+    """Result of :func:`group_ahp`.
+
+    Attributes
+    ----------
+    weights : pandas.Series
+        Group priorities over the elements (name ``"weight"``), summing to 1.
+    cr : float
+        CR of the aggregated matrix (AIJ) or mean CR of the kept experts (AIP).
+    method : str
+        ``"aij"`` or ``"aip"``.
+    consistency : pandas.DataFrame
+        Every expert's ``lambda_max``, ``ci``, ``cr``, ``consistent`` and ``kept`` flag.
+    screened : list
+        Experts dropped for CR >= threshold.
+    """
 
     weights: pd.Series          #: group priorities over the elements
     cr: float                   #: CR of the aggregated matrix (AIJ) or mean CR of kept (AIP)
@@ -120,6 +186,24 @@ def group_ahp(panel: dict, method: str = "aij", threshold: float = CR_THRESHOLD)
     * ``"aip"`` (aggregation of individual priorities): the arithmetic mean of the kept
       experts' priority vectors.
 
+    Parameters
+    ----------
+    panel : dict of str to pandas.DataFrame
+        Expert id -> judgement matrix with element labels as index and columns (e.g.
+        :func:`analysis.io.companions.load_expert_panel`).
+    method : {"aij", "aip"}
+    threshold : float
+        Experts with CR at or above it are screened out.
+
+    Returns
+    -------
+    GroupAHP
+
+    Raises
+    ------
+    ValueError
+        Unknown method, or no expert passes the screen.
+
     References
     ----------
     Forman, E., & Peniwati, K. (1998). Aggregating individual judgments and priorities with
@@ -129,8 +213,10 @@ def group_ahp(panel: dict, method: str = "aij", threshold: float = CR_THRESHOLD)
 
     Examples
     --------
-    >>> panel = load_expert_panel()                                 # doctest: +SKIP
-    >>> g = group_ahp(panel, "aij"); g.weights.round(3); g.screened  # doctest: +SKIP
+    >>> from analysis.io.companions import load_expert_panel
+    >>> g = group_ahp(load_expert_panel(), "aij")
+    >>> g.weights.round(3).to_dict(), g.screened
+    ({'MS': 0.187, 'CS': 0.157, 'OM': 0.179, 'RA': 0.282, 'CC': 0.196}, ['E04', 'E09', 'E11'])
     """
     method = method.lower()
     if method not in ("aij", "aip"):
@@ -189,6 +275,27 @@ def minmax(X, benefit=None) -> pd.DataFrame:
     """Min-max normalise each indicator to [0, 1]; cost indicators as (max - x)/(max - min).
 
     A constant indicator becomes all zeros (it carries no information).
+
+    Parameters
+    ----------
+    X : array-like or DataFrame, shape (n_units, n_indicators)
+        Finite values, at least two units.
+    benefit : sequence of bool or dict, optional
+        True for benefit (larger is better), False for cost. Default: all benefit.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    ValueError
+        Missing or non-numeric values (naming the rows), or a ``benefit`` of the wrong length.
+
+    Examples
+    --------
+    >>> minmax([[1, 10], [3, 20], [2, 30]], benefit=[True, False]).values.tolist()
+    [[0.0, 1.0], [1.0, 0.5], [0.5, 0.0]]
     """
     df = _as_frame(X)
     b = _benefit(benefit, df.columns)
@@ -266,6 +373,22 @@ def critic_weights(X, benefit=None) -> pd.Series:
     standard deviation ``sigma_j`` of the normalised indicator and Pearson ``r``;
     ``w = C / sum C``. A constant indicator gets weight 0 and is left out of the others'
     conflict sums (its correlations are undefined).
+
+    Parameters
+    ----------
+    X : array-like or DataFrame, shape (n_units, n_indicators)
+    benefit : sequence of bool or dict, optional
+        True for benefit (larger is better), False for cost. Default: all benefit.
+
+    Returns
+    -------
+    pandas.Series
+        Weights summing to 1, indexed by indicator (name ``"weight"``).
+
+    Raises
+    ------
+    ValueError
+        Missing values, or every indicator constant.
 
     References
     ----------

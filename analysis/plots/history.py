@@ -1,20 +1,8 @@
-"""Historical stages of urban community governance: corpus, dictionary coder, agreement, periodisation.
+"""Figures of the history step: the policy milestones on a timeline with the fitted stage
+boundaries, and the value orientations by stage.
 
-The study divides urban community governance since 1949 into four ordered stages (community
-management, service, construction, governance), each with a public-value orientation. This
-module makes that history a testable step:
-
-* :func:`load_corpus` / :func:`validate_corpus` read the hand-curated policy corpus and refuse
-  bad rows (unparseable date, unknown stage, missing title) with an error naming the row;
-* :func:`load_codebook` reads the bilingual dictionary of stage and value-orientation terms;
-* :func:`match_terms` and :func:`code_corpus` are a transparent dictionary coder: every
-  document gets a stage (or ``"unclassified"`` / ``"tie"``) and a value-orientation profile,
-  with the evidence terms it matched;
-* :func:`cohen_kappa` measures agreement with the hand-assigned stage (Cohen 1960, 1968;
-  large-sample standard errors of Fleiss, Cohen & Everitt 1969);
-* :func:`segment_sequence` finds, by exact dynamic programming, the ordered segmentation of
-  the dated sequence into the four stages that best fits the coding; :func:`fit_periodisation`
-  reports its boundaries as dates.
+They draw the tables of :mod:`analysis.study.history` on a given (or new) axis and return
+the axis. Text is in English: no CJK font is assumed to be available to matplotlib.
 """
 
 from __future__ import annotations
@@ -35,6 +23,35 @@ def plot_timeline(table: pd.DataFrame, fitted: pd.DataFrame, ax=None, colors=Non
     Rows are the hand-assigned stages; filled markers where the coder agrees, open where it
     does not, grey crosses for unverified (U) items. Shaded bands show where every optimal
     segmentation puts each fitted boundary; dashed lines the study's stage changes.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`analysis.study.history.coded_corpus_table` with the corpus' ``year``
+        (``stage_hand``, ``agree``, ``status``, ``year``).
+    fitted : pandas.DataFrame
+        :func:`analysis.study.history.fit_periodisation` (``after_year``, ``before_year``).
+    ax : matplotlib.axes.Axes, optional
+        Drawn on a new figure when not given.
+    colors : sequence of colours, optional
+        One per stage; default the compendium's palette.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from analysis.io.corpus import load_corpus, load_stage_codebook
+    >>> from analysis.study.history import code_corpus, coded_corpus_table, fit_periodisation
+    >>> corpus = load_corpus()
+    >>> coded = code_corpus(corpus, load_stage_codebook())
+    >>> table = coded_corpus_table(corpus, coded).merge(corpus[["id", "year"]], on="id")
+    >>> ax = plot_timeline(table, fit_periodisation(corpus.merge(coded, on="id")))
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['Management', 'Service', 'Construction', 'Governance']
+    >>> plt.close(ax.figure)
     """
     import matplotlib.pyplot as plt
 
@@ -76,7 +93,29 @@ def plot_timeline(table: pd.DataFrame, fitted: pd.DataFrame, ax=None, colors=Non
 
 
 def plot_value_heatmap(counts: pd.DataFrame, ax=None):
-    """Heatmap of a stage x value-orientation count table, shaded by row share, annotated."""
+    r"""Heatmap of a stage x value-orientation count table, shaded by row share, annotated.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        :func:`analysis.study.history.value_by_stage` (stages x value orientations, counts).
+    ax : matplotlib.axes.Axes, optional
+        Drawn on a new figure when not given.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> counts = pd.DataFrame([[6, 0], [1, 3]], index=["management", "service"],
+    ...                       columns=["control_stability", "welfare_services"])
+    >>> ax = plot_value_heatmap(counts)
+    >>> ax.texts[0].get_text()
+    '6\n(100%)'
+    >>> plt.close(ax.figure)
+    """
     import matplotlib.pyplot as plt
 
     if ax is None:

@@ -15,7 +15,43 @@ QUADRANT_POS = {"concentrate here": (1, 0), "keep up the good work": (1, 1),
 
 def plot_ipma(table: pd.DataFrame, ax, group="all", level: str = "construct",
               title: str | None = None):
-    """Importance (x) against performance (y) for one group, split at the means."""
+    """Importance (x) against performance (y) for one group, split at the means.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`analysis.study.improvement.ipma`.
+    ax : matplotlib.axes.Axes
+    group : str
+        Which ``group`` of the table to draw.
+    level : {"construct", "item"}
+    title : str, optional
+        Default ``"<group>: <level>s"``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        No rows for ``group`` and ``level``.
+
+    References
+    ----------
+    Martilla, J. A. & James, J. C. (1977). Importance-performance analysis. *Journal of
+    Marketing*, 41(1), 77-79.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> t = pd.DataFrame({"group": "all", "level": "construct", "construct": ["A", "B"],
+    ...                   "item": "", "importance": [0.2, 0.4], "performance": [60.0, 50.0]})
+    >>> fig, ax = plt.subplots()
+    >>> plot_ipma(t, ax).get_title()
+    'all: constructs'
+    >>> plt.close(fig)
+    """
     sub = table[(table["group"] == group) & (table["level"] == level)]
     if sub.empty:
         raise ValueError(f"no IPMA rows for group {group!r}, level {level!r}")
@@ -46,7 +82,29 @@ def plot_ipma(table: pd.DataFrame, ax, group="all", level: str = "construct",
 
 
 def plot_whatif(table: pd.DataFrame, ax):
-    """Predicted change in performance per scenario, with bootstrap intervals."""
+    """Predicted change in performance per scenario, with bootstrap intervals.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`analysis.study.improvement.whatif` (``scenario delta ci_lower ci_upper``);
+        intervals are drawn when none is missing.
+    ax : matplotlib.axes.Axes
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> t = pd.DataFrame({"scenario": ["MS +10", "CS +10"], "delta": [2.0, 1.5],
+    ...                   "ci_lower": [1.0, 0.5], "ci_upper": [3.0, 2.5]})
+    >>> fig, ax = plt.subplots()
+    >>> [float(b.get_width()) for b in plot_whatif(t, ax).patches]
+    [2.0, 1.5]
+    >>> plt.close(fig)
+    """
     y = np.arange(len(table))[::-1]
     ax.barh(y, table["delta"], color=PALETTE[0], alpha=0.8)
     if table["ci_lower"].notna().all():
@@ -58,7 +116,32 @@ def plot_whatif(table: pd.DataFrame, ax):
 
 
 def plot_frontier(front: pd.DataFrame, ax, budget: float | None = None):
-    """Optimal predicted gain against budget, stacked by element."""
+    """Optimal predicted gain against budget, stacked by element.
+
+    Parameters
+    ----------
+    front : pandas.DataFrame
+        :func:`analysis.methods.budget.frontier` (``budget element pv_gain``, with ``total``
+        rows, which are not drawn).
+    ax : matplotlib.axes.Axes
+    budget : float, optional
+        Marks the actual budget with a dashed line.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from analysis.methods.budget import frontier
+    >>> front = frontier([0.3, 0.2], [1.0, 2.0], [50.0, 60.0], budgets=[0, 10, 20],
+    ...                  names=["A", "B"])
+    >>> fig, ax = plt.subplots()
+    >>> [t.get_text() for t in plot_frontier(front, ax, budget=10).get_legend().get_texts()]
+    ['A', 'B']
+    >>> plt.close(fig)
+    """
     parts = front[front["element"] != "total"].pivot(index="budget", columns="element",
                                                      values="pv_gain")
     order = list(dict.fromkeys(front.loc[front["element"] != "total", "element"]))
@@ -74,7 +157,31 @@ def plot_frontier(front: pd.DataFrame, ax, budget: float | None = None):
 
 
 def plot_efficiency(eff: pd.DataFrame, ax, types: pd.Series | None = None):
-    """CRS against VRS efficiency per community (scale efficiency is their ratio)."""
+    """CRS against VRS efficiency per community (scale efficiency is their ratio).
+
+    Parameters
+    ----------
+    eff : pandas.DataFrame
+        :func:`analysis.study.improvement.community_efficiency` (``unit efficiency_crs
+        efficiency_vrs``).
+    ax : matplotlib.axes.Axes
+    types : pandas.Series, optional
+        Community id -> type, to colour the points (with a legend).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> eff = pd.DataFrame({"unit": ["C1", "C2"], "efficiency_crs": [0.8, 1.0],
+    ...                     "efficiency_vrs": [0.9, 1.0]})
+    >>> fig, ax = plt.subplots()
+    >>> plot_efficiency(eff, ax, types=pd.Series({"C1": "old", "C2": "new"})).get_xlabel()
+    'CCR efficiency (constant returns)'
+    >>> plt.close(fig)
+    """
     colours = PALETTE[0]
     if types is not None:
         levels = sorted(types.unique())

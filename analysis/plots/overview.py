@@ -1,4 +1,11 @@
-"""Describing a survey before analysing it: sample, item distributions, missingness."""
+"""Figures describing the survey before it is analysed: answer distributions, missingness,
+sample sizes.
+
+They draw the tables of :mod:`analysis.study.describe`
+(:func:`~analysis.study.describe.item_distribution`,
+:func:`~analysis.study.describe.missingness`,
+:func:`~analysis.study.describe.respondents_per_community`) and return a new figure.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,29 @@ from analysis.plots.style import PALETTE
 
 
 def plot_item_distributions(dist: pd.DataFrame):
-    """Stacked horizontal bars of answer shares per item, grouped by construct."""
+    """Stacked horizontal bars of answer shares per item, grouped by construct.
+
+    Parameters
+    ----------
+    dist : pandas.DataFrame
+        :func:`analysis.study.describe.item_distribution` (``item``, one share column per
+        answer category named by its digit).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from analysis.io.codebook import load_codebook
+    >>> from analysis.io.survey import load_survey
+    >>> from analysis.study.describe import item_distribution
+    >>> cb = load_codebook()
+    >>> fig = plot_item_distributions(item_distribution(load_survey(codebook=cb), cb))
+    >>> len(fig.axes[0].get_yticklabels())
+    25
+    >>> plt.close(fig)
+    """
     cats = [c for c in dist.columns if c.isdigit()]
     colours = plt.get_cmap("RdYlBu")(np.linspace(0.1, 0.9, len(cats)))
     fig, ax = plt.subplots(figsize=(7.5, 0.26 * len(dist) + 1.2))
@@ -28,7 +57,25 @@ def plot_item_distributions(dist: pd.DataFrame):
 
 
 def plot_missingness(miss: pd.DataFrame):
-    """Heatmap of missing shares by item (rows) and community type (columns)."""
+    """Heatmap of missing shares by item (rows) and community type (columns).
+
+    Parameters
+    ----------
+    miss : pandas.DataFrame
+        :func:`analysis.study.describe.missingness` (``item`` and one share column per group).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> miss = pd.DataFrame({"item": ["A1", "A2"], "all": [0.01, 0.03], "type a": [0.0, 0.05]})
+    >>> fig = plot_missingness(miss)
+    >>> fig.axes[0].images[0].get_array().shape
+    (2, 2)
+    >>> plt.close(fig)
+    """
     data = miss.set_index("item")
     fig, ax = plt.subplots(figsize=(6.5, 0.24 * len(data) + 1.5))
     im = ax.imshow(data.to_numpy() * 100, aspect="auto", cmap="Greys", vmin=0)
@@ -40,7 +87,27 @@ def plot_missingness(miss: pd.DataFrame):
 
 
 def plot_sample(sizes: pd.DataFrame, by: str = "community_type"):
-    """Respondents per community, one strip per community type."""
+    """Respondents per community, one strip per community type.
+
+    Parameters
+    ----------
+    sizes : pandas.DataFrame
+        :func:`analysis.study.describe.respondents_per_community` (``respondents`` and ``by``).
+    by : str
+        The grouping column (one strip per level).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> sizes = pd.DataFrame({"community_type": ["a", "a", "b"], "respondents": [30, 25, 40]})
+    >>> fig = plot_sample(sizes)
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ['a', 'b']
+    >>> plt.close(fig)
+    """
     fig, ax = plt.subplots(figsize=(7, 3))
     for k, (t, g) in enumerate(sizes.groupby(by, sort=False)):
         ax.scatter(g["respondents"], np.full(len(g), k), color=PALETTE[k % len(PALETTE)], s=25)

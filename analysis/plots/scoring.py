@@ -1,27 +1,10 @@
-"""Scoring communities: composite index, fuzzy grades, TOPSIS, and uncertainty of the ranks.
+"""Figures of the community scores: rank bands, radar profiles, element scores by type and
+Sobol indices.
 
-The steps follow the OECD/JRC *Handbook on Constructing Composite Indicators* (Nardo et al.
-2008): residents' answers are averaged per community (justified by :mod:`analysis.methods.agreement`),
-each indicator (item) is normalised, weighted and aggregated into five element scores and one
-overall performance score; the ranking is then stress-tested by a Monte Carlo over the
-methodological choices with Sobol sensitivity indices (Saisana, Saltelli & Tarantola 2005).
-
-Communities with fewer than ``k`` respondents are never scored: they are listed as suppressed
-(statistical disclosure control), so no published number describes a handful of residents.
-
-All data shipped with the compendium are synthetic; no score here is a result of the original
-study.
-
-References
-----------
-Nardo, M., Saisana, M., Saltelli, A., Tarantola, S., Hoffman, A., & Giovannini, E. (2008).
-*Handbook on Constructing Composite Indicators: Methodology and User Guide*. OECD/JRC.
-
-Saisana, M., Saltelli, A., & Tarantola, S. (2005). Uncertainty and sensitivity analysis
-techniques as tools for the quality assessment of composite indicators. *Journal of the Royal
-Statistical Society A*, 168(2), 307-323.
-
-Hwang, C.-L., & Yoon, K. (1981). *Multiple Attribute Decision Making*. Springer.
+They draw the tables of :mod:`analysis.study.scoring`
+(:func:`~analysis.study.scoring.composite_index`,
+:func:`~analysis.study.scoring.uncertainty_analysis`) on a given (or new) axis and return
+the axis.
 """
 
 from __future__ import annotations
@@ -35,7 +18,31 @@ import pandas as pd
 
 
 def plot_caterpillar(summary: pd.DataFrame, group: str = "community_id", ax=None):
-    """Nominal rank (cross), median rank (dot) and 5th-95th percentile band per community."""
+    """Nominal rank (cross), median rank (dot) and 5th-95th percentile band per community.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        ``UncertaintyResult.summary`` of :func:`analysis.study.scoring.uncertainty_analysis`.
+    group : str
+        Column naming the communities.
+    ax : matplotlib.axes.Axes, optional
+        Drawn on a new figure when not given.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> s = pd.DataFrame({"community_id": ["C1", "C2"], "nominal_rank": [2, 1],
+    ...                   "median_rank": [2, 1], "rank_p05": [1, 1], "rank_p95": [2, 2]})
+    >>> ax = plot_caterpillar(s)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['C2', 'C1']
+    >>> plt.close(ax.figure)
+    """
     import matplotlib.pyplot as plt
 
     s = summary.sort_values("nominal_rank", kind="stable").reset_index(drop=True)
@@ -55,7 +62,36 @@ def plot_caterpillar(summary: pd.DataFrame, group: str = "community_id", ax=None
 
 def plot_radar(scores: pd.DataFrame, communities: Mapping[str, str], element_names: Sequence[str],
                group: str = "community_id", ax=None, colors: Sequence[str] | None = None):
-    """Radar chart of element scores (0-100) for a few communities, ``{label: community_id}``."""
+    """Radar chart of element scores (0-100) for a few communities, ``{label: community_id}``.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        :func:`analysis.study.scoring.composite_index` (``group`` and one column per element).
+    communities : mapping of str to str
+        Legend label -> community id.
+    element_names : sequence of str
+        The element columns, one spoke each.
+    group : str
+        Column naming the communities.
+    ax : matplotlib.axes.Axes, optional
+        A polar axis; a new one when not given.
+    colors : sequence of colours, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> sc = pd.DataFrame({"community_id": ["C1", "C2"], "A": [60, 70], "B": [50, 40],
+    ...                    "C": [80, 65]})
+    >>> ax = plot_radar(sc, {"best": "C1", "worst": "C2"}, ["A", "B", "C"])
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['best (C1)', 'worst (C2)']
+    >>> plt.close(ax.figure)
+    """
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -76,7 +112,35 @@ def plot_radar(scores: pd.DataFrame, communities: Mapping[str, str], element_nam
 
 def plot_elements_by_type(scores: pd.DataFrame, element_names: Sequence[str],
                           type_col: str = "community_type", ax=None, palette=None):
-    """Element scores of the communities, grouped by community type (box and points)."""
+    """Element scores of the communities, grouped by community type (box and points).
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Element scores with the column ``type_col`` (one row per community).
+    element_names : sequence of str
+        The element columns.
+    type_col : str
+        Column holding the community type (one box per type and element).
+    ax : matplotlib.axes.Axes, optional
+        Drawn on a new figure when not given.
+    palette : optional
+        seaborn palette for the types.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> sc = pd.DataFrame({"community_type": ["a", "a", "b", "b"], "A": [60, 70, 50, 55],
+    ...                    "B": [40, 45, 65, 60]})
+    >>> ax = plot_elements_by_type(sc, ["A", "B"])
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['A', 'B']
+    >>> plt.close(ax.figure)
+    """
     import matplotlib.pyplot as plt
     import seaborn as sns
 
@@ -96,7 +160,35 @@ def plot_elements_by_type(scores: pd.DataFrame, element_names: Sequence[str],
 
 
 def plot_sobol(sobol: pd.DataFrame, ax=None):
-    """First-order and total Sobol indices of the rank shift, with 95 % intervals."""
+    """First-order and total Sobol indices of the rank shift, with 95 % intervals.
+
+    Parameters
+    ----------
+    sobol : pandas.DataFrame
+        ``UncertaintyResult.sobol`` (``factor S1 S1_conf ST ST_conf``).
+    ax : matplotlib.axes.Axes, optional
+        Drawn on a new figure when not given.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    References
+    ----------
+    Saltelli, A., Annoni, P., Azzini, I., Campolongo, F., Ratto, M. & Tarantola, S. (2010).
+    Variance based sensitivity analysis of model output. Design and estimator for the total
+    sensitivity index. *Computer Physics Communications*, 181, 259-270.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> sob = pd.DataFrame({"factor": ["weighting", "normalisation"], "S1": [0.5, 0.2],
+    ...                     "S1_conf": [0.1, 0.1], "ST": [0.6, 0.3], "ST_conf": [0.1, 0.1]})
+    >>> ax = plot_sobol(sob)
+    >>> len(ax.patches)
+    4
+    >>> plt.close(ax.figure)
+    """
     import matplotlib.pyplot as plt
 
     if ax is None:

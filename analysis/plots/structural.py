@@ -1,4 +1,4 @@
-"""Figures of the structural model, drawn with matplotlib only (no Graphviz): the path
+r"""Figures of the structural model, drawn with matplotlib only (no Graphviz): the path
 diagram, a forest plot of indirect effects and latent means by community type.
 
 Each function draws on a given axis and returns it; saving is left to
@@ -14,8 +14,13 @@ paths are dashed.
 Example
 -------
 >>> import matplotlib.pyplot as plt
->>> fig, ax = plt.subplots(figsize=(10, 6))                         # doctest: +SKIP
->>> path_diagram(result.estimates, ax)                              # doctest: +SKIP
+>>> from semopy.examples import holzinger39
+>>> from analysis.sem import fit_sem
+>>> result = fit_sem("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\ntextual ~ visual",
+...                  holzinger39.get_data())
+>>> fig, ax = plt.subplots(figsize=(10, 6))
+>>> ax = path_diagram(result.estimates, ax)
+>>> plt.close(fig)
 """
 
 from __future__ import annotations
@@ -32,7 +37,22 @@ __all__ = ["stars", "layered_layout", "path_diagram", "forest_plot", "latent_mea
 
 
 def stars(p: float) -> str:
-    """``***`` p < .001, ``**`` p < .01, ``*`` p < .05, else ``""`` (NaN: ``""``)."""
+    """``***`` p < .001, ``**`` p < .01, ``*`` p < .05, else ``""`` (NaN: ``""``).
+
+    Parameters
+    ----------
+    p : float or None
+        A p-value.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> [stars(p) for p in (0.0004, 0.004, 0.04, 0.4, float("nan"))]
+    ['***', '**', '*', '', '']
+    """
     if p is None or not np.isfinite(p):
         return ""
     return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
@@ -51,6 +71,8 @@ def layered_layout(edges: Sequence[tuple[str, str]], nodes: Sequence[str] | None
     edges : sequence of (predictor, outcome)
     nodes : sequence, optional
         All nodes (order kept within a layer); default: those in ``edges``.
+    dx, dy : float
+        Horizontal distance between layers and vertical spacing within a layer.
 
     Returns
     -------
@@ -143,7 +165,7 @@ def path_diagram(estimates: pd.DataFrame, ax, *, show_items: bool = False,
                  positions: Mapping[str, tuple[float, float]] | None = None,
                  show_covariances: bool = False, colours: Mapping[str, str] | None = None,
                  title: str | None = None, digits: int = 2):
-    """Draw the structural model with completely standardised coefficients.
+    r"""Draw the structural model with completely standardised coefficients.
 
     Parameters
     ----------
@@ -166,15 +188,35 @@ def path_diagram(estimates: pd.DataFrame, ax, *, show_items: bool = False,
     -------
     Axes
 
+    Raises
+    ------
+    ValueError
+        No latent variables or regressions, or ``positions`` lacking a latent variable.
+
     Notes
     -----
     Each endogenous latent shows its R-squared (1 minus the standardised residual
     variance). Stars: * p < .05, ** p < .01, *** p < .001 (z test of the unstandardised
     estimate); non-significant paths are dashed and grey.
 
+    References
+    ----------
+    McArdle, J. J. & McDonald, R. P. (1984). Some algebraic properties of the reticular action
+    model for moment structures. *British Journal of Mathematical and Statistical Psychology*,
+    37, 234-251 (RAM graph conventions).
+
     Examples
     --------
-    >>> path_diagram(fit.estimates, ax, show_items=True)            # doctest: +SKIP
+    >>> import matplotlib.pyplot as plt
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> fit = fit_sem("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\ntextual ~ visual",
+    ...               holzinger39.get_data())
+    >>> fig, ax = plt.subplots(figsize=(10, 6))
+    >>> ax = path_diagram(fit.estimates, ax, show_items=True)
+    >>> any(t.get_text().startswith("0.") for t in ax.texts)  # standardised coefficients
+    True
+    >>> plt.close(fig)
     """
     meas = _rows(estimates, "=~")
     regs = _rows(estimates, "~")
@@ -302,14 +344,28 @@ def forest_plot(eff: pd.DataFrame, ax, *, effects: Sequence[str] = ("specific",)
     effects : which ``effect`` rows to show (``specific``, ``indirect``, ``total``, ``direct``)
     kinds : interval kinds to draw (slightly offset; the first solid, the second hollow)
     colours : mapping element -> colour
+    title : str, optional
 
     Returns
     -------
     Axes
 
+    Raises
+    ------
+    ValueError
+        No rows of the requested effects, or intervals of a kind missing.
+
     Examples
     --------
-    >>> forest_plot(attach_bootstrap(effects(res, cb), boots), ax)   # doctest: +SKIP
+    >>> import matplotlib.pyplot as plt
+    >>> eff = pd.DataFrame({"element": ["MS", "CS"], "effect": "specific",
+    ...                     "path": ["MS -> CS -> PV", "CS -> OM -> PV"],
+    ...                     "name": ["ind_MS_CS", "ind_CS_OM"], "est": [0.05, 0.08],
+    ...                     "ci_lower_perc": [0.01, 0.03], "ci_upper_perc": [0.09, 0.13]})
+    >>> fig, ax = plt.subplots()
+    >>> [t.get_text() for t in forest_plot(eff, ax, kinds=("perc",)).get_yticklabels()]
+    ['MS -> CS -> PV', 'CS -> OM -> PV']
+    >>> plt.close(fig)
     """
     sub = eff[eff["effect"].isin(effects) & (eff["name"] != "")].reset_index(drop=True)
     if sub.empty:
@@ -357,10 +413,28 @@ def latent_means_plot(means: pd.DataFrame, ax, *, truth: pd.DataFrame | None = N
         ``construct group true_d`` (:func:`analysis.study.structural.implied_type_means`), drawn as
         open diamonds.
     colours : mapping group -> colour
+    title : str, optional
 
     Returns
     -------
     Axes
+
+    Raises
+    ------
+    ValueError
+        If ``means`` lacks the columns above.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> means = pd.DataFrame({"construct": ["A", "B", "A", "B"],
+    ...                       "group": ["ref", "ref", "g2", "g2"],
+    ...                       "est": [0.0, 0.0, 0.3, -0.2], "ci_lower": [0.0, 0.0, 0.1, -0.4],
+    ...                       "ci_upper": [0.0, 0.0, 0.5, 0.0], "d": [0.0, 0.0, 0.4, -0.25]})
+    >>> fig, ax = plt.subplots()
+    >>> latent_means_plot(means, ax).get_ylabel().splitlines()[0]
+    'latent mean minus ref'
+    >>> plt.close(fig)
     """
     need = {"construct", "group", "est", "ci_lower", "ci_upper", "d"}
     if not need <= set(means.columns):

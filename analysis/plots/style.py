@@ -1,7 +1,8 @@
-"""One way to save figures: PNG and PDF, byte-identical across runs, in one style.
+"""The compendium's figure style (:data:`STYLE`) and colours (:data:`PALETTE`), in one place.
 
-Matplotlib otherwise stamps files with its version and a creation date; both are removed so
-that ``make reproduce`` twice leaves ``git status`` clean.
+Notebooks call :func:`use_style` once; every figure function of :mod:`analysis.plots` takes
+its colours from :data:`PALETTE`. Saving figures reproducibly is
+:func:`analysis.io.outputs.savefig`.
 """
 
 from __future__ import annotations
@@ -33,7 +34,21 @@ PALETTE = ["#1b6ca8", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#2
 
 
 def use_style() -> None:
-    """Apply :data:`STYLE` to matplotlib (idempotent)."""
+    """Apply :data:`STYLE` to matplotlib (idempotent).
+
+    Also pins ``SOURCE_DATE_EPOCH`` (if unset) so that PDF creation dates do not depend on the
+    clock.
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> use_style()
+    >>> matplotlib.rcParams["axes.spines.top"]
+    False
+    """
     matplotlib.rcParams.update(STYLE)
     # PDF creation dates honour SOURCE_DATE_EPOCH; pin it so nothing depends on the clock.
     os.environ.setdefault("SOURCE_DATE_EPOCH", "0")

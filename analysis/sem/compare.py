@@ -8,7 +8,7 @@ from scipy import stats
 
 
 def chisq_difference(restricted, general) -> pd.Series:
-    """Chi-square difference test of two nested models fitted to the same data.
+    r"""Chi-square difference test of two nested models fitted to the same data.
 
     ML (complete data or FIML): ``T = chisq_r - chisq_g`` on ``df_r - df_g`` degrees of
     freedom. MLR: the scaled difference of Satorra & Bentler (2001),

@@ -114,8 +114,9 @@ def total_effects(estimates: pd.DataFrame, column: str = "est", variables=None) 
     --------
     >>> est = pd.DataFrame({"lhs": ["M", "Y", "Y"], "op": ["~"] * 3, "rhs": ["X", "M", "X"],
     ...                     "est": [0.4, 0.5, 0.2]})
-    >>> total_effects(est).round(3).values.tolist()[-1]
-    ['X', 'Y', 0.2, 0.2, 0.4]
+    >>> te = total_effects(est).set_index(["source", "target"]).round(3)
+    >>> te.loc[("X", "Y")].tolist()
+    [0.2, 0.2, 0.4]
     """
     if not (estimates["op"] == "~").any():
         raise SEMError("no structural paths ('~' rows) in the estimates")

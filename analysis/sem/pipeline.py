@@ -40,8 +40,24 @@ __all__ = ["fit_single", "prepare_data"]
 def prepare_data(syntax, data: pd.DataFrame, *, group=None, missing="listwise"):
     """Select, check and split the model's columns.
 
-    Returns ``(ov_names, [X_g], group_labels, n_dropped)``; raises :class:`SEMError` for
-    missing or non-numeric columns and for empty or too-small groups.
+    Parameters
+    ----------
+    syntax : str or list of Statement
+        The model (lavaan syntax or parsed statements).
+    data : DataFrame
+    group : str, optional
+        Grouping column.
+    missing : {"listwise", "fiml"}
+
+    Returns
+    -------
+    tuple
+        ``(ov_names, [X_g], group_labels, n_dropped)``.
+
+    Raises
+    ------
+    SEMError
+        Missing or non-numeric columns, empty or too-small groups.
     """
     if not isinstance(data, pd.DataFrame):
         raise SEMError("data must be a pandas DataFrame")

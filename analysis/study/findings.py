@@ -16,7 +16,25 @@ from analysis.io.companions import split_list
 
 
 def problem_of_item(cat: pd.DataFrame) -> pd.Series:
-    """Item -> problem_id."""
+    """Item -> problem_id.
+
+    Parameters
+    ----------
+    cat : pandas.DataFrame
+        The problem catalogue (:func:`analysis.io.companions.load_catalogue`), whose ``items``
+        column lists each problem's items separated by ``;``.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by item, name ``"problem_id"``.
+
+    Examples
+    --------
+    >>> cat = pd.DataFrame({"problem_id": ["P1", "P2"], "items": ["A1; A2", "B1"]})
+    >>> problem_of_item(cat).to_dict()
+    {'A1': 'P1', 'A2': 'P1', 'B1': 'P2'}
+    """
     return pd.Series({i: pid for pid, items in zip(cat["problem_id"], cat["items"])
                       for i in split_list(items)}, name="problem_id")
 
@@ -37,7 +55,7 @@ def community_paths(item_scores: pd.DataFrame, element_scores: pd.DataFrame,
     importance : Series
         Element -> total effect on performance (the IPMA importance).
     catalogue : DataFrame
-        :func:`load_catalogue`.
+        :func:`analysis.io.companions.load_catalogue`.
     codebook : DataFrame
     efficiency : DataFrame, optional
         Output of :func:`analysis.methods.dea.dea` with ``unit`` = community id. Without it (no
@@ -64,6 +82,26 @@ def community_paths(item_scores: pd.DataFrame, element_scores: pd.DataFrame,
     that matters more for performance comes first. The peer benchmark is the plain mean of the
     peers' scores, the profile a community could emulate among units that convert similar
     resources into governance most efficiently.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from analysis.io.codebook import load_codebook
+    >>> from analysis.io.companions import load_catalogue
+    >>> from analysis.io.survey import load_survey
+    >>> from analysis.sem import fit_sem
+    >>> from analysis.study.models import chain_model
+    >>> from analysis.study.improvement import community_scores, ipma, outer_weights, total_effects
+    >>> cb = load_codebook(); survey = load_survey(None, cb); cat = load_catalogue(codebook=cb)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # listwise deletion is announced with a warning
+    ...     res = fit_sem(chain_model(cb), survey)
+    >>> items, scores = community_scores(survey, cb, outer_weights(res))
+    >>> importance = total_effects(res).loc["PV"].drop("PV")
+    >>> types = survey.groupby("community_id")["community_type"].first()
+    >>> paths = community_paths(items, scores, types, importance, cat, cb)
+    >>> len(paths), bool(paths["focus"].isin(["MS", "CS", "OM", "RA", "CC"]).all())
+    (47, True)
     """
     els = [e for e in elements(codebook) if e in element_scores.columns]
     ids = sorted(element_scores.index)
@@ -138,6 +176,7 @@ def findings_table(ipma_table: pd.DataFrame, paths_table: pd.DataFrame | None,
     paths_table : DataFrame, optional
         :func:`community_paths` output.
     catalogue : DataFrame
+        :func:`analysis.io.companions.load_catalogue`.
 
     Returns
     -------
@@ -150,6 +189,32 @@ def findings_table(ipma_table: pd.DataFrame, paths_table: pd.DataFrame | None,
         items is in the "concentrate here" quadrant), ``n_communities`` (communities with a
         shortfall whose recommended action addresses it), ``diagnosed`` (either of the last two holds),
         ``path_id``, ``path_en``, ``path_zh``, ``action_en``, ``action_zh``.
+
+    References
+    ----------
+    Martilla, J. A. & James, J. C. (1977). Importance-performance analysis. *Journal of
+    Marketing*, 41(1), 77-79 (the quadrants).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from analysis.io.codebook import load_codebook
+    >>> from analysis.io.companions import load_catalogue
+    >>> from analysis.io.survey import load_survey
+    >>> from analysis.sem import fit_sem
+    >>> from analysis.study.models import chain_model
+    >>> from analysis.study.improvement import community_scores, ipma, outer_weights, total_effects
+    >>> cb = load_codebook(); survey = load_survey(None, cb); cat = load_catalogue(codebook=cb)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # listwise deletion is announced with a warning
+    ...     res = fit_sem(chain_model(cb), survey)
+    >>> items, scores = community_scores(survey, cb, outer_weights(res))
+    >>> importance = total_effects(res).loc["PV"].drop("PV")
+    >>> types = survey.groupby("community_id")["community_type"].first()
+    >>> paths = community_paths(items, scores, types, importance, cat, cb)
+    >>> table = findings_table(ipma(res, survey, cb, by="community_type"), paths, cat)
+    >>> len(table) == len(cat), bool(table["priority"].is_monotonic_decreasing)
+    (True, True)
     """
     items = ipma_table[ipma_table["level"] == "item"]
     city = items[items["group"] == "all"].set_index("item")

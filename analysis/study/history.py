@@ -1,20 +1,29 @@
-"""Historical stages of urban community governance: corpus, dictionary coder, agreement, periodisation.
+"""The history step: a dictionary coder of the policy corpus, its agreement with the study's
+stages, and the periodisation it implies.
 
 The study divides urban community governance since 1949 into four ordered stages (community
 management, service, construction, governance), each with a public-value orientation. This
-module makes that history a testable step:
+module makes that history a testable step on the corpus and codebook read by
+:mod:`analysis.io.corpus`:
 
-* :func:`load_corpus` / :func:`validate_corpus` read the hand-curated policy corpus and refuse
-  bad rows (unparseable date, unknown stage, missing title) with an error naming the row;
-* :func:`load_codebook` reads the bilingual dictionary of stage and value-orientation terms;
 * :func:`match_terms` and :func:`code_corpus` are a transparent dictionary coder: every
   document gets a stage (or ``"unclassified"`` / ``"tie"``) and a value-orientation profile,
   with the evidence terms it matched;
-* :func:`cohen_kappa` measures agreement with the hand-assigned stage (Cohen 1960, 1968;
-  large-sample standard errors of Fleiss, Cohen & Everitt 1969);
-* :func:`segment_sequence` finds, by exact dynamic programming, the ordered segmentation of
-  the dated sequence into the four stages that best fits the coding; :func:`fit_periodisation`
-  reports its boundaries as dates.
+* :func:`agreement_variants` measures agreement with the hand-assigned stage by Cohen's kappa
+  (:func:`analysis.methods.agreement.cohen_kappa`) for several coder settings;
+* :func:`fit_periodisation` finds, by exact dynamic programming
+  (:func:`analysis.methods.segmentation.segment_sequence`), the ordered segmentation of the
+  dated sequence into the four stages that best fits the coding (cost matrices
+  :func:`stage_cost`, :func:`profile_cost`; admissible cuts :func:`order_corpus`) and
+  reports its boundaries as dates; :func:`compare_with_study` sets them beside the study's;
+* :func:`coded_corpus_table` and :func:`value_by_stage` are the tables of the notebook.
+
+References
+----------
+Cohen, J. (1960). A coefficient of agreement for nominal scales. *Educational and
+Psychological Measurement*, 20, 37-46.
+Auger, I. E. & Lawrence, C. E. (1989). Algorithms for the optimal identification of segment
+neighborhoods. *Bulletin of Mathematical Biology*, 51, 39-54.
 """
 
 from __future__ import annotations
@@ -54,9 +63,9 @@ def match_terms(corpus: pd.DataFrame, codebook: pd.DataFrame, *,
     Parameters
     ----------
     corpus : pandas.DataFrame
-        Validated corpus (:func:`validate_corpus`).
+        Validated corpus (:func:`analysis.io.corpus.validate_corpus`).
     codebook : pandas.DataFrame
-        Validated codebook (:func:`validate_codebook`).
+        Validated codebook (:func:`analysis.io.corpus.validate_codebook`).
     fields : tuple of str, optional
         Subset of :data:`FIELDS` to read (default all four).
     tiers : tuple of str
@@ -70,7 +79,8 @@ def match_terms(corpus: pd.DataFrame, codebook: pd.DataFrame, *,
 
     Examples
     --------
-    >>> ev = match_terms(load_corpus(), load_codebook())
+    >>> from analysis.io.corpus import load_corpus, load_stage_codebook
+    >>> ev = match_terms(load_corpus(), load_stage_codebook())
     >>> set(ev["field"]) <= set(FIELDS)
     True
     """
@@ -130,7 +140,11 @@ def code_corpus(corpus: pd.DataFrame, codebook: pd.DataFrame, *,
 
     Parameters
     ----------
-    corpus, codebook, fields, tiers
+    corpus : pandas.DataFrame
+        Validated corpus (:func:`analysis.io.corpus.validate_corpus`).
+    codebook : pandas.DataFrame
+        Validated stage/value codebook (:func:`analysis.io.corpus.validate_codebook`).
+    fields, tiers
         As in :func:`match_terms`.
 
     Returns
@@ -143,7 +157,8 @@ def code_corpus(corpus: pd.DataFrame, codebook: pd.DataFrame, *,
 
     Examples
     --------
-    >>> coded = code_corpus(load_corpus(), load_codebook())
+    >>> from analysis.io.corpus import load_corpus, load_stage_codebook
+    >>> coded = code_corpus(load_corpus(), load_stage_codebook())
     >>> len(coded) == len(load_corpus())
     True
     """
@@ -187,6 +202,22 @@ def stage_cost(labels, stages=STAGES) -> np.ndarray:
     Labels outside ``stages`` (``"unclassified"``, ``"tie"``) cost 1 in every segment, so they
     never move a boundary. The segmentation loss is then the number of documents whose coded
     stage differs from the stage of the period they fall in.
+
+    Parameters
+    ----------
+    labels : iterable of str
+        One label per document, in sequence order.
+    stages : sequence of str
+        The segments' stages, in order.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, K)
+
+    Examples
+    --------
+    >>> stage_cost(["service", "tie"]).tolist()
+    [[1.0, 0.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0]]
     """
     lab = np.asarray(list(labels), dtype=object)
     return np.array([[0.0 if x == s else 1.0 for s in stages] for x in lab]).reshape(len(lab),
@@ -198,6 +229,20 @@ def profile_cost(shares) -> np.ndarray:
 
     A document without any matched term (all shares 0) costs 1 everywhere and so never moves
     a boundary.
+
+    Parameters
+    ----------
+    shares : array-like, shape (n, K)
+        Each document's share of term occurrences per stage (rows sum to 1, or to 0).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, K)
+
+    Examples
+    --------
+    >>> profile_cost([[0.5, 0.5, 0.0, 0.0]]).tolist()
+    [[0.5, 0.5, 1.0, 1.0]]
     """
     s = np.asarray(shares, dtype=float)
     return 1.0 - s
@@ -210,10 +255,25 @@ def order_corpus(corpus: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     before document a's period starts: documents of the same day, or whose dates overlap
     at the precision given (e.g. ``2006`` and ``2006-04-09``), stay in the same period.
 
+    Parameters
+    ----------
+    corpus : pandas.DataFrame
+        Validated corpus with ``date_start``, ``date_end`` and ``id``.
+
     Returns
     -------
     sorted : pandas.DataFrame
+        The corpus in date order, with a fresh index.
     allowed : numpy.ndarray of bool
+        ``allowed[a]``: a boundary may fall just before sorted document ``a`` (never before
+        the first).
+
+    Examples
+    --------
+    >>> from analysis.io.corpus import load_corpus
+    >>> s, allowed = order_corpus(load_corpus())
+    >>> s["id"].iloc[0], bool(allowed[0])
+    ('PM01', False)
     """
     s = corpus.sort_values(["date_start", "id"], kind="mergesort").reset_index(drop=True)
     end_so_far = s["date_end"].cummax().shift(1)
@@ -247,8 +307,15 @@ def fit_periodisation(coded: pd.DataFrame, *, cost: str = "label", column: str =
         ``latest_before`` (the interval within which every optimal segmentation puts the
         boundary), ``loss`` and ``n_optimal`` (same on every row), ``n`` (documents).
 
+    References
+    ----------
+    Auger, I. E. & Lawrence, C. E. (1989). Algorithms for the optimal identification of segment
+    neighborhoods. *Bulletin of Mathematical Biology*, 51, 39-54 (the exact segmentation of
+    :func:`analysis.methods.segmentation.segment_sequence`).
+
     Examples
     --------
+    >>> from analysis.io.corpus import load_corpus
     >>> corpus = load_corpus()
     >>> fit = fit_periodisation(corpus.assign(stage_coded=corpus["stage"]))
     >>> int(fit["loss"].iloc[0])
@@ -283,6 +350,15 @@ def compare_with_study(coded: pd.DataFrame, fitted: pd.DataFrame,
     The study's boundaries are where the hand-assigned stage changes in the date-sorted
     corpus (found with the same segmentation on ``stage``, so they are dated the same way).
 
+    Parameters
+    ----------
+    coded : pandas.DataFrame
+        Validated corpus (with the hand-assigned ``stage``) joined with coder output.
+    fitted : pandas.DataFrame
+        :func:`fit_periodisation` of ``coded``.
+    column : str
+        The coded stage column whose loss is compared.
+
     Returns
     -------
     pandas.DataFrame
@@ -292,6 +368,17 @@ def compare_with_study(coded: pd.DataFrame, fitted: pd.DataFrame,
         the coding's loss under the study's boundaries (``study_loss``) and under the fitted
         ones (``fitted_loss``): the number of documents whose coded stage differs from the
         period's stage.
+
+    Examples
+    --------
+    >>> from analysis.io.corpus import load_corpus, load_stage_codebook
+    >>> corpus = load_corpus()
+    >>> coded = corpus.merge(code_corpus(corpus, load_stage_codebook()), on="id")
+    >>> cmp = compare_with_study(coded, fit_periodisation(coded))
+    >>> cmp["boundary"].tolist()
+    ['management -> service', 'service -> construction', 'construction -> governance']
+    >>> bool((cmp["fitted_loss"] <= cmp["study_loss"]).all())
+    True
     """
     study = fit_periodisation(coded.assign(_hand=coded["stage"]), column="_hand")
     s, _ = order_corpus(coded)
@@ -312,7 +399,29 @@ def compare_with_study(coded: pd.DataFrame, fitted: pd.DataFrame,
 # --------------------------------------------------------------------------------------------
 
 def coded_corpus_table(corpus: pd.DataFrame, coded: pd.DataFrame) -> pd.DataFrame:
-    """The coded corpus for ``data/processed/``: facts, hand stage, coded stage and evidence."""
+    """The coded corpus for ``data/processed/``: facts, hand stage, coded stage and evidence.
+
+    Parameters
+    ----------
+    corpus : pandas.DataFrame
+        Validated corpus.
+    coded : pandas.DataFrame
+        :func:`code_corpus` of ``corpus``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``id date title_zh title_en issuer doc_number status stage_hand``, the coder's columns
+        and ``agree`` (hand and coded stage equal), one row per document.
+
+    Examples
+    --------
+    >>> from analysis.io.corpus import load_corpus, load_stage_codebook
+    >>> corpus = load_corpus()
+    >>> tab = coded_corpus_table(corpus, code_corpus(corpus, load_stage_codebook()))
+    >>> tab.columns[:8].tolist() + ["agree" in tab.columns]
+    ['id', 'date', 'title_zh', 'title_en', 'issuer', 'doc_number', 'status', 'stage_hand', True]
+    """
     keep = ["id", "date", "title_zh", "title_en", "issuer", "doc_number", "status", "stage"]
     out = corpus[keep].rename(columns={"stage": "stage_hand"}).merge(coded, on="id",
                                                                      validate="1:1")
@@ -328,10 +437,33 @@ def agreement_variants(corpus: pd.DataFrame, codebook: pd.DataFrame,
     paraphrase); Chinese fields only; English fields only; core terms only. Subsets: all
     documents, and V+S only (unverified items kept out of the headline).
 
+    Parameters
+    ----------
+    corpus : pandas.DataFrame
+        Validated corpus.
+    codebook : pandas.DataFrame
+        Validated stage/value codebook.
+    alpha : float
+        1 - confidence level of the kappa intervals.
+
     Returns
     -------
     pandas.DataFrame
         ``setting, subset, n, n_agree, n_unclassified, kappa, se, ci_low, ci_high``.
+
+    References
+    ----------
+    Cohen, J. (1960). A coefficient of agreement for nominal scales. *Educational and
+    Psychological Measurement*, 20, 37-46. Fleiss, J. L., Cohen, J. & Everitt, B. S. (1969).
+    Large sample standard errors of kappa and weighted kappa. *Psychological Bulletin*, 72,
+    323-327.
+
+    Examples
+    --------
+    >>> from analysis.io.corpus import load_corpus, load_stage_codebook
+    >>> av = agreement_variants(load_corpus().head(10), load_stage_codebook())
+    >>> av.shape, av["setting"].nunique()
+    ((10, 9), 5)
     """
     settings = {"all fields, all terms": {},
                 "titles only": {"fields": TITLE_FIELDS},
@@ -364,11 +496,22 @@ def value_by_stage(coded: pd.DataFrame, evidence: pd.DataFrame,
         Has ``id`` and ``stage_column``.
     evidence : pandas.DataFrame
         From :func:`match_terms`.
+    stage_column : str
+        The stage to tabulate by (default the hand-assigned one).
 
     Returns
     -------
     pandas.DataFrame
         Index the stages (historical order), columns the value orientations, integer counts.
+
+    Examples
+    --------
+    >>> from analysis.io.corpus import load_corpus, load_stage_codebook
+    >>> corpus, cb = load_corpus(), load_stage_codebook()
+    >>> tab = coded_corpus_table(corpus, code_corpus(corpus, cb))
+    >>> counts = value_by_stage(tab, match_terms(corpus, cb))
+    >>> counts.shape, int(counts.loc["governance", "institutionalisation"]) > 0
+    ((4, 4), True)
     """
     v = evidence[evidence["dimension"] == "value"].merge(coded[["id", stage_column]], on="id")
     tab = v.pivot_table(index=stage_column, columns="code", values="count", aggfunc="sum",

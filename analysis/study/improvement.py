@@ -1,13 +1,30 @@
-"""Performance on the 0-100 scale: item means and weighted construct scores by group.
+"""The improvement-path step: performance on the 0-100 scale, the importance-performance map,
+what-if scenarios and community efficiency.
 
-The importance-performance map and the per-community paths both need "how well is this item /
-element doing" on a common scale. Items are rescaled with the theoretical scale limits from the
-codebook, ``100 (x - min) / (max - min)`` (Ringle & Sarstedt 2016), so 0 is the worst and 100
-the best possible answer whatever the number of scale points.
+* Performance: items are rescaled with the theoretical scale limits from the codebook,
+  ``100 (x - min) / (max - min)`` (:func:`rescale`, Ringle & Sarstedt 2016), so 0 is the
+  worst and 100 the best possible answer whatever the number of scale points;
+  :func:`item_means` and :func:`weighted_construct_scores` average them by group.
+* Importance: total effects among the latent constructs of a fitted SEM
+  (:func:`structural_matrix`, :func:`total_effects`; Bollen 1987) and the item weights within
+  constructs (:func:`outer_weights`); :func:`ipma` puts both on one map (Martilla & James
+  1977; Ringle & Sarstedt 2016).
+* Scenarios: the change of the outcome when elements are raised
+  (:func:`scenario_effects`, :func:`whatif`, :func:`standard_scenarios`), with bootstrap
+  intervals from :func:`bootstrap_replicates` / :func:`replicates_from_draws`.
+* Communities: 0-100 item and element scores per community (:func:`community_scores`, with
+  the disclosure rule of :mod:`analysis.study.scoring`) and their CCR/BCC efficiency
+  (:func:`community_efficiency`, :func:`analysis.methods.dea.dea`).
 
-This is a deliberately small stand-in for :mod:`analysis.study.scoring` (community composite index);
-it uses the same IPMA outer weights as :func:`analysis.study.improvement.ipma` so that the map and the
-community table agree.
+References
+----------
+Ringle, C. M., & Sarstedt, M. (2016). Gain more insight from your PLS-SEM results: The
+importance-performance map analysis. *Industrial Management & Data Systems*, 116(9),
+1865-1886.
+Martilla, J. A. & James, J. C. (1977). Importance-performance analysis. *Journal of
+Marketing*, 41(1), 77-79.
+Bollen, K. A. (1987). Total, direct, and indirect effects in structural equation models.
+*Sociological Methodology*, 17, 37-69.
 """
 
 from __future__ import annotations
@@ -28,7 +45,27 @@ from analysis.study.scoring import community_means
 def rescale(data: pd.DataFrame, codebook: pd.DataFrame) -> pd.DataFrame:
     """Item answers rescaled to 0-100 with the codebook's ``scale_min`` / ``scale_max``.
 
-    Returns a frame with one column per codebook item found in ``data`` (NaN stays NaN).
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Answers (reverse-coded); columns not in the codebook are ignored.
+    codebook : pandas.DataFrame
+        With ``item``, ``scale_min`` and ``scale_max``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per codebook item found in ``data`` (NaN stays NaN).
+
+    Raises
+    ------
+    ValueError
+        No codebook item in ``data``, or answers outside the scale (naming the column and rows).
+
+    References
+    ----------
+    Ringle, C. M., & Sarstedt, M. (2016). *Industrial Management & Data Systems*, 116(9),
+    1865-1886 (rescaling for the IPMA).
 
     Examples
     --------
@@ -51,7 +88,34 @@ def rescale(data: pd.DataFrame, codebook: pd.DataFrame) -> pd.DataFrame:
 
 
 def item_means(data: pd.DataFrame, codebook: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
-    """Mean 0-100 item scores, overall (one row, index ``"all"``) or per level of ``by``."""
+    """Mean 0-100 item scores, overall (one row, index ``"all"``) or per level of ``by``.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Respondent-level answers with the codebook's items (and ``by``).
+    codebook : pandas.DataFrame
+        With ``item``, ``scale_min`` and ``scale_max``.
+    by : str, optional
+        Grouping column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows ``"all"`` or the levels of ``by`` (sorted), one column per item.
+
+    Raises
+    ------
+    ValueError
+        If ``by`` is not a column of ``data``.
+
+    Examples
+    --------
+    >>> cb = pd.DataFrame({"item": ["A1"], "scale_min": [1], "scale_max": [5]})
+    >>> d = pd.DataFrame({"A1": [1, 3, 5, 5], "g": ["a", "a", "b", "b"]})
+    >>> item_means(d, cb, by="g")["A1"].tolist()
+    [25.0, 100.0]
+    """
     scaled = rescale(data, codebook)
     if by is None:
         return scaled.mean().to_frame("all").T
@@ -68,10 +132,30 @@ def weighted_construct_scores(item_scores: pd.DataFrame, weights: Mapping[str, M
     construct over the items present (a missing item does not drag the score to 0); ``None``
     means equal weights.
 
+    Parameters
+    ----------
+    item_scores : pandas.DataFrame
+        0-100 item scores, one row per unit (respondent, group or community).
+    weights : mapping or pandas.Series or None
+        Item -> weight, e.g. :func:`outer_weights`.
+    codebook : pandas.DataFrame
+        With ``item`` and ``construct``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per construct with at least one item in ``item_scores``.
+
+    Raises
+    ------
+    ValueError
+        If an item of ``item_scores`` has no weight.
+
     Examples
     --------
     >>> cb = pd.DataFrame({"item": ["A1", "A2"], "construct": ["A", "A"]})
-    >>> construct_scores(pd.DataFrame({"A1": [40.0], "A2": [80.0]}), None, cb)["A"].tolist()
+    >>> scores = pd.DataFrame({"A1": [40.0], "A2": [80.0]})
+    >>> weighted_construct_scores(scores, None, cb)["A"].tolist()
     [60.0]
     """
     out = {}
@@ -108,7 +192,25 @@ def _estimates(result) -> pd.DataFrame:
 
 
 def latent_constructs(result) -> list[str]:
-    """Latent variables of the model (left of ``=~``), in order of appearance."""
+    """Latent variables of the model (left of ``=~``), in order of appearance.
+
+    Parameters
+    ----------
+    result : SEMResult or pandas.DataFrame
+        A single-group fit, or its estimates table.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> est = pd.DataFrame({"lhs": ["X", "X", "Y", "Y", "Y"], "op": ["=~"] * 4 + ["~"],
+    ...                     "rhs": ["x1", "x2", "y1", "y2", "X"], "est": [1, .8, 1, 1.2, .5],
+    ...                     "std_all": [.6, .9, .8, .8, .5]})
+    >>> latent_constructs(est)
+    ['X', 'Y']
+    """
     est = _estimates(result)
     return list(dict.fromkeys(est.loc[est["op"] == "=~", "lhs"]))
 
@@ -127,6 +229,15 @@ def structural_matrix(result) -> pd.DataFrame:
     Returns
     -------
     DataFrame
+        Square, rows and columns the latent constructs.
+
+    Examples
+    --------
+    >>> est = pd.DataFrame({"lhs": ["X", "X", "Y", "Y", "Y"], "op": ["=~"] * 4 + ["~"],
+    ...                     "rhs": ["x1", "x2", "y1", "y2", "X"], "est": [1, .8, 1, 1.2, .5],
+    ...                     "std_all": [.6, .9, .8, .8, .5]})
+    >>> structural_matrix(est).loc["Y", "X"]
+    np.float64(0.5)
     """
     est = _estimates(result)
     return sem_structural_matrix(est, "est", latent_constructs(est))
@@ -135,6 +246,8 @@ def structural_matrix(result) -> pd.DataFrame:
 def total_effects(result) -> pd.DataFrame:
     """Total effects among the latent constructs; ``T.loc[target, source]``.
 
+    ``T = (I - B)^-1 - I`` (Bollen 1987), from :func:`structural_matrix`.
+
     Parameters
     ----------
     result : SEMResult or DataFrame
@@ -142,6 +255,11 @@ def total_effects(result) -> pd.DataFrame:
     Returns
     -------
     DataFrame
+
+    References
+    ----------
+    Bollen, K. A. (1987). Total, direct, and indirect effects in structural equation models.
+    *Sociological Methodology*, 17, 37-69.
 
     Examples
     --------
@@ -158,6 +276,36 @@ def outer_weights(result, codebook: pd.DataFrame | None = None) -> pd.Series:
 
     Uses ``std_all`` when present, otherwise ``est``. Negative loadings (an item not
     reverse-coded) are an error: the weight of a performance indicator must be positive.
+
+    Parameters
+    ----------
+    result : SEMResult or pandas.DataFrame
+        A single-group fit, or its estimates table.
+    codebook : pandas.DataFrame, optional
+        Not used (kept for call compatibility).
+
+    Returns
+    -------
+    pandas.Series
+        Item -> weight (name ``"weight"``), summing to 1 within each construct.
+
+    Raises
+    ------
+    ValueError
+        Naming the items with non-positive loadings.
+
+    References
+    ----------
+    Ringle, C. M., & Sarstedt, M. (2016). *Industrial Management & Data Systems*, 116(9),
+    1865-1886 (outer weights of the IPMA).
+
+    Examples
+    --------
+    >>> est = pd.DataFrame({"lhs": ["X", "X", "Y", "Y", "Y"], "op": ["=~"] * 4 + ["~"],
+    ...                     "rhs": ["x1", "x2", "y1", "y2", "X"], "est": [1, .8, 1, 1.2, .5],
+    ...                     "std_all": [.6, .9, .8, .8, .5]})
+    >>> outer_weights(est).round(3).to_dict()
+    {'x1': 0.4, 'x2': 0.6, 'y1': 0.5, 'y2': 0.5}
     """
     est = _estimates(result)
     load = est[est["op"] == "=~"]
@@ -209,10 +357,24 @@ def ipma(result, data: pd.DataFrame, codebook: pd.DataFrame, target: str = "PV",
     Ringle, C. M., & Sarstedt, M. (2016). Gain more insight from your PLS-SEM results: The
     importance-performance map analysis. *Industrial Management & Data Systems*, 116(9),
     1865-1886.
+    Martilla, J. A. & James, J. C. (1977). Importance-performance analysis. *Journal of
+    Marketing*, 41(1), 77-79.
 
     Examples
     --------
-    >>> table = ipma(result, survey, codebook, target="PV", by="community_type")  # doctest: +SKIP
+    >>> est = pd.DataFrame({"lhs": ["X", "X", "Y", "Y", "Y"], "op": ["=~"] * 4 + ["~"],
+    ...                     "rhs": ["x1", "x2", "y1", "y2", "X"], "est": [1, .8, 1, 1.2, .5],
+    ...                     "std_all": [.6, .9, .8, .8, .5]})
+    >>> cb = pd.DataFrame({"item": ["x1", "x2", "y1", "y2"], "construct": ["X", "X", "Y", "Y"],
+    ...                    "scale_min": 1, "scale_max": 5})
+    >>> data = pd.DataFrame({"x1": [1, 3, 5, 3], "x2": [2, 4, 4, 2], "y1": [3, 3, 5, 1],
+    ...                      "y2": [2, 2, 4, 4], "g": ["a", "a", "b", "b"]})
+    >>> t = ipma(est, data, cb, target="Y", by="g")
+    >>> items = t.query("level == 'item'").round(3)
+    >>> items[["group", "item", "importance", "performance"]].values.tolist()[:2]
+    [['all', 'x1', 0.2, 50.0], ['all', 'x2', 0.3, 50.0]]
+    >>> t.query("level == 'construct'")["performance"].tolist()
+    [50.0, 40.0, 60.0]
     """
     groups = ["all"]
     if by is not None:
@@ -273,6 +435,38 @@ def scenario_effects(result, shifts: Mapping[str, float], target: str = "PV") ->
     """Change of every construct when the elements' equations are shifted by ``shifts``.
 
     ``(I - B)^-1 delta``: a 10-point rise of MS also lifts CS, OM, ... through the chain.
+
+    Parameters
+    ----------
+    result : SEMResult or pandas.DataFrame
+        A fit, or its estimates table.
+    shifts : mapping of str to float
+        Construct -> shift of its equation (points on its own scale).
+    target : str
+        The outcome construct (checked to be in the model).
+
+    Returns
+    -------
+    pandas.Series
+        Change of each latent construct.
+
+    Raises
+    ------
+    ValueError
+        A shifted construct or the target is not in the model.
+
+    References
+    ----------
+    Bollen, K. A. (1987). Total, direct, and indirect effects in structural equation models.
+    *Sociological Methodology*, 17, 37-69.
+
+    Examples
+    --------
+    >>> est = pd.DataFrame({"lhs": ["X", "X", "Y", "Y", "Y"], "op": ["=~"] * 4 + ["~"],
+    ...                     "rhs": ["x1", "x2", "y1", "y2", "X"], "est": [1, .8, 1, 1.2, .5],
+    ...                     "std_all": [.6, .9, .8, .8, .5]})
+    >>> scenario_effects(est, {"X": 10}, target="Y").to_dict()
+    {'X': 10.0, 'Y': 5.0}
     """
     b = structural_matrix(result)
     unknown = [k for k in shifts if k not in b.index]
@@ -367,11 +561,40 @@ def replicates_from_draws(partable: pd.DataFrame, draws: np.ndarray) -> Bootstra
 
 
 def bootstrap_replicates(result, n_boot: int, seed) -> BootstrapReplicates:
-    """Nonparametric bootstrap of a fitted model, as replicate estimates for :func:`whatif`.
+    r"""Nonparametric bootstrap of a fitted model, as replicate estimates for :func:`whatif`.
 
     Calls :func:`analysis.sem.bootstrap_draws` (case resampling, each resample
     refitted by ML; needs a ``missing="listwise"`` fit) and converts the draws with
     :func:`replicates_from_draws`.
+
+    Parameters
+    ----------
+    result : SEMResult
+        A listwise ML fit.
+    n_boot : int
+        Number of resamples.
+    seed : int or numpy.random.SeedSequence
+        Seed of the resampling (same seed, same replicates).
+
+    Returns
+    -------
+    BootstrapReplicates
+        ``.table``: ``replicate lhs op rhs est`` (see :func:`replicates_from_draws`);
+        ``.n_failed``: resamples that did not converge.
+
+    References
+    ----------
+    Efron, B. & Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*. Chapman & Hall.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> res = fit_sem("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\ntextual ~ visual",
+    ...               holzinger39.get_data())
+    >>> reps = bootstrap_replicates(res, n_boot=3, seed=1).table
+    >>> int(reps["replicate"].nunique()), reps.columns.tolist()
+    (3, ['replicate', 'lhs', 'op', 'rhs', 'est'])
     """
     draws = bootstrap_draws(result, n_boot=n_boot, seed=seed, progress=False)
     return replicates_from_draws(result.model.partable, draws)
@@ -400,9 +623,24 @@ def whatif(result, scenarios: Mapping[str, Mapping[str, float]], target: str = "
         ``scenario``, ``shifts`` (text), ``delta`` (point estimate), ``ci_lower``,
         ``ci_upper`` (NaN without ``boot``), ``n_boot``.
 
+    Raises
+    ------
+    ValueError
+        No scenarios, or a scenario naming a construct that is not in the model.
+
+    References
+    ----------
+    Efron, B. & Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*. Chapman & Hall
+    (percentile intervals).
+
     Examples
     --------
-    >>> whatif(result, {"MS +10": {"MS": 10}}, boot=replicates)  # doctest: +SKIP
+    >>> est = pd.DataFrame({"lhs": ["X", "X", "Y", "Y", "Y"], "op": ["=~"] * 4 + ["~"],
+    ...                     "rhs": ["x1", "x2", "y1", "y2", "X"], "est": [1, .8, 1, 1.2, .5],
+    ...                     "std_all": [.6, .9, .8, .8, .5]})
+    >>> boot = [est.assign(est=est["est"] * f) for f in (0.8, 1.0, 1.2)]
+    >>> whatif(est, {"X +10": {"X": 10}}, target="Y", boot=boot).round(2).to_dict("records")
+    [{'scenario': 'X +10', 'shifts': 'X +10', 'delta': 5.0, 'ci_lower': 4.05, 'ci_upper': 5.95, 'n_boot': 3}]
     """
     if not scenarios:
         raise ValueError("no scenarios given")
@@ -421,7 +659,25 @@ def whatif(result, scenarios: Mapping[str, Mapping[str, float]], target: str = "
 
 
 def standard_scenarios(elements, points: float = 10.0) -> dict[str, dict[str, float]]:
-    """Each element alone up by ``points``, then all together."""
+    """Each element alone up by ``points``, then all together.
+
+    Parameters
+    ----------
+    elements : sequence of str
+        Element construct codes.
+    points : float
+        Shift of each element (points on its scale).
+
+    Returns
+    -------
+    dict of str to dict of str to float
+        Scenario name -> shifts, ready for :func:`whatif`.
+
+    Examples
+    --------
+    >>> standard_scenarios(["MS", "CS"], 5)
+    {'MS +5': {'MS': 5}, 'CS +5': {'CS': 5}, 'all five +5': {'MS': 5, 'CS': 5}}
+    """
     out = {f"{e} {points:+g}": {e: points} for e in elements}
     out[f"all five {points:+g}"] = {e: points for e in elements}
     return out
@@ -445,10 +701,32 @@ def community_scores(survey: pd.DataFrame, codebook: pd.DataFrame, weights: pd.S
     scores equal :func:`analysis.study.scoring.composite_index` with ``normalisation="scale"`` and
     these item weights; the outcome (PV) is scored the same way.
 
+    Parameters
+    ----------
+    survey : pandas.DataFrame
+        Respondent-level answers (:func:`analysis.io.survey.load_survey`).
+    codebook : pandas.DataFrame
+    weights : pandas.Series
+        Item -> weight (:func:`outer_weights`), renormalised within each construct.
+    k : int
+        Disclosure threshold.
+    group : str
+        Column holding the community id.
+
     Returns
     -------
     (item_scores, construct_scores) : tuple of DataFrame
         Both indexed by community id.
+
+    Examples
+    --------
+    >>> from analysis.io.codebook import load_codebook
+    >>> from analysis.io.survey import load_survey
+    >>> cb = load_codebook()
+    >>> equal = pd.Series(1.0, index=cb["item"])
+    >>> items, scores = community_scores(load_survey(codebook=cb), cb, equal)
+    >>> items.shape, scores.columns.tolist()
+    ((47, 25), ['MS', 'CS', 'OM', 'RA', 'CC', 'PV'])
     """
     cons = elements(codebook) + [outcome(codebook)]
     means = community_means(survey, codebook, k=k, group=group, constructs=cons)
@@ -468,6 +746,8 @@ def community_efficiency(communities: pd.DataFrame, scores: pd.DataFrame,
         0-100 element and performance scores indexed by community id: the outputs.
     inputs : sequence of str
         Input columns.
+    group : str
+        Column of ``communities`` holding the community id.
 
     Returns
     -------
@@ -475,6 +755,30 @@ def community_efficiency(communities: pd.DataFrame, scores: pd.DataFrame,
         ``unit``, ``efficiency_crs``, ``efficiency_vrs``, ``scale_efficiency`` (CRS / VRS),
         ``efficient_crs``, ``efficient_vrs``, ``peers`` (VRS), and the VRS slacks and targets
         of every input and output; the communities are those in ``scores`` (sorted).
+
+    Raises
+    ------
+    ValueError
+        Input columns missing from the table, or scored communities without a row in it.
+
+    References
+    ----------
+    Charnes, A., Cooper, W. W. & Rhodes, E. (1978). Measuring the efficiency of decision
+    making units. *European Journal of Operational Research*, 2, 429-444.
+    Banker, R. D., Charnes, A. & Cooper, W. W. (1984). Some models for estimating technical and
+    scale inefficiencies in data envelopment analysis. *Management Science*, 30, 1078-1092.
+
+    Examples
+    --------
+    >>> from analysis.io import paths
+    >>> from analysis.io.codebook import load_codebook
+    >>> from analysis.io.survey import load_survey
+    >>> cb = load_codebook()
+    >>> equal = pd.Series(1.0, index=cb["item"])
+    >>> _, scores = community_scores(load_survey(codebook=cb), cb, equal)
+    >>> eff = community_efficiency(pd.read_csv(paths.COMMUNITIES), scores.head(10))
+    >>> bool((eff["efficiency_crs"] <= eff["efficiency_vrs"] + 1e-9).all())
+    True
     """
     missing = [c for c in [group, *inputs] if c not in communities.columns]
     if missing:

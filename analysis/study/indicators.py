@@ -1,10 +1,29 @@
-"""Measurement: item analysis, reliability, exploratory and confirmatory factor analysis.
+"""The indicator system: every construct of the codebook measured, validated and weighted.
 
-Conventions follow R's ``psych`` (Revelle) so that results can be checked against it:
-pairwise-complete covariances and correlations, sample SDs (ddof 1), psych's default
-skew/kurtosis (type 3), minres factoring and oblimin rotation by gradient projection
-(GPArotation, no Kaiser normalisation). Items are expected already reverse-coded (as
+* Measurement, construct by construct from the codebook: :func:`item_analysis`,
+  :func:`reliability` (alpha, omega, CR, AVE), :func:`cfa` with convergent and discriminant
+  validity (:func:`validity_from_estimates`: Fornell & Larcker 1981; HTMT, Henseler et al.
+  2015), and :func:`item_decisions` (keep or drop each item by stated rules).
+* SEM-based weights from a fitted model: within constructs from the standardised loadings
+  (:func:`loading_weights`), between constructs from the total effects on the outcome
+  (:func:`total_effects`, :func:`path_weights`; Bollen 1987).
+* Combining and reporting weights: :func:`combine_weights` (subjective with objective),
+  :func:`compare_weights`, :func:`indicator_system`.
+
+The methods themselves (alpha, omega, minres, HTMT) are in :mod:`analysis.methods.reliability`
+and :mod:`analysis.methods.factor`; AHP, entropy and CRITIC weights in
+:mod:`analysis.methods.weighting`. Items are expected already reverse-coded (as
 :func:`analysis.io.survey.load_survey` returns them).
+
+References
+----------
+Fornell, C., & Larcker, D. F. (1981). Evaluating structural equation models with
+unobservable variables and measurement error. *J. Marketing Research*, 18(1), 39-50.
+Henseler, J., Ringle, C. M., & Sarstedt, M. (2015). A new criterion for assessing
+discriminant validity in variance-based structural equation modeling. *Journal of the
+Academy of Marketing Science*, 43, 115-135.
+Bollen, K. A. (1987). Total, direct, and indirect effects in structural equation models.
+*Sociological Methodology*, 17, 37-69.
 """
 
 from __future__ import annotations
@@ -42,18 +61,49 @@ def _construct_frames(data: pd.DataFrame, codebook: pd.DataFrame) -> dict[str, p
 
 def item_analysis(data: pd.DataFrame, codebook: pd.DataFrame, *, extreme: float = 0.27,
                   r_drop_min: float = 0.30) -> pd.DataFrame:
-    """Item analysis of every construct in the codebook (see :func:`item_statistics`).
+    """Item analysis of every construct in the codebook (see
+    :func:`analysis.methods.reliability.item_statistics`).
 
     Adds ``construct`` and two flags a methodologist would look at: ``weak_r_drop``
     (corrected item-total correlation below ``r_drop_min``, 0.30 by the usual rule of
     thumb, Nunnally & Bernstein 1994) and ``raises_alpha`` (deleting the item would raise
     the construct's alpha).
 
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Respondent-level answers with the codebook's items.
+    codebook : pandas.DataFrame
+        Gives the constructs, their items and the scale limits.
+    extreme : float
+        Share of respondents in each extreme group of the critical ratio.
+    r_drop_min : float
+        Threshold of ``weak_r_drop``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``construct`` plus the columns of :func:`analysis.methods.reliability.item_statistics`,
+        ``weak_r_drop`` and ``raises_alpha``; one row per item.
+
+    Raises
+    ------
+    ValueError
+        The data lack items of the codebook, or a construct has fewer than 3 items or a
+        constant item.
+
+    References
+    ----------
+    Nunnally, J. C. & Bernstein, I. H. (1994). *Psychometric Theory* (3rd ed.). McGraw-Hill.
+
     Examples
     --------
-    >>> from analysis.io.codebook import load_codebook           # doctest: +SKIP
-    >>> from analysis.io.survey import load_survey                # doctest: +SKIP
-    >>> cb = load_codebook(); item_analysis(load_survey(), cb).head()  # doctest: +SKIP
+    >>> from analysis.io.codebook import load_codebook
+    >>> from analysis.io.survey import load_survey
+    >>> cb = load_codebook()
+    >>> ia = item_analysis(load_survey(codebook=cb), cb)
+    >>> len(ia) == len(cb), int(ia["weak_r_drop"].sum())
+    (True, 0)
     """
     frames = _construct_frames(data, codebook)
     lim = codebook.set_index("item")[["scale_min", "scale_max"]]
@@ -74,18 +124,42 @@ def reliability(data: pd.DataFrame, codebook: pd.DataFrame) -> pd.DataFrame:
 
     Columns: ``construct n_items n alpha alpha_std omega_total cr ave mean_r``:
     Cronbach's alpha (pairwise covariances, as psych), standardised alpha (from the
-    correlations rescaled from those covariances, as psych), omega total (:func:`omega_total`), composite reliability and AVE from
+    correlations rescaled from those covariances, as psych), omega total
+    (:func:`analysis.methods.reliability.omega_total`), composite reliability and AVE from
     the one-factor minres loadings, and the mean inter-item correlation. ``n`` counts
     respondents who answered every item of the construct.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Respondent-level answers with the codebook's items.
+    codebook : pandas.DataFrame
+        Gives the constructs and their items (a subset of rows gives a subset of constructs).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per construct with the columns above.
 
     Raises
     ------
     ValueError
         For a construct with fewer than 3 items or a constant item.
 
+    References
+    ----------
+    Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests.
+    *Psychometrika*, 16, 297-334. McDonald, R. P. (1999). *Test Theory: A Unified Treatment*.
+    Erlbaum. Fornell, C., & Larcker, D. F. (1981). *J. Marketing Research*, 18(1), 39-50.
+
     Examples
     --------
-    >>> reliability(load_survey(), load_codebook()).round(3)   # doctest: +SKIP
+    >>> from analysis.io.codebook import load_codebook
+    >>> from analysis.io.survey import load_survey
+    >>> cb = load_codebook()
+    >>> r = reliability(load_survey(codebook=cb), cb[cb["construct"] == "MS"])
+    >>> r[["construct", "n_items", "alpha", "omega_total"]].round(3).to_dict("records")
+    [{'construct': 'MS', 'n_items': 4, 'alpha': 0.764, 'omega_total': 0.767}]
     """
     rows = []
     for c, x in _construct_frames(data, codebook).items():
@@ -108,6 +182,14 @@ def reliability(data: pd.DataFrame, codebook: pd.DataFrame) -> pd.DataFrame:
 def validity_from_estimates(estimates: pd.DataFrame, column: str = "std_all") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Convergent and discriminant validity from a standardised CFA solution.
 
+    Parameters
+    ----------
+    estimates : pandas.DataFrame
+        Parameter table in lavaan vocabulary (``lhs op rhs`` and ``column``), e.g.
+        ``SEMResult.estimates``.
+    column : str
+        Column of the standardised estimates.
+
     Returns
     -------
     validity : DataFrame
@@ -116,6 +198,21 @@ def validity_from_estimates(estimates: pd.DataFrame, column: str = "std_all") ->
         and whether sqrt(AVE) exceeds every correlation with another construct.
     fornell_larcker : DataFrame
         Latent correlations with sqrt(AVE) on the diagonal.
+
+    References
+    ----------
+    Fornell, C., & Larcker, D. F. (1981). Evaluating structural equation models with
+    unobservable variables and measurement error. *J. Marketing Research*, 18(1), 39-50.
+
+    Examples
+    --------
+    >>> lam = {"a": .7, "b": .8, "c": .9, "d": .6, "e": .7, "f": .8}
+    >>> rows = ([("F", "=~", i, lam[i]) for i in "abc"] + [("G", "=~", i, lam[i]) for i in "def"]
+    ...         + [("F", "~~", "G", .5)] + [(i, "~~", i, 1 - v ** 2) for i, v in lam.items()])
+    >>> est = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "std_all"])
+    >>> val, fl = validity_from_estimates(est)
+    >>> val[["construct", "ave", "cr", "fornell_larcker"]].round(3).values.tolist()
+    [['F', 0.647, 0.845, True], ['G', 0.497, 0.745, True]]
     """
     est = estimates
     lo = est[est["op"] == "=~"]
@@ -147,7 +244,25 @@ def validity_from_estimates(estimates: pd.DataFrame, column: str = "std_all") ->
 
 @dataclass
 class CFAResult:
-    """Result of :func:`cfa`."""
+    """Result of :func:`cfa`.
+
+    Attributes
+    ----------
+    sem : analysis.sem.SEMResult
+        The fitted CFA.
+    loadings : pandas.DataFrame
+        ``construct item est se std_all`` per loading.
+    fit : pandas.Series
+        Fit indices (lavaan names).
+    validity : pandas.DataFrame
+        AVE, CR, Fornell-Larcker and max HTMT per construct.
+    fornell_larcker : pandas.DataFrame
+        Latent correlations with sqrt(AVE) on the diagonal.
+    htmt : pandas.DataFrame
+        HTMT matrix of the constructs.
+    syntax : str
+        The lavaan syntax fitted.
+    """
 
     sem: object                     #: the :class:`analysis.sem.SEMResult`
     loadings: pd.DataFrame          #: construct item est se std_all
@@ -164,6 +279,40 @@ def cfa(data: pd.DataFrame, codebook: pd.DataFrame, *, estimator: str = "ML",
 
     The model has one factor per construct (first loading fixed to 1, factors correlated,
     lavaan's defaults); validity follows Fornell & Larcker (1981) and Henseler et al. (2015).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Respondent-level answers with the codebook's items.
+    codebook : pandas.DataFrame
+        Gives the constructs and their items.
+    estimator : {"ML", "MLR"}
+        Passed to :func:`analysis.sem.fit_sem`.
+    missing : {"listwise", "fiml"}
+        Passed to :func:`analysis.sem.fit_sem`; HTMT uses listwise or pairwise deletion to
+        match.
+
+    Returns
+    -------
+    CFAResult
+
+    References
+    ----------
+    Fornell, C., & Larcker, D. F. (1981). *J. Marketing Research*, 18(1), 39-50.
+    Henseler, J., Ringle, C. M., & Sarstedt, M. (2015). *Journal of the Academy of Marketing
+    Science*, 43, 115-135.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from analysis.io.codebook import load_codebook
+    >>> from analysis.io.survey import load_survey
+    >>> cb = load_codebook()
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # listwise deletion is announced with a warning
+    ...     res = cfa(load_survey(codebook=cb), cb)
+    >>> res.syntax.splitlines()[0], bool(res.validity["fornell_larcker"].all())
+    ('MS =~ MS1 + MS2 + MS3 + MS4', True)
     """
     from analysis.sem import fit_sem
 
@@ -197,9 +346,34 @@ def item_decisions(items: pd.DataFrame, efa_table: pd.DataFrame | None = None,
 
     Parameters
     ----------
-    items : DataFrame from :func:`item_analysis`.
-    efa_table : DataFrame from :func:`loadings_table` (with ``construct``), optional.
-    cfa_loadings : DataFrame ``item std_all`` (e.g. ``CFAResult.loadings``), optional.
+    items : pandas.DataFrame
+        From :func:`item_analysis`.
+    efa_table : pandas.DataFrame, optional
+        From :func:`analysis.methods.factor.loadings_table` (with ``construct``).
+    cfa_loadings : pandas.DataFrame, optional
+        ``item std_all`` (e.g. ``CFAResult.loadings``).
+    r_drop_min, efa_min, cross_max, cfa_min : float
+        The thresholds of the rules.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``construct item r_drop alpha_if_deleted cr_p``, the EFA/CFA loadings used, ``keep``
+        and ``reason`` (the failed rules, or ``"meets every rule"``).
+
+    References
+    ----------
+    Nunnally, J. C. & Bernstein, I. H. (1994). *Psychometric Theory* (3rd ed.). McGraw-Hill.
+    Hair, J. F., Black, W. C., Babin, B. J. & Anderson, R. E. (2019). *Multivariate Data
+    Analysis* (8th ed.). Cengage.
+
+    Examples
+    --------
+    >>> items = pd.DataFrame({"construct": ["A", "A"], "item": ["A1", "A2"], "r_drop": [.6, .2],
+    ...                       "alpha_if_deleted": [.7, .8], "cr_p": [.001, .2],
+    ...                       "raises_alpha": [False, True]})
+    >>> item_decisions(items)[["item", "keep", "reason"]].values.tolist()
+    [['A1', True, 'meets every rule'], ['A2', False, 'item-total r < 0.30; alpha rises if deleted; critical ratio not significant']]
     """
     out = items[["construct", "item", "r_drop", "alpha_if_deleted", "cr_p"]].copy()
     reasons = [[] for _ in range(len(out))]
@@ -253,10 +427,24 @@ def loading_weights(estimates: pd.DataFrame, column: str = "std_all") -> pd.Data
     -------
     DataFrame with ``construct, item, loading, weight``; weights sum to 1 per construct.
 
+    Raises
+    ------
+    ValueError
+        Missing columns, no loadings, or missing or non-positive loadings.
+
     References
     ----------
     The loading-proportional rule used for SEM-derived indicator weights, e.g.
     Fornell, C., et al. (1996). The American Customer Satisfaction Index. *J. Marketing*, 60(4).
+
+    Examples
+    --------
+    >>> lam = {"a": .7, "b": .8, "c": .9, "d": .6, "e": .7, "f": .8}
+    >>> rows = ([("F", "=~", i, lam[i]) for i in "abc"] + [("G", "=~", i, lam[i]) for i in "def"]
+    ...         + [("F", "~~", "G", .5)] + [(i, "~~", i, 1 - v ** 2) for i, v in lam.items()])
+    >>> est = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "std_all"])
+    >>> loading_weights(est).round(3)["weight"].tolist()
+    [0.292, 0.333, 0.375, 0.286, 0.333, 0.381]
     """
     est = _check_estimates(estimates, column)
     lo = est.loc[est["op"] == "=~", ["lhs", "rhs", column]].copy()
@@ -290,6 +478,20 @@ def total_effects(estimates: pd.DataFrame, column: str = "std_all") -> pd.DataFr
     -------
     DataFrame with ``source, target, direct, indirect, total`` for every pair with a
     non-zero total effect.
+
+    References
+    ----------
+    Bollen, K. A. (1987). Total, direct, and indirect effects in structural equation models.
+    *Sociological Methodology*, 17, 37-69.
+
+    Examples
+    --------
+    >>> est = pd.DataFrame({"lhs": ["M", "Y", "Y"], "op": ["~"] * 3, "rhs": ["X", "M", "X"],
+    ...                     "std_all": [0.4, 0.5, 0.2]})
+    >>> te = total_effects(est).round(3)
+    >>> xy = (te["source"] == "X") & (te["target"] == "Y")
+    >>> te.loc[xy, ["direct", "indirect", "total"]].values.tolist()
+    [[0.2, 0.2, 0.4]]
     """
     return sem_total_effects(_check_estimates(estimates, column), column)
 
@@ -308,10 +510,27 @@ def path_weights(estimates: pd.DataFrame, target: str, sources=None,
     column : {"std_all", "est"}
         Standardised (default) or unstandardised total effects.
 
+    Returns
+    -------
+    pandas.Series
+        Source construct -> weight (name ``"weight"``), summing to 1.
+
     Raises
     ------
     ValueError
         If a source has a negative total effect (a weight must not be negative) or no path.
+
+    References
+    ----------
+    Bollen, K. A. (1987). Total, direct, and indirect effects in structural equation models.
+    *Sociological Methodology*, 17, 37-69.
+
+    Examples
+    --------
+    >>> est = pd.DataFrame({"lhs": ["M", "Y", "Y"], "op": ["~"] * 3, "rhs": ["X", "M", "X"],
+    ...                     "std_all": [0.4, 0.5, 0.2]})
+    >>> path_weights(est, "Y").round(3).to_dict()  # total effects 0.4 and 0.5
+    {'X': 0.444, 'M': 0.556}
     """
     te = total_effects(estimates, column)
     te = te[te["target"] == target].set_index("source")["total"]
@@ -335,12 +554,33 @@ def combine_weights(subjective, objective, rule: str = "multiplicative",
     * ``"multiplicative"``: ``w_j = s_j o_j / sum_k s_k o_k`` (multiplicative synthesis);
     * ``"linear"``: ``w_j = alpha s_j + (1 - alpha) o_j`` (both normalised first).
 
+    Parameters
+    ----------
+    subjective, objective : pandas.Series or mapping
+        Non-negative weights over the same indicators (e.g. AHP and entropy weights).
+    rule : {"multiplicative", "linear"}
+    alpha : float
+        Share of the subjective weights in the linear rule, in [0, 1].
+
+    Returns
+    -------
+    pandas.Series
+        Combined weights summing to 1 (name ``"weight"``), in the order of ``subjective``.
+
+    Raises
+    ------
+    ValueError
+        Different indicators, negative or missing weights, disjoint support, an unknown rule
+        or ``alpha`` outside [0, 1].
+
     Examples
     --------
     >>> s = pd.Series([0.5, 0.3, 0.2], index=list("abc"))
     >>> o = pd.Series([0.2, 0.3, 0.5], index=list("abc"))
     >>> combine_weights(s, o).round(4).tolist()
     [0.3448, 0.3103, 0.3448]
+    >>> combine_weights(s, o, rule="linear", alpha=0.5).round(3).tolist()
+    [0.35, 0.3, 0.35]
     """
     s, o = pd.Series(subjective, dtype=float), pd.Series(objective, dtype=float)
     if set(s.index) != set(o.index):
@@ -368,6 +608,22 @@ def combine_weights(subjective, objective, rule: str = "multiplicative",
 def compare_weights(**schemes) -> pd.DataFrame:
     """Side-by-side table of weighting schemes (one column each) with their ranks.
 
+    Parameters
+    ----------
+    **schemes : pandas.Series
+        Scheme name -> weights over the same indicators.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per indicator: each scheme's weight, then ``rank_<scheme>`` (1 = largest,
+        ties share the lowest rank).
+
+    Raises
+    ------
+    ValueError
+        No scheme, or schemes over different indicators.
+
     Examples
     --------
     >>> t = compare_weights(ahp=pd.Series([.6, .4], index=["a", "b"]),
@@ -387,8 +643,8 @@ def compare_weights(**schemes) -> pd.DataFrame:
 
 def indicator_system(codebook: pd.DataFrame, loadings: pd.DataFrame,
                      schemes: dict[str, pd.Series]) -> pd.DataFrame:
-    """The indicator system as one table: construct, item, wording (en/zh), loading and
-    the item's weight under each scheme.
+    """The indicator system as one table: construct, item, wording (en/zh), loading and the
+    item's weight under each scheme.
 
     Parameters
     ----------
@@ -403,6 +659,24 @@ def indicator_system(codebook: pd.DataFrame, loadings: pd.DataFrame,
     -------
     DataFrame with ``construct construct_en construct_zh item wording_en wording_zh loading``
     and ``w_<scheme>`` columns; each scheme's weights sum to 1 over the items it covers.
+
+    Raises
+    ------
+    ValueError
+        Codebook columns missing, or a scheme with unknown items, missing or negative weights,
+        or weights not summing to 1.
+
+    Examples
+    --------
+    >>> from analysis.io.codebook import load_codebook
+    >>> cb = load_codebook()
+    >>> equal = pd.Series(0.05, index=cb["item"][:20])
+    >>> loadings = pd.DataFrame({"item": ["MS1"], "std_all": [0.76]})
+    >>> t = indicator_system(cb, loadings, {"equal": equal})
+    >>> t[["item", "loading", "w_equal"]].to_dict("records")[0]
+    {'item': 'MS1', 'loading': 0.76, 'w_equal': 0.05}
+    >>> int(t["w_equal"].isna().sum())  # the five PV items
+    5
     """
     cols = ["construct", "construct_en", "construct_zh", "item", "wording_en", "wording_zh"]
     missing = [c for c in cols if c not in codebook.columns]

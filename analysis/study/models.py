@@ -28,12 +28,37 @@ CHAIN_PATHS: tuple[tuple[str, str], ...] = (
 
 
 def label(predictor: str, target: str) -> str:
-    """The parameter label of the path ``predictor -> target`` (``b_<predictor>_<target>``)."""
+    """The parameter label of the path ``predictor -> target`` (``b_<predictor>_<target>``).
+
+    Parameters
+    ----------
+    predictor, target : str
+        Construct codes.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> label("MS", "CS")
+    'b_MS_CS'
+    """
     return f"b_{predictor}_{target}"
 
 
 def measurement_model(codebook: pd.DataFrame) -> str:
     """CFA of every construct in the codebook, factors correlated (lavaan's default).
+
+    Parameters
+    ----------
+    codebook : pandas.DataFrame
+        From :func:`analysis.io.codebook.load_codebook`.
+
+    Returns
+    -------
+    str
+        lavaan syntax, one ``=~`` line per construct.
 
     Examples
     --------
@@ -60,7 +85,31 @@ def _all_paths(edges: Sequence[tuple[str, str]], source: str, target: str) -> li
 
 def structural_paths(codebook: pd.DataFrame,
                      paths: Iterable[tuple[str, str]] | None = CHAIN_PATHS) -> list[tuple[str, str]]:
-    """All (predictor, outcome) edges of the chain model: ``paths`` plus element -> outcome."""
+    """All (predictor, outcome) edges of the chain model: ``paths`` plus element -> outcome.
+
+    Parameters
+    ----------
+    codebook : pandas.DataFrame
+        From :func:`analysis.io.codebook.load_codebook`.
+    paths : iterable of (predictor, outcome), optional
+        Paths among the elements; defaults to :data:`CHAIN_PATHS` (``None`` or ``()``: none).
+
+    Returns
+    -------
+    list of (str, str)
+
+    Raises
+    ------
+    CodebookError
+        If the paths name constructs that the codebook lacks.
+
+    Examples
+    --------
+    >>> from analysis.io.codebook import load_codebook
+    >>> edges = structural_paths(load_codebook())
+    >>> edges[0], edges[-1], len(edges)
+    (('MS', 'CS'), ('CC', 'PV'), 12)
+    """
     els, out = elements(codebook), outcome(codebook)
     edges = list(paths or ())
     unknown = sorted({c for e in edges for c in e} - set(els) - {out})
@@ -77,6 +126,30 @@ def indirect_paths(codebook: pd.DataFrame,
 
     Names read ``ind_<X>_<M1>[_<M2>...]`` (through mediators M1, M2, ...). Ordered by element,
     then path length.
+
+    Parameters
+    ----------
+    codebook : pandas.DataFrame
+        From :func:`analysis.io.codebook.load_codebook`.
+    paths : iterable of (predictor, outcome), optional
+        As in :func:`structural_paths`.
+
+    Returns
+    -------
+    dict of str to list of str
+        Name -> the constructs along the path, element first, outcome last.
+
+    Raises
+    ------
+    ValueError
+        If the paths contain a cycle.
+
+    Examples
+    --------
+    >>> from analysis.io.codebook import load_codebook
+    >>> ind = indirect_paths(load_codebook())
+    >>> list(ind)[:3], ind["ind_MS_CS"]
+    (['ind_MS_CS', 'ind_MS_OM', 'ind_MS_CS_CC'], ['MS', 'CS', 'PV'])
     """
     edges, out = structural_paths(codebook, paths), outcome(codebook)
     found = {}
@@ -101,6 +174,16 @@ def chain_model(codebook: pd.DataFrame,
         From :func:`analysis.io.codebook.load_codebook`.
     paths : iterable of (predictor, outcome), optional
         Structural paths among the elements; defaults to :data:`CHAIN_PATHS`.
+
+    Returns
+    -------
+    str
+        lavaan syntax: the measurement model, the labelled regressions, the ``:=`` lines.
+
+    References
+    ----------
+    Alwin, D. F. & Hauser, R. M. (1975). The decomposition of effects in path analysis.
+    *American Sociological Review*, 40, 37-47 (indirect effects as products of paths).
 
     Examples
     --------
@@ -131,6 +214,16 @@ def chain_model(codebook: pd.DataFrame,
 
 def parallel_model(codebook: pd.DataFrame) -> str:
     """H0, the parallel model: correlated elements, each with a direct path to the outcome only.
+
+    Parameters
+    ----------
+    codebook : pandas.DataFrame
+        From :func:`analysis.io.codebook.load_codebook`.
+
+    Returns
+    -------
+    str
+        lavaan syntax (:func:`chain_model` without paths among the elements).
 
     Examples
     --------

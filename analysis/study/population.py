@@ -231,7 +231,23 @@ def type_mean_differences(population: dict, reference: str,
 
 
 def standardised_effects(population: dict = POPULATION) -> pd.DataFrame:
-    """True direct, indirect and total effects of each element on PV (within-type metric)."""
+    """True direct, indirect and total effects of each element on PV (within-type metric).
+
+    Parameters
+    ----------
+    population : dict
+        The population model (:data:`POPULATION`).
+
+    Returns
+    -------
+    DataFrame
+        ``element direct indirect total``: ``T = (I - B)^-1 - I`` (Bollen 1987).
+
+    Examples
+    --------
+    >>> standardised_effects()["element"].tolist()
+    ['MS', 'CS', 'OM', 'RA', 'CC']
+    """
     B, order = true_structural_matrix(population)
     n = len(order)
     total = np.linalg.inv(np.eye(n) - B) - np.eye(n)
@@ -402,10 +418,27 @@ def simulate_expert_panel(seed: int = SEED, population: dict = POPULATION) -> pd
     noise and are redrawn until their consistency ratio is at least 0.10; the others are
     redrawn until it is below 0.10.
 
+    Parameters
+    ----------
+    seed : int
+        Seed (the generator is ``numpy.random.default_rng([seed, 1])``).
+    population : dict
+        True parameters (the ``ahp_*`` entries), :data:`POPULATION` by default.
+
     Returns
     -------
     pandas.DataFrame
         Columns ``expert_id row MS CS OM RA CC``: five rows per expert.
+
+    References
+    ----------
+    Saaty, T. L. (1980). *The Analytic Hierarchy Process*. McGraw-Hill.
+
+    Examples
+    --------
+    >>> panel = simulate_expert_panel()
+    >>> panel.shape, panel["expert_id"].nunique()
+    ((60, 7), 12)
     """
     rng = np.random.default_rng([seed, 1])
     w = population["ahp_true_weights"]
@@ -436,6 +469,28 @@ def write_raw_data(directory: str | os.PathLike | None = None, seed: int = SEED)
     """Write ``survey.csv``, ``communities.csv`` and ``expert_ahp.csv`` (``make data``).
 
     Byte-identical for the same seed and codebook; each file is written atomically.
+
+    Parameters
+    ----------
+    directory : str or os.PathLike, optional
+        Target directory; defaults to ``data/raw/``.
+    seed : int
+        Seed of the simulation.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The three files written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     written = write_raw_data(d)
+    ...     new = (Path(d) / "survey.csv").read_bytes()
+    ...     same = new == (paths.DATA_RAW / "survey.csv").read_bytes()
+    >>> [p.name for p in written], same
+    (['survey.csv', 'communities.csv', 'expert_ahp.csv'], True)
     """
     directory = Path(directory) if directory is not None else paths.DATA_RAW
     survey, _, communities = simulate_survey(seed=seed, return_latent=True)

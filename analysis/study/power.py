@@ -6,7 +6,7 @@ loadings and how strongly residents of one community resemble each other (the in
 correlation of the latent variables). :func:`power_table` returns, for each structural path
 and each ``:=`` indirect, total-indirect and total effect, the power of the two-sided Wald
 test at level ``alpha`` by number of residents and number of communities;
-:func:`plot_power` draws it and :func:`required_residents` inverts it.
+:func:`analysis.plots.validation.plot_power` draws it and :func:`required_residents` inverts it.
 
 Method
 ------
@@ -93,11 +93,23 @@ def planned_population(codebook: pd.DataFrame | None = None,
         Intraclass correlation of the latent variables (share of each disturbance common to
         the community), in [0, 1).
 
+    Returns
+    -------
+    dict
+        A copy of :data:`~analysis.study.population.POPULATION` with the planned ``paths``,
+        ``loadings`` and ``community_share``, and no type shifts or threshold jitter.
+
     Raises
     ------
     ValueError
         Unknown constructs, loadings outside (0, 1), an ICC outside [0, 1), or effects that
         explain more than the unit variance of a construct.
+
+    Examples
+    --------
+    >>> pop = planned_population(loadings=0.7, icc=0.1)
+    >>> pop["community_share"], pop["loadings"]["MS1"], pop["type_shifts"]
+    (0.1, 0.7, {})
     """
     codebook = load_codebook() if codebook is None else codebook
     items = construct_items(codebook)
@@ -135,8 +147,33 @@ def planned_population(codebook: pd.DataFrame | None = None,
 def planned_model(codebook: pd.DataFrame, effects: Mapping[tuple[str, str], float]) -> str:
     """The chain model of the codebook with the planned paths among the elements.
 
-    Every element also gets a direct path to the outcome (as in :func:`analysis.study.models.
-    chain_model`); effects on the outcome not listed are zero in the planned population.
+    Every element also gets a direct path to the outcome (as in
+    :func:`analysis.study.models.chain_model`); effects on the outcome not listed are zero in
+    the planned population.
+
+    Parameters
+    ----------
+    codebook : pandas.DataFrame
+        The planned questionnaire.
+    effects : mapping (predictor, outcome) -> standardised beta
+        The planned effects; those among the elements become the model's paths.
+
+    Returns
+    -------
+    str
+        lavaan syntax.
+
+    Raises
+    ------
+    ValueError
+        If a path among the elements names a construct that is not an element.
+
+    Examples
+    --------
+    >>> from analysis.io.codebook import load_codebook
+    >>> m = planned_model(load_codebook(), {("MS", "CS"): 0.3})
+    >>> [line for line in m.splitlines() if line.startswith(("CS ~", "OM ~"))]
+    ['CS ~ b_MS_CS*MS']
     """
     out = outcome(codebook)
     els = set(elements(codebook))
@@ -152,6 +189,24 @@ def design_effect(residents_per_community, icc_x: float, icc_e: float | None = N
 
     ``deff = 1 + (m - 1) icc_x icc_e`` for ``m`` residents per community, where ``icc_x`` and
     ``icc_e`` are the intraclass correlations of the predictor and of the residual.
+
+    Parameters
+    ----------
+    residents_per_community : float or array-like
+        ``m`` (at least 1).
+    icc_x : float
+        Intraclass correlation of the predictor.
+    icc_e : float, optional
+        Intraclass correlation of the residual; default ``icc_x``.
+
+    Returns
+    -------
+    float or numpy.ndarray
+
+    References
+    ----------
+    Scott, A. J. & Holt, D. (1982). The effect of two-stage sampling on ordinary least squares
+    methods. *Journal of the American Statistical Association*, 77, 848-854.
 
     Examples
     --------
@@ -240,6 +295,14 @@ def cluster_information(codebook: pd.DataFrame | None = None,
     the population); with ``m`` residents per community the variance is multiplied by
     ``deff = 1 + (m - 1) g`` (Muthén & Satorra 1995; see the module docstring).
 
+    Parameters
+    ----------
+    codebook, effects, loadings, icc
+        The planned study, see :func:`planned_population`.
+    n : int
+        Rows of the exact-moment data the model is fitted to (any ``n`` well above the number
+        of items gives the same values).
+
     Returns
     -------
     ClusterInformation
@@ -317,11 +380,24 @@ def power_table(codebook: pd.DataFrame | None = None,
         value, ``true`` the value in the fitted (marker-item) metric whose Wald test is
         assessed; ``information``: the :func:`cluster_information` behind it.
 
+    References
+    ----------
+    Satorra, A. & Saris, W. E. (1985). Power of the likelihood ratio test in covariance
+    structure analysis. *Psychometrika*, 50, 83-90.
+    Muthén, B. O. & Satorra, A. (1995). Complex sample data in structural equation modeling.
+    *Sociological Methodology*, 25, 267-316.
+
     Examples
     --------
-    >>> pw = power_table(sample_sizes=[800], n_communities=[32], icc=0.12)
-    >>> float(pw.table["deff"].iloc[0])
-    1.3456
+    >>> pw = power_table(sample_sizes=[800], n_communities=[32], icc=0.12).table
+    >>> row = pw.set_index("label").loc["b_MS_CS"]
+    >>> round(float(row["deff"]), 3), round(float(row["power"]), 3)
+    (1.165, 1.0)
+
+    The rule of thumb of :func:`design_effect` overstates every one of these design effects:
+
+    >>> bool((pw["deff"] < design_effect(25, 0.12)).all())
+    True
     """
     codebook = load_codebook() if codebook is None else codebook
     if not 0 < alpha < 1:
@@ -360,10 +436,26 @@ def required_residents(table: PowerAnalysis, power: float = 0.80, alpha: float =
     theta)^2`` (one-sided approximation). When ``c g / k >= 1`` no number of residents
     suffices: more communities are needed (``N`` is then infinite).
 
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`power_table` (its first design per parameter gives ``se_unit``;
+        ``attrs["g"]`` the slopes).
+    power : float
+        Target power, in (0, 1).
+    alpha : float
+        Two-sided level.
+    n_communities : int, optional
+        Number of communities; without it, independent residents (``g`` ignored).
+
     Returns
     -------
     DataFrame
         ``label kind effect n_required`` (rounded up; ``inf`` where unreachable).
+
+    References
+    ----------
+    Satorra, A. & Saris, W. E. (1985). *Psychometrika*, 50, 83-90.
 
     Examples
     --------
@@ -401,6 +493,35 @@ def simulate_planned(population: dict, codebook: pd.DataFrame, n_residents: int,
     latent variable has unit variance and intraclass correlation ``icc``
     (``population["community_share"]``); items are ``lambda eta + sqrt(1 - lambda^2) e``.
     Generic counterpart of :func:`analysis.study.population.simulate_survey` for any codebook.
+
+    Parameters
+    ----------
+    population : dict
+        From :func:`planned_population`.
+    codebook : pandas.DataFrame
+        The planned questionnaire.
+    n_residents : int
+        Residents, a multiple of ``n_communities``.
+    n_communities : int
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per item, one row per resident.
+
+    Raises
+    ------
+    ValueError
+        If the residents cannot be spread evenly over the communities.
+
+    Examples
+    --------
+    >>> from analysis.io.codebook import load_codebook
+    >>> cb = load_codebook()
+    >>> d = simulate_planned(planned_population(cb, icc=0.1), cb, 100, 10, np.random.default_rng(1))
+    >>> d.shape
+    (100, 25)
     """
     items = construct_items(codebook)
     order = list(items)
@@ -475,6 +596,17 @@ def monte_carlo_power(codebook: pd.DataFrame | None = None,
         ``se * sqrt(deff)`` (deff of :func:`cluster_information`), ``power_naive`` with the
         SE of the single-level fit. ``emp_sd / mean_se`` squared is the empirical design
         effect, to compare with ``deff``.
+
+    References
+    ----------
+    Muthén, L. K. & Muthén, B. O. (2002). How to use a Monte Carlo study to decide on sample
+    size and determine power. *Structural Equation Modeling*, 9(4), 599-620.
+
+    Examples
+    --------
+    >>> mc = monte_carlo_power(designs=[(400, 16)], n_reps=2, seed=1)
+    >>> mc.columns[:4].tolist(), int(mc["n_reps"].max())
+    (['label', 'n_residents', 'n_communities', 'n_reps'], 2)
     """
     from joblib import Parallel, delayed
 

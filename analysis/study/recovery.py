@@ -42,8 +42,8 @@ Examples
 --------
 >>> from analysis.study.recovery import Design, monte_carlo, summarise, true_values
 >>> d = Design("clean", n_residents=400)
->>> est = monte_carlo([d], n_reps=4, seed=1)                      # doctest: +SKIP
->>> summarise(est, {d.name: true_values(d)}).columns[:4].tolist()  # doctest: +SKIP
+>>> est = monte_carlo([d], n_reps=2, seed=1)
+>>> summarise(est, {d.name: true_values(d)}).columns[:4].tolist()
 ['design', 'method', 'label', 'kind']
 """
 
@@ -140,6 +140,23 @@ def clean_population(population: dict = POPULATION, *, community_share: float = 
     model no longer holds exactly) and the item-specific threshold jitter is redrawn with each
     seed; both are switched off so that the truth is fixed and exact. ``community_share`` keeps
     the latent variances at 1 (it splits each disturbance), so the truth does not depend on it.
+
+    Parameters
+    ----------
+    population : dict
+        True parameters, :data:`analysis.study.population.POPULATION` by default.
+    community_share : float
+        Share of each latent disturbance common to the community.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> pop = clean_population(community_share=0.12)
+    >>> pop["type_shifts"], pop["threshold_jitter"], pop["community_share"]
+    ({}, 0.0, 0.12)
     """
     pop = dict(population)
     pop["type_shifts"] = {}
@@ -155,6 +172,24 @@ def design_population(n_residents: int, n_communities: int | None = None,
     ``n_communities`` must be a multiple of 4 (the community types) and divide
     ``n_residents``; by default 25 residents per community (rounded to a multiple of 4
     communities).
+
+    Parameters
+    ----------
+    n_residents : int
+    n_communities : int, optional
+    population : dict
+        True parameters, :data:`analysis.study.population.POPULATION` by default.
+
+    Returns
+    -------
+    dict
+        ``population`` with ``n_communities_per_type``, ``community_size`` and
+        ``small_community_size`` set.
+
+    Raises
+    ------
+    ValueError
+        ``n_communities`` not a positive multiple of 4, or not dividing ``n_residents``.
 
     Examples
     --------
@@ -184,10 +219,24 @@ def recode_simulated(survey: pd.DataFrame, codebook: pd.DataFrame | None = None,
     recoded ``(min + max) - x``; continuous (``likert=False``) simulations are not reversed by
     the simulator and are returned as floats unchanged.
 
+    Parameters
+    ----------
+    survey : pandas.DataFrame
+        From :func:`analysis.study.population.simulate_survey`.
+    codebook : pandas.DataFrame, optional
+        Defaults to the compendium's codebook.
+    likert : bool
+        Whether the survey was simulated on the 5-point scale.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One float column per item.
+
     Examples
     --------
     >>> s = simulate_survey(seed=1)
-    >>> recode_simulated(s).max().max() <= 5
+    >>> bool(recode_simulated(s).max().max() <= 5)
     True
     """
     codebook = load_codebook() if codebook is None else codebook
@@ -231,11 +280,33 @@ def population_moments(population: dict = POPULATION, codebook: pd.DataFrame | N
     ``Cov(Y_j, Y_k) = sum_c sum_d [Phi2(-tau_c, -tau_d; rho_jk) - Phi(-tau_c) Phi(-tau_d)]``
     with ``rho_jk`` the correlation of the underlying ``y*``.
 
+    Parameters
+    ----------
+    population : dict
+        Without type shifts (and, for Likert items, without jitter): see
+        :func:`clean_population`.
+    codebook : pandas.DataFrame, optional
+        Defaults to the compendium's codebook.
+    likert : bool
+        Moments of the 5-point items instead of the continuous ``y*``.
+
+    Returns
+    -------
+    cov : pandas.DataFrame
+        Items x items.
+    mean : pandas.Series
+
     Raises
     ------
     ValueError
         If the population has type shifts or threshold jitter (no single exact truth then;
         use :func:`clean_population`).
+
+    Examples
+    --------
+    >>> cov, mean = population_moments(clean_population(), likert=True)
+    >>> cov.shape, round(float(mean.iloc[0]), 4)
+    ((25, 25), 3.5401)
     """
     if population.get("type_shifts"):
         raise ValueError("population moments need a population without type shifts "
@@ -275,6 +346,26 @@ def exact_moment_data(cov: pd.DataFrame, mean: pd.Series | None = None, n: int =
     Standard-normal rows are centred and whitened (``Z' Z / n = I``), then coloured with the
     Cholesky factor of ``cov``; fitting a model to them is fitting it to the moments.
 
+    Parameters
+    ----------
+    cov : pandas.DataFrame
+        Positive definite covariance matrix (its columns name the variables).
+    mean : pandas.Series, optional
+        Means; default 0.
+    n : int
+        Rows, more than the number of variables.
+    seed : int
+        Seed of the normal draws (the moments do not depend on it).
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    ValueError
+        If ``n`` does not exceed the number of variables.
+
     Examples
     --------
     >>> c = pd.DataFrame([[1.0, .5], [.5, 1.0]], index=list("ab"), columns=list("ab"))
@@ -295,7 +386,23 @@ def exact_moment_data(cov: pd.DataFrame, mean: pd.Series | None = None, n: int =
 
 
 def null_model(codebook: pd.DataFrame | None = None) -> str:
-    """H1 plus the paths MS -> RA and MS -> CC, which are zero in the population."""
+    """H1 plus the paths MS -> RA and MS -> CC, which are zero in the population.
+
+    Parameters
+    ----------
+    codebook : pandas.DataFrame, optional
+        Defaults to the compendium's codebook.
+
+    Returns
+    -------
+    str
+        lavaan syntax (:func:`analysis.study.models.chain_model` with the two extra paths).
+
+    Examples
+    --------
+    >>> [line for line in null_model().splitlines() if line.startswith("RA ~")]
+    ['RA ~ b_CS_RA*CS + b_OM_RA*OM + b_MS_RA*MS']
+    """
     codebook = load_codebook() if codebook is None else codebook
     return chain_model(codebook, paths=tuple(CHAIN_PATHS) + (("MS", "RA"), ("MS", "CC")))
 
@@ -305,7 +412,27 @@ def _model_for(design: Design, codebook: pd.DataFrame) -> str:
 
 
 def target_parameters(est: pd.DataFrame) -> pd.DataFrame:
-    """Structural paths and defined effects of an estimates table, with their kind."""
+    """Structural paths and defined effects of an estimates table, with their kind.
+
+    Parameters
+    ----------
+    est : pandas.DataFrame
+        Estimates in lavaan vocabulary with a ``label`` column (``ind_``, ``total_`` and
+        ``indirect_`` names as written by :func:`analysis.study.models.chain_model`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``~`` and ``:=`` rows, with ``kind`` one of ``path``, ``indirect``, ``total``,
+        ``total indirect``.
+
+    Examples
+    --------
+    >>> est = pd.DataFrame({"lhs": ["CS", "ind_MS_CS"], "op": ["~", ":="],
+    ...                     "rhs": ["MS", "b_MS_CS*b_CS_PV"], "label": ["b_MS_CS", "ind_MS_CS"]})
+    >>> target_parameters(est)[["label", "kind"]].values.tolist()
+    [['b_MS_CS', 'path'], ['ind_MS_CS', 'indirect']]
+    """
     sel = est[(est["op"] == "~") | (est["op"] == ":=")].copy()
     sel["kind"] = np.where(sel["op"] == "~", "path",
                            np.where(sel["label"].str.startswith("ind_"), "indirect",
@@ -378,6 +505,11 @@ def true_values(design: Design | None = None, population: dict = POPULATION,
         times ``sqrt(N)`` (expected information); ``theta``: the free parameters (warm
         start); ``fmin``: the population discrepancy (0 for a correct model).
 
+    References
+    ----------
+    White, H. (1982). Maximum likelihood estimation of misspecified models. *Econometrica*, 50,
+    1-25 (pseudo-true values).
+
     Examples
     --------
     >>> tv = true_values()
@@ -439,6 +571,27 @@ def impose_mar(items: pd.DataFrame, rate: float, rng: np.random.Generator,
     driver_sd : float, optional
         Population SD of the driver's item mean (exact value from the population moments;
         default the sample SD).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``items`` with blanks (NaN) in the target constructs' items.
+
+    Raises
+    ------
+    ValueError
+        If ``rate`` is outside [0, 1).
+
+    References
+    ----------
+    Enders, C. K. (2010). *Applied Missing Data Analysis*. Guilford.
+
+    Examples
+    --------
+    >>> items = simulate_design(Design("x", n_residents=400), seed=3)
+    >>> blanked = impose_mar(items, 0.2, np.random.default_rng(1))
+    >>> bool(0.1 < blanked.isna().any(axis=1).mean() < 0.3), int(blanked["RA1"].isna().sum())
+    (True, 0)
     """
     if not 0 <= rate < 1:
         raise ValueError(f"rate must lie in [0, 1), got {rate}")
@@ -473,6 +626,20 @@ def simulate_design(design: Design, seed: int, population: dict = POPULATION,
                     codebook: pd.DataFrame | None = None) -> pd.DataFrame:
     """One dataset of ``design`` (recoded items, then MAR blanks if asked).
 
+    Parameters
+    ----------
+    design : Design
+    seed : int
+        Seed of this dataset (see :func:`monte_carlo` for the replication seeds).
+    population : dict
+        True parameters, cleaned with :func:`clean_population`.
+    codebook : pandas.DataFrame, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        One float column per item.
+
     Examples
     --------
     >>> simulate_design(Design("x", n_residents=400), seed=3).shape
@@ -502,11 +669,33 @@ def fit_replication(design: Design, rep: int, seed: int, *, population: dict = P
                     start=None, labels: Iterable[str] | None = None) -> pd.DataFrame:
     """Simulate replication ``rep`` of ``design`` and fit it with each of its methods.
 
+    Parameters
+    ----------
+    design : Design
+    rep : int
+        Replication number (with ``seed`` and the design's key it fixes the data).
+    seed : int
+        Master seed.
+    population : dict
+    codebook : pandas.DataFrame, optional
+    model : str, optional
+        lavaan syntax; defaults to the design's model.
+    start : array-like, optional
+        Starting values (e.g. the true parameters).
+    labels : iterable of str, optional
+        Keep only these target parameters.
+
     Returns
     -------
     DataFrame
         ``design method rep label est se pvalue std_all n_obs converged`` (one row per
-        target parameter and method).
+        target parameter and method); a fit that fails is left out.
+
+    Examples
+    --------
+    >>> fr = fit_replication(Design("x", n_residents=400), 0, seed=1)
+    >>> fr.shape, bool(fr["converged"].all())
+    ((34, 10), True)
     """
     codebook = load_codebook() if codebook is None else codebook
     model = model or _model_for(design, codebook)
@@ -581,9 +770,16 @@ def monte_carlo(designs: Sequence[Design] | Design, n_reps: int, seed: int = 202
         design, method, rep. Only these rows are kept, so memory grows with the number of
         estimates, not with the simulated datasets.
 
+    References
+    ----------
+    Paxton, P., Curran, P. J., Bollen, K. A., Kirby, J. & Chen, F. (2001). Monte Carlo
+    experiments: design and implementation. *Structural Equation Modeling*, 8(2), 287-312.
+
     Examples
     --------
-    >>> est = monte_carlo(Design("clean", n_residents=400), n_reps=2)   # doctest: +SKIP
+    >>> est = monte_carlo(Design("clean", n_residents=400), n_reps=2)
+    >>> est.groupby("rep").size().tolist(), bool(est["converged"].all())
+    ([34, 34], True)
     """
     from joblib import Parallel, delayed
 
@@ -643,6 +839,18 @@ def summarise(estimates: pd.DataFrame, truths: dict, *, alpha: float = 0.05,
         rmse emp_sd mean_se se_ratio coverage mcse_coverage rejection true_std mean_std
         rel_bias_std``; ``rel_bias`` is NaN where the truth is 0. Replications that did not
         converge are left out (``n_reps`` counts the rest).
+
+    References
+    ----------
+    Morris, T. P., White, I. R. & Crowther, M. J. (2019). Using simulation studies to evaluate
+    statistical methods. *Statistics in Medicine*, 38, 2074-2102.
+
+    Examples
+    --------
+    >>> d = Design("clean", n_residents=400)
+    >>> s = summarise(monte_carlo(d, n_reps=2, seed=1), {d.name: true_values(d)})
+    >>> s.columns[:5].tolist(), int(s["n_reps"].max())
+    (['design', 'method', 'label', 'kind', 'n_reps'], 2)
     """
     if beta_truth is None:
         beta_truth = true_values(Design("null", null_paths=True))
@@ -707,6 +915,18 @@ def assess(summary: pd.DataFrame, *, expected: dict | None = None, max_rel_bias:
         ``2 sqrt(.95 .05 / n_reps)``: 1.9 points at 500 replications, 3.1 at 200) and
         ``pass_mc``. A failure of ``pass_mc`` is a departure larger than the simulation can
         attribute to chance.
+
+    References
+    ----------
+    Morris, T. P., White, I. R. & Crowther, M. J. (2019). Using simulation studies to evaluate
+    statistical methods. *Statistics in Medicine*, 38, 2074-2102 (Monte Carlo standard errors).
+
+    Examples
+    --------
+    >>> d = Design("clean", n_residents=400)
+    >>> s = summarise(monte_carlo(d, n_reps=2, seed=1), {d.name: true_values(d)})
+    >>> assess(s).columns[-4:].tolist()
+    ['pass', 'bias_ok_mc', 'coverage_ok_mc', 'pass_mc']
     """
     out = summary.copy()
     exp = expected or {}
@@ -735,12 +955,22 @@ NOT_EXPECTED: set = {("mar10", "listwise"), ("mar20", "listwise"), ("likert", "M
 def standard_designs(n_grid: Sequence[int] = (200, 400, 800, 1600, 3200)) -> dict:
     """The notebook's designs, by role.
 
+    Parameters
+    ----------
+    n_grid : sequence of int
+        Sample sizes of the ``grid`` designs.
+
     Returns
     -------
     dict
         ``main`` (continuous, compendium size), ``grid`` (one per N), ``missing`` (10% and
         20% MAR, FIML and listwise), ``likert`` (ML and MLR), ``clustered`` (12% community
         share, naive ML) and ``null`` (two zero paths).
+
+    Examples
+    --------
+    >>> {role: [d.name for d in ds] for role, ds in standard_designs((200, 400)).items()}["grid"]
+    ['N200', 'N400']
     """
     return {
         "main": [Design("main")],
@@ -799,10 +1029,36 @@ def bootstrap_coverage(design: Design, n_reps: int, n_boot: int, seed: int = 202
     The replications are those of :func:`monte_carlo` with the same seed (same data), so the
     bootstrap and normal-theory intervals are compared on the same datasets.
 
+    Parameters
+    ----------
+    design : Design
+    n_reps : int
+        Replications (the first ``n_reps`` of the design).
+    n_boot : int
+        Bootstrap resamples per replication.
+    seed : int
+        Master seed (as in :func:`monte_carlo`).
+    truth : pandas.DataFrame, optional
+        :func:`true_values` of the design (computed when not given).
+    ci : {"percentile", "bca", "bc"}
+        Interval type of :func:`analysis.sem.bootstrap`.
+    n_jobs, dask_scheduler, progress, population, codebook
+        As in :func:`monte_carlo`.
+
     Returns
     -------
     DataFrame
         ``label kind n_reps true coverage mcse_coverage mean_width`` per target parameter.
+
+    References
+    ----------
+    Efron, B. & Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*. Chapman & Hall.
+
+    Examples
+    --------
+    >>> bc = bootstrap_coverage(Design("x", n_residents=400), n_reps=2, n_boot=5, seed=1)
+    >>> bc.columns.tolist()
+    ['label', 'kind', 'n_reps', 'true', 'coverage', 'mcse_coverage', 'mean_width']
     """
     codebook = load_codebook() if codebook is None else codebook
     truth = true_values(design, population, codebook) if truth is None else truth

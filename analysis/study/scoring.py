@@ -1,13 +1,19 @@
-"""Scoring communities: composite index, fuzzy grades, TOPSIS, and uncertainty of the ranks.
+"""Scoring communities: disclosure-controlled community means, weighting schemes, composite
+index, fuzzy grades, and the uncertainty of the ranks.
 
 The steps follow the OECD/JRC *Handbook on Constructing Composite Indicators* (Nardo et al.
-2008): residents' answers are averaged per community (justified by :mod:`analysis.methods.agreement`),
-each indicator (item) is normalised, weighted and aggregated into five element scores and one
-overall performance score; the ranking is then stress-tested by a Monte Carlo over the
-methodological choices with Sobol sensitivity indices (Saisana, Saltelli & Tarantola 2005).
+2008): residents' answers are averaged per community (:func:`community_means`, justified by
+:mod:`analysis.methods.agreement`), each indicator (item) is normalised, weighted
+(:func:`scheme_weights`: equal, AHP, entropy, CRITIC, SEM-based or combined) and aggregated
+into five element scores and one overall performance score (:func:`composite_index`, with
+the building blocks of :mod:`analysis.methods.mcda`); :func:`fuzzy_evaluation` grades the
+communities; the ranking is then stress-tested by a Monte Carlo over the methodological
+choices with Sobol sensitivity indices (:func:`uncertainty_analysis`; Saisana, Saltelli &
+Tarantola 2005).
 
 Communities with fewer than ``k`` respondents are never scored: they are listed as suppressed
-(statistical disclosure control), so no published number describes a handful of residents.
+(:func:`suppressed_communities`, statistical disclosure control), so no published number
+describes a handful of residents.
 
 All data shipped with the compendium are synthetic; no score here is a result of the original
 study.
@@ -20,8 +26,6 @@ Nardo, M., Saisana, M., Saltelli, A., Tarantola, S., Hoffman, A., & Giovannini, 
 Saisana, M., Saltelli, A., & Tarantola, S. (2005). Uncertainty and sensitivity analysis
 techniques as tools for the quality assessment of composite indicators. *Journal of the Royal
 Statistical Society A*, 168(2), 307-323.
-
-Hwang, C.-L., & Yoon, K. (1981). *Multiple Attribute Decision Making*. Springer.
 """
 
 from __future__ import annotations
@@ -69,8 +73,22 @@ GRADES = pd.DataFrame({
 def suppressed_communities(survey: pd.DataFrame, k: int = 5, group: str = "community_id") -> pd.DataFrame:
     """Communities with fewer than ``k`` respondents (not scored, not described).
 
-    Returns a frame with ``group`` and ``n_respondents`` (the count itself is the only thing
-    published about them, so a reader knows why they are missing).
+    The count itself is the only thing published about them, so a reader knows why they are
+    missing.
+
+    Parameters
+    ----------
+    survey : pandas.DataFrame
+        Respondent-level data with the column ``group``.
+    k : int
+        Disclosure threshold.
+    group : str
+        Column holding the community id.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``group`` and ``n_respondents`` of the suppressed communities.
 
     Examples
     --------
@@ -153,6 +171,24 @@ def item_weights(weights, codebook: pd.DataFrame, constructs: Sequence[str] | No
     Element weights are shared equally among the element's items; item weights are used as
     given. Either way they must be non-negative and sum to 1.
 
+    Parameters
+    ----------
+    weights : mapping or pandas.Series
+        Keyed by elements or by their items.
+    codebook : pandas.DataFrame
+    constructs : sequence of str, optional
+        The elements weighted; defaults to the codebook's elements.
+
+    Returns
+    -------
+    pandas.Series
+        Item -> weight, summing to 1.
+
+    Raises
+    ------
+    ValueError
+        Unknown keys, or weights that are negative or do not sum to 1.
+
     Examples
     --------
     >>> from analysis.io.codebook import load_codebook
@@ -203,9 +239,25 @@ def scheme_weights(scheme: str, means: pd.DataFrame, codebook: pd.DataFrame,
         Respondent-level data; needed only by ``sem``.
     sem_missing : {"fiml", "listwise"}
         Missing-data treatment of the SEM fit (``sem`` only).
-    expert_panel : path, or dict from :func:`analysis.methods.weighting.load_expert_panel`, or None
+    expert_panel : path, or dict from :func:`analysis.io.companions.load_expert_panel`, or None
         AHP judgements (``ahp`` and ``combined`` only); the synthetic panel by default.
         ``None`` means there is none, and those two schemes raise.
+
+    Returns
+    -------
+    pandas.Series
+        Item -> weight over the elements' items, summing to 1.
+
+    Raises
+    ------
+    ValueError
+        Unknown scheme, or a scheme without the input it needs.
+
+    References
+    ----------
+    Saaty, T. L. (1980). *The Analytic Hierarchy Process*. McGraw-Hill (``ahp``).
+    Diakoulaki, D., Mavrotas, G., & Papayannakis, L. (1995). *Computers & OR*, 22(7), 763-770
+    (``critic``).
 
     Examples
     --------
@@ -258,10 +310,35 @@ def weighting_schemes(survey: pd.DataFrame, codebook: pd.DataFrame,
                       expert_panel=paths.EXPERT_AHP) -> dict[str, pd.Series]:
     """Item weights of several schemes at once (the SEM is fitted once), for the scored communities.
 
-    Returns a dict ``{scheme: item weights}`` to pass to :func:`composite_index` (``weights=``)
-    and :func:`uncertainty_analysis` (``weightings=``). With ``expert_panel=None`` (a survey
-    that comes without AHP judgements) the ``ahp`` and ``combined`` schemes are left out, with
-    a warning, and everything else is computed.
+    With ``expert_panel=None`` (a survey that comes without AHP judgements) the ``ahp`` and
+    ``combined`` schemes are left out, with a warning, and everything else is computed.
+
+    Parameters
+    ----------
+    survey : pandas.DataFrame
+        Respondent-level answers.
+    codebook : pandas.DataFrame
+    schemes : sequence of str
+        Names from :data:`WEIGHT_SCHEMES`.
+    k, group
+        As in :func:`community_means`.
+    sem_missing, expert_panel
+        As in :func:`scheme_weights`.
+
+    Returns
+    -------
+    dict of str to pandas.Series
+        ``{scheme: item weights}`` to pass to :func:`composite_index` (``weights=``) and
+        :func:`uncertainty_analysis` (``weightings=``).
+
+    Examples
+    --------
+    >>> from analysis.io.codebook import load_codebook
+    >>> from analysis.io.survey import load_survey
+    >>> cb = load_codebook()
+    >>> ws = weighting_schemes(load_survey(codebook=cb), cb, schemes=("equal", "ahp", "entropy"))
+    >>> {name: round(float(w.sum()), 6) for name, w in ws.items()}
+    {'equal': 1.0, 'ahp': 1.0, 'entropy': 1.0}
     """
     means = community_means(survey, codebook, k=k, group=group)
     if expert_panel is None:
@@ -277,7 +354,27 @@ def weighting_schemes(survey: pd.DataFrame, codebook: pd.DataFrame,
 
 
 def weights_table(schemes: Mapping[str, pd.Series], codebook: pd.DataFrame) -> pd.DataFrame:
-    """Element weights (sums of their items' weights) of each scheme, one column per scheme."""
+    """Element weights (sums of their items' weights) of each scheme, one column per scheme.
+
+    Parameters
+    ----------
+    schemes : mapping of str to pandas.Series
+        Scheme name -> item weights (e.g. :func:`weighting_schemes`).
+    codebook : pandas.DataFrame
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``element`` and one column per scheme.
+
+    Examples
+    --------
+    >>> from analysis.io.codebook import load_codebook
+    >>> cb = load_codebook()
+    >>> table = weights_table({"equal": scheme_weights("equal", None, cb)}, cb)
+    >>> table.round(3).to_dict("records")[0]
+    {'element': 'MS', 'equal': 0.2}
+    """
     els = elements(codebook)
     by_construct = construct_items(codebook)
     t = pd.DataFrame({name: [float(w.reindex(by_construct[e]).sum()) for e in els]
@@ -315,7 +412,7 @@ def composite_index(data: pd.DataFrame, codebook: pd.DataFrame, *, normalisation
         keyed by element (MS, CS, ...) or by item.
     aggregation : {"arithmetic", "geometric"}
         Geometric aggregation is only partly compensatory; values are shifted to be positive
-        first (see :func:`_aggregate`).
+        first (see :func:`analysis.methods.mcda.aggregate`).
     k : int
         Disclosure threshold (respondent-level data only).
     group : str
@@ -397,11 +494,33 @@ def fuzzy_evaluation(survey: pd.DataFrame, codebook: pd.DataFrame, weights="equa
     (the band of the fuzzy score, bands split midway between grade values) and
     ``grade_max_membership`` (the grade with the largest membership).
 
+    Parameters
+    ----------
+    survey : pandas.DataFrame
+        Respondent-level answers (items recoded).
+    codebook : pandas.DataFrame
+    weights : str, mapping or pandas.Series
+        A scheme from :data:`WEIGHT_SCHEMES` or explicit weights, as in :func:`composite_index`.
+    k, group
+        As in :func:`community_means`.
+    grades : pandas.DataFrame
+        ``grade``, ``answers`` (the answers counting towards it) and ``value`` (0-100), best
+        grade first; :data:`GRADES` by default.
+
     Returns
     -------
     DataFrame
         ``community_id``, one membership column per grade (rows sum to 1), ``fuzzy_score``
         (0-100), ``grade``, ``grade_max_membership``, plus ``<element>_fuzzy`` scores.
+
+    Raises
+    ------
+    ValueError
+        Answers that fall in no grade (naming the column and rows).
+
+    References
+    ----------
+    Zadeh, L. A. (1965). Fuzzy sets. *Information and Control*, 8, 338-353.
 
     Examples
     --------
@@ -480,7 +599,31 @@ class UncertaintyResult:
 
 
 def discrete_levels(u: np.ndarray, n: int) -> np.ndarray:
-    """Bin U(0, 1) draws into ``n`` equally likely categories (Saisana et al. 2005)."""
+    """Bin U(0, 1) draws into ``n`` equally likely categories.
+
+    Parameters
+    ----------
+    u : ndarray
+        Draws in [0, 1).
+    n : int
+        Number of categories.
+
+    Returns
+    -------
+    ndarray of int
+        Category 0 .. n-1 of each draw.
+
+    References
+    ----------
+    Saisana, M., Saltelli, A. & Tarantola, S. (2005). Uncertainty and sensitivity analysis
+    techniques as tools for the quality assessment of composite indicators. Journal of the
+    Royal Statistical Society A 168(2), 307-323.
+
+    Examples
+    --------
+    >>> discrete_levels(np.array([0.0, 0.49, 0.5, 0.999]), 2).tolist()
+    [0, 0, 1, 1]
+    """
     return np.minimum((u * n).astype(int), n - 1)
 
 
@@ -530,6 +673,17 @@ def uncertainty_analysis(data: pd.DataFrame, codebook: pd.DataFrame, *,
     Returns
     -------
     UncertaintyResult
+
+    References
+    ----------
+    Saisana, M., Saltelli, A., & Tarantola, S. (2005). Uncertainty and sensitivity analysis
+    techniques as tools for the quality assessment of composite indicators. *Journal of the
+    Royal Statistical Society A*, 168(2), 307-323.
+    Saltelli, A. (2002). Making best use of model evaluations to compute sensitivity indices.
+    *Computer Physics Communications*, 145, 280-297.
+    Saltelli, A., Annoni, P., Azzini, I., Campolongo, F., Ratto, M. & Tarantola, S. (2010).
+    Variance based sensitivity analysis of model output. Design and estimator for the total
+    sensitivity index. *Computer Physics Communications*, 181, 259-270.
 
     Examples
     --------

@@ -26,9 +26,10 @@ Example
 -------
 >>> from analysis.io.codebook import load_codebook
 >>> from analysis.io.survey import load_survey
->>> cb = load_codebook(); df = load_survey(None, cb)               # doctest: +SKIP
->>> fits = fit_competing(cb, df)                                   # doctest: +SKIP
->>> chisq_difference(fits["H1"], fits["H0"])["p_diff"]             # doctest: +SKIP
+>>> cb = load_codebook(); df = load_survey(None, cb)
+>>> fits = fit_competing(cb, df)
+>>> bool(chisq_difference(fits["H1"], fits["H0"])["p_diff"] > 0.05)  # the chain holds
+True
 """
 
 from __future__ import annotations
@@ -82,7 +83,12 @@ def fit_competing(codebook: pd.DataFrame, data: pd.DataFrame, **kwargs) -> dict:
 
     Examples
     --------
-    >>> fits = fit_competing(cb, df, estimator="MLR")                 # doctest: +SKIP
+    >>> from analysis.io.codebook import load_codebook
+    >>> from analysis.io.survey import load_survey
+    >>> cb = load_codebook()
+    >>> fits = fit_competing(cb, load_survey(None, cb), estimator="MLR")
+    >>> {name: int(f.fit_indices["df"]) for name, f in fits.items()}
+    {'H1': 263, 'H0': 260}
     """
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="listwise deletion")
@@ -91,14 +97,35 @@ def fit_competing(codebook: pd.DataFrame, data: pd.DataFrame, **kwargs) -> dict:
 
 
 def fit_table(results: Mapping[str, object]) -> pd.DataFrame:
-    """Fit measures of several models side by side (rows: models).
+    r"""Fit measures of several models side by side (rows: models).
 
     Columns :data:`FIT_COLUMNS`, plus the scaled/robust measures when a model was fitted
     with MLR, plus ``estimator``, ``missing`` and ``n_obs``.
 
+    Parameters
+    ----------
+    results : mapping of str to SEMResult
+        Model name -> fit.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model (index ``model``).
+
+    Raises
+    ------
+    ValueError
+        If ``results`` is empty.
+
     Examples
     --------
-    >>> fit_table({"H1": fits["H1"], "H0": fits["H0"]})[["chisq", "df"]]   # doctest: +SKIP
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> three = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+    >>> one = "g =~ x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9"
+    >>> fits = {"three": fit_sem(three, hs), "one": fit_sem(one, hs)}
+    >>> fit_table(fits)[["chisq", "df"]].round(3).to_dict("index")
+    {'three': {'chisq': 85.306, 'df': 24.0}, 'one': {'chisq': 312.264, 'df': 27.0}}
     """
     if not results:
         raise ValueError("no fitted models given")
@@ -118,14 +145,44 @@ def fit_table(results: Mapping[str, object]) -> pd.DataFrame:
 
 
 def compare_models(results: Mapping[str, object], restricted: str, general: str) -> pd.DataFrame:
-    """:func:`fit_table` with the difference test of ``restricted`` against ``general``.
+    r""":func:`fit_table` with the difference test of ``restricted`` against ``general``.
 
     The row of ``restricted`` carries ``chisq_diff df_diff p_diff`` (NaN for the other)
     and ``delta_aic``/``delta_bic`` relative to ``general`` (negative favours ``restricted``).
+    The test is :func:`analysis.sem.chisq_difference` (likelihood ratio; Satorra-Bentler 2001
+    scaled difference for MLR).
+
+    Parameters
+    ----------
+    results : mapping of str to SEMResult
+        Model name -> fit (same data).
+    restricted, general : str
+        Names of the nested model (more degrees of freedom) and of the model it is nested in.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    KeyError
+        A name not among ``results``.
+
+    References
+    ----------
+    Satorra, A. & Bentler, P. M. (2001). A scaled difference chi-square test statistic for
+    moment structure analysis. *Psychometrika*, 66, 507-514.
 
     Examples
     --------
-    >>> compare_models(fits, "H1", "H0")                        # doctest: +SKIP
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> three = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+    >>> one = "g =~ x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9"
+    >>> fits = {"three": fit_sem(three, hs), "one": fit_sem(one, hs)}
+    >>> cmp = compare_models(fits, "one", "three")
+    >>> cmp.loc["one", ["chisq_diff", "df_diff"]].round(3).tolist()
+    [226.959, 3.0]
     """
     for k in (restricted, general):
         if k not in results:
@@ -142,14 +199,34 @@ def compare_models(results: Mapping[str, object], restricted: str, general: str)
 
 def model_verdict(comparison: pd.DataFrame, restricted: str, general: str,
                   alpha: float = 0.05) -> pd.Series:
-    """Which model each criterion supports, from a :func:`compare_models` table.
+    r"""Which model each criterion supports, from a :func:`compare_models` table.
 
     The LR test retains the restricted model unless ``p_diff < alpha``; AIC and BIC prefer the
     lower value. ``supported`` names the model when all three agree, else ``"mixed"``.
 
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        From :func:`compare_models`.
+    restricted, general : str
+        As given to :func:`compare_models`.
+    alpha : float
+        Level of the LR test.
+
+    Returns
+    -------
+    pandas.Series
+        ``lrt``, ``aic``, ``bic`` (the model each supports) and ``supported``.
+
     Examples
     --------
-    >>> model_verdict(compare_models(fits, "H1", "H0"), "H1", "H0")["supported"]  # doctest: +SKIP
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> three = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+    >>> one = "g =~ x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9"
+    >>> fits = {"three": fit_sem(three, hs), "one": fit_sem(one, hs)}
+    >>> model_verdict(compare_models(fits, "one", "three"), "one", "three").to_dict()
+    {'lrt': 'three', 'aic': 'three', 'bic': 'three', 'supported': 'three'}
     """
     p = comparison.loc[restricted, "p_diff"]
     lrt = general if p < alpha else restricted
@@ -199,12 +276,20 @@ def effects(result, codebook: pd.DataFrame, target: str | None = None,
     References
     ----------
     Alwin, D. F. & Hauser, R. M. (1975). The decomposition of effects in path analysis.
-    American Sociological Review 40, 37-47. Sobel (1982) for the delta-method SEs.
+    American Sociological Review 40, 37-47. Sobel, M. E. (1982). Asymptotic confidence
+    intervals for indirect effects in structural equation models. Sociological Methodology 13,
+    290-312 (delta-method SEs).
 
     Examples
     --------
-    >>> eff = effects(fit_sem(chain_model(cb), df), cb)            # doctest: +SKIP
-    >>> eff.query("effect == 'total'")[["element", "est"]]         # doctest: +SKIP
+    >>> from analysis.io.codebook import load_codebook
+    >>> from analysis.io.survey import load_survey
+    >>> from analysis.study.models import chain_model
+    >>> cb = load_codebook(); df = load_survey(None, cb)
+    >>> res = fit_sem(chain_model(cb), df)
+    >>> eff = effects(res, cb)
+    >>> eff.iloc[0][["element", "effect", "path", "name"]].tolist()
+    ['MS', 'direct', 'MS -> PV', 'b_MS_PV']
     """
     out_c = outcome(codebook)
     target = out_c if target is None else target
@@ -269,9 +354,21 @@ def decomposition_table(eff: pd.DataFrame, standardized: bool = True) -> pd.Data
         ``*_lower``/``*_upper`` of the percentile and BCa intervals of the unstandardised
         effects).
 
+    References
+    ----------
+    Alwin, D. F. & Hauser, R. M. (1975). The decomposition of effects in path analysis.
+    *American Sociological Review*, 40, 37-47.
+
     Examples
     --------
-    >>> decomposition_table(effects(result, cb))                  # doctest: +SKIP
+    >>> from analysis.io.codebook import load_codebook
+    >>> from analysis.io.survey import load_survey
+    >>> from analysis.study.models import chain_model
+    >>> cb = load_codebook(); df = load_survey(None, cb)
+    >>> res = fit_sem(chain_model(cb), df)
+    >>> d = decomposition_table(effects(res, cb))
+    >>> d["element"].tolist(), bool(np.allclose(d["direct"] + d["indirect"], d["total"]))
+    (['MS', 'CS', 'OM', 'RA', 'CC'], True)
     """
     col = "std_all" if standardized else "est"
     secol = "se_std" if standardized else "se"
@@ -313,9 +410,31 @@ def attach_bootstrap(eff: pd.DataFrame,
         ``eff`` with ``ci_lower_<kind> ci_upper_<kind>`` (0 for structural zeros) and
         ``sig_<kind>`` (the interval excludes 0).
 
+    Raises
+    ------
+    ValueError
+        A table without ``ci_lower``/``ci_upper``, or lacking one of the effects.
+
+    References
+    ----------
+    Efron, B. & Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*. Chapman & Hall.
+
     Examples
     --------
-    >>> attach_bootstrap(eff, {"perc": boot_perc, "bca": boot_bca})   # doctest: +SKIP
+    Any table with those columns works; here Wald intervals of the fit stand in for a
+    bootstrap:
+
+    >>> from analysis.io.codebook import load_codebook
+    >>> from analysis.io.survey import load_survey
+    >>> from analysis.study.models import chain_model
+    >>> cb = load_codebook(); df = load_survey(None, cb)
+    >>> res = fit_sem(chain_model(cb), df)
+    >>> est = res.estimates
+    >>> wald = est.assign(ci_lower=est["est"] - 1.96 * est["se"],
+    ...                   ci_upper=est["est"] + 1.96 * est["se"])
+    >>> out = attach_bootstrap(effects(res, cb), {"wald": wald})
+    >>> [c for c in out.columns if c.endswith("wald")]
+    ['ci_lower_wald', 'ci_upper_wald', 'sig_wald']
     """
     out = eff.copy()
     for kind, tab in boots.items():
@@ -358,6 +477,18 @@ def population_recovery(eff: pd.DataFrame, truth: pd.DataFrame,
     DataFrame
         ``element effect true estimate se_std difference covered`` (covered: the true value
         lies within 1.96 delta-method SEs of the standardised estimate).
+
+    Examples
+    --------
+    >>> from analysis.io.codebook import load_codebook
+    >>> from analysis.io.survey import load_survey
+    >>> from analysis.study.models import chain_model
+    >>> cb = load_codebook(); df = load_survey(None, cb)
+    >>> res = fit_sem(chain_model(cb), df)
+    >>> from analysis.study.population import standardised_effects
+    >>> rec = population_recovery(effects(res, cb), standardised_effects())
+    >>> rec.round(3)[["element", "effect", "true"]].to_dict("records")[0]
+    {'element': 'MS', 'effect': 'direct', 'true': 0.1}
     """
     sub = eff[eff["effect"].isin(["direct", "indirect", "total"])]
     t = truth.melt(id_vars="element", var_name="effect", value_name="true")
@@ -376,6 +507,30 @@ def order_groups(data: pd.DataFrame, group: str, order: Sequence | None = None) 
 
     :func:`analysis.sem.fit_sem` numbers groups by first appearance; in the scalar model the
     first group's latent means are fixed at 0, so it is the reference of every comparison.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+    group : str
+        Grouping column.
+    order : sequence, optional
+        Every group present, in the wanted order; default the order of first appearance.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``data`` with its rows reordered (index kept).
+
+    Raises
+    ------
+    ValueError
+        ``group`` not a column, or ``order`` not listing exactly the groups present.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"g": ["a", "b", "a", "c"], "x": [1, 2, 3, 4]})
+    >>> order_groups(d, "g", ["c", "a", "b"])["x"].tolist()
+    [4, 1, 3, 2]
     """
     if group not in data.columns:
         raise ValueError(f"group column {group!r} not in data")
@@ -390,17 +545,47 @@ def order_groups(data: pd.DataFrame, group: str, order: Sequence | None = None) 
 
 def invariance_decision(table: pd.DataFrame, *, alpha: float = 0.05, max_delta_cfi: float = 0.01,
                         max_delta_rmsea: float = 0.015) -> pd.DataFrame:
-    """Judge each step of an :func:`analysis.sem.invariance` table.
+    r"""Judge each step of an :func:`analysis.sem.invariance` table.
 
     A step holds by the LR test when ``p_diff >= alpha`` and by the approximate-fit rule when
     CFI falls by at most ``max_delta_cfi`` (Cheung & Rensvold 2002) and RMSEA rises by at most
     ``max_delta_rmsea`` (Chen 2007) against the previous step.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`analysis.sem.invariance` (rows configural, metric, scalar).
+    alpha : float
+        Level of the LR tests.
+    max_delta_cfi, max_delta_rmsea : float
+        Largest acceptable drop in CFI and rise in RMSEA.
 
     Returns
     -------
     DataFrame
         ``chisq df chisq_diff df_diff p_diff cfi rmsea delta_cfi delta_rmsea holds_lrt
         holds_fit`` per step (configural: NaN/True).
+
+    Raises
+    ------
+    ValueError
+        If the table lacks the columns above.
+
+    References
+    ----------
+    Cheung, G. W. & Rensvold, R. B. (2002). Evaluating goodness-of-fit indexes for testing
+    measurement invariance. *Structural Equation Modeling*, 9, 233-255.
+    Chen, F. F. (2007). Sensitivity of goodness of fit indexes to lack of measurement
+    invariance. *Structural Equation Modeling*, 14, 464-504.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> three = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+    >>> from analysis.sem import invariance
+    >>> invariance_decision(invariance(three, hs, "school").table)["holds_lrt"].to_dict()
+    {'configural': True, 'metric': True, 'scalar': False}
     """
     need = {"chisq", "df", "cfi", "rmsea", "chisq_diff", "df_diff", "p_diff"}
     if not need <= set(table.columns):
@@ -415,7 +600,7 @@ def invariance_decision(table: pd.DataFrame, *, alpha: float = 0.05, max_delta_c
 
 
 def latent_means(result, level: float = 0.95) -> pd.DataFrame:
-    """Latent means of every group against the first, from a scalar-invariance fit.
+    r"""Latent means of every group against the first, from a scalar-invariance fit.
 
     Parameters
     ----------
@@ -437,6 +622,11 @@ def latent_means(result, level: float = 0.95) -> pd.DataFrame:
     ------
     ValueError
         Single-group fit, or intercepts not constrained equal.
+
+    References
+    ----------
+    Meredith, W. (1993). Measurement invariance, factor analysis and factorial invariance.
+    *Psychometrika*, 58, 525-543.
 
     Examples
     --------
@@ -513,6 +703,12 @@ def partial_invariance_syntax(model: str, free: Sequence[tuple[str, str, str]],
     str
         Syntax in which each freed parameter carries a distinct label per group.
 
+    References
+    ----------
+    Byrne, B. M., Shavelson, R. J. & Muthén, B. (1989). Testing for the equivalence of factor
+    covariance and mean structures: the issue of partial measurement invariance.
+    *Psychological Bulletin*, 105, 456-466.
+
     Examples
     --------
     >>> print(partial_invariance_syntax("F =~ x1 + x2 + x3", [("x3", "~1", "")], 2))
@@ -549,7 +745,7 @@ def partial_invariance_syntax(model: str, free: Sequence[tuple[str, str, str]],
 def partial_invariance(model: str, data: pd.DataFrame, group: str, *, alpha: float = 0.05,
                        which: Sequence[str] = ("intercepts", "loadings"),
                        max_free: int = 5) -> tuple[object, pd.DataFrame]:
-    """Release non-invariant parameters one at a time until no score test is significant.
+    r"""Release non-invariant parameters one at a time until no score test is significant.
 
     Starting from the scalar model, the parameter with the largest release score test
     (:func:`release_tests`) is freed in all groups (:func:`partial_invariance_syntax`) while
@@ -575,7 +771,18 @@ def partial_invariance(model: str, data: pd.DataFrame, group: str, *, alpha: flo
 
     References
     ----------
-    Byrne, Shavelson & Muthén (1989), Psychological Bulletin 105, 456-466.
+    Byrne, B. M., Shavelson, R. J. & Muthén, B. (1989). Testing for the equivalence of factor
+    covariance and mean structures: the issue of partial measurement invariance.
+    *Psychological Bulletin*, 105, 456-466.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> three = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+    >>> res, steps = partial_invariance(three, hs, "school")
+    >>> steps[["lhs", "op"]].values.tolist()
+    [['x3', '~1'], ['x7', '~1']]
     """
     eq = ("loadings", "intercepts")
     n_groups = int(data[group].dropna().nunique())
@@ -607,6 +814,24 @@ def partial_invariance(model: str, data: pd.DataFrame, group: str, *, alpha: flo
 def center_within(data: pd.DataFrame, columns: Sequence[str], group: str) -> pd.DataFrame:
     """Subtract each group's mean from ``columns`` (NaN kept): removes between-group
     differences, so a pooled model sees only within-group covariances.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+    columns : sequence of str
+        Columns to centre.
+    group : str
+        Grouping column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``data`` with ``columns`` group-mean centred.
+
+    Raises
+    ------
+    ValueError
+        Naming the columns missing from ``data``.
 
     Examples
     --------
@@ -711,6 +936,10 @@ def screen_modindices(mi: pd.DataFrame, *, alpha: float = 0.05, min_sepc: float 
     ----------
     mi : DataFrame
         From :func:`analysis.sem.modification_indices`.
+    alpha : float
+        Family-wise level, Bonferroni-corrected over the candidates.
+    min_sepc : float
+        Smallest absolute completely standardised expected change that counts as large.
     constructs : mapping construct -> items, optional
         To label residual covariances as within or across constructs
         (:func:`analysis.io.codebook.construct_items`).
@@ -724,6 +953,18 @@ def screen_modindices(mi: pd.DataFrame, *, alpha: float = 0.05, min_sepc: float 
     ----------
     Saris, W. E., Satorra, A. & van der Veld, W. M. (2009). Testing structural equation
     models or detection of misspecifications? Structural Equation Modeling 16, 561-582.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import modification_indices
+    >>> groups = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"],
+    ...           "speed": ["x7", "x8", "x9"]}
+    >>> res = fit_sem("\\n".join(f"{f} =~ {' + '.join(i)}" for f, i in groups.items()),
+    ...               holzinger39.get_data())
+    >>> s = screen_modindices(modification_indices(res), constructs=groups)
+    >>> s.loc[s["flag"], ["lhs", "op", "rhs", "kind"]].values.tolist()[:2]
+    [['visual', '=~', 'x9', 'cross-loading'], ['x7', '~~', 'x8', 'residual covariance, same construct']]
     """
     if mi.empty:
         raise ValueError("no modification indices to screen")
