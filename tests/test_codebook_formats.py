@@ -105,7 +105,7 @@ def edit(column, rows, value):
     (edit("value_labels", [2], "1:不同意"),
      r"column 'value_labels', row 4 \(item A3\): '1:不同意' is not of the form code=label"),
     (edit("source_column", [5], "6"),
-     r"column 'source_column' names the same export column for several items, rows 5, 7"),
+     r"column 'source_column' names the same export column for several rows, rows 5, 7"),
 ])
 def test_bad_codebooks_name_file_column_and_rows(tmp_path, change, message):
     path = write(change(mixed_scales()), tmp_path)

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.io.codebook import load_codebook
+from analysis.io.codebook import CodebookError, load_codebook
+from analysis.io.platforms import normalise_text
 from analysis.io.survey import SurveyDataError, SurveyWarning, load_survey
 
 N = 60
@@ -339,3 +340,44 @@ def test_unknown_columns_argument_is_refused(answers, codebook, folder):
     wenjuanxing(answers).to_csv(path, index=False, encoding="gbk")
     with pytest.raises(SurveyDataError, match=r"columns: unknown name\(s\) district"):
         load_survey(path, codebook, columns={"district": "1"})
+
+
+def codebook_with_column_rows():
+    """The codebook with the respondent columns declared in it (role ``column``), first."""
+    cols = [dict(item=name, role="column", source_column=src)
+            for name, src in columns_map().items()]
+    return pd.concat([pd.DataFrame(cols), codebook_frame()], ignore_index=True).fillna("")
+
+
+def test_codebook_rows_with_role_column_replace_the_columns_argument(answers, expected, folder):
+    path = folder / "wjx-text.csv"
+    wenjuanxing(answers).to_csv(path, index=False, encoding="gbk")
+    cb_path = folder / "codebook-columns.csv"
+    codebook_with_column_rows().to_csv(cb_path, index=False)
+    cb = load_codebook(cb_path)
+    assert cb["item"].tolist() == [it[0] for it in ITEMS]  # the column rows are not items
+    assert cb.attrs["columns"] == {k: normalise_text(v) for k, v in columns_map().items()}
+    df, _ = load_quietly(path, cb)
+    pd.testing.assert_frame_equal(df, expected)
+    df, _ = load_quietly(path, cb_path)
+    pd.testing.assert_frame_equal(df, expected)
+
+
+def test_codebook_errors_count_rows_of_the_file_including_column_rows(folder):
+    d = codebook_with_column_rows()
+    d.loc[d["item"] == "SV2", "scale_max"] = "1"   # 5th item after 4 column rows: row 10
+    cb_path = folder / "codebook-columns-bad.csv"
+    d.to_csv(cb_path, index=False)
+    with pytest.raises(CodebookError, match=r"scale_min must be below scale_max, rows 10$"):
+        load_codebook(cb_path)
+    d = codebook_with_column_rows()
+    d.loc[1, "item"] = "district"
+    d.to_csv(cb_path, index=False)
+    with pytest.raises(CodebookError, match=(r"column 'item' of a row with role 'column' must be one "
+                                         r"of respondent_id, .* \(first: 'district'\), rows 3")):
+        load_codebook(cb_path)
+
+
+def test_survey_columns_agree_between_codebook_and_loader():
+    from analysis.io import codebook as cbm, survey as sv
+    assert cbm.SURVEY_COLUMNS == sv.KNOWN_COLUMNS + sv.METADATA_COLUMNS

@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analysis.io import paths
-from analysis.io.checks import spreadsheet_rows
+from analysis.io.checks import first_labels, spreadsheet_rows
 from analysis.io.platforms import normalise_text, parse_value_labels, read_table
 
 REQUIRED_COLUMNS = (
@@ -27,6 +28,9 @@ OPTIONAL_COLUMNS = ("dimension_en", "dimension_zh", "missing_codes", "policy_sou
 #: Fewest and most points a rating scale may have (``scale_max - scale_min + 1``).
 SCALE_POINTS = (3, 11)
 ROLES = ("element", "outcome")
+#: Respondent columns a codebook row with role ``column`` may point at an export header.
+SURVEY_COLUMNS = ("respondent_id", "community_id", "community_type", "gender", "age",
+                  "years_resident", "tenure", "submitted_at", "duration_seconds")
 
 
 class CodebookError(ValueError):
@@ -89,22 +93,39 @@ def load_codebook(path: str | os.PathLike | None = None) -> pd.DataFrame:
     for col in OPTIONAL_COLUMNS:
         if col not in cb.columns:
             cb[col] = ""
+    cb["source_column"] = cb["source_column"].map(normalise_text)
+    key = cb["source_column"].str.replace(r"\s+", "", regex=True)
+    dup = key.duplicated(keep=False) & (key != "")
+    if dup.any():
+        raise CodebookError(f"{path}: column 'source_column' names the same export column for "
+                            f"several rows, rows {spreadsheet_rows(dup)}")
+    n_rows = len(cb)
+
+    def rows(mask):
+        """Spreadsheet rows of the file for a mask over the rows kept (index = file order)."""
+        full = np.zeros(n_rows, dtype=bool)
+        full[np.asarray(mask.index)[np.asarray(mask, dtype=bool)]] = True
+        return spreadsheet_rows(full)
+
+    is_column = cb["role"].str.strip() == "column"
+    declared = survey_columns_of(cb[is_column], path, rows)
+    cb = cb[~is_column].copy()
     for col in ("item", "construct", "role"):
         cb[col] = cb[col].str.strip()
         empty = cb[col] == ""
         if empty.any():
-            raise CodebookError(f"{path}: column '{col}' is empty in rows {spreadsheet_rows(empty)}")
+            raise CodebookError(f"{path}: column '{col}' is empty in rows {rows(empty)}")
     dup = cb["item"].duplicated(keep=False)
     if dup.any():
-        raise CodebookError(f"{path}: column 'item' has duplicate ids in rows {spreadsheet_rows(dup)}")
+        raise CodebookError(f"{path}: column 'item' has duplicate ids in rows {rows(dup)}")
     bad_id = ~cb["item"].str.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*")
     if bad_id.any():
         raise CodebookError(
-            f"{path}: column 'item' must hold identifiers (letters, digits, _), rows {spreadsheet_rows(bad_id)}")
+            f"{path}: column 'item' must hold identifiers (letters, digits, _), rows {rows(bad_id)}")
     bad_role = ~cb["role"].isin(ROLES)
     if bad_role.any():
         raise CodebookError(
-            f"{path}: column 'role' must be one of {ROLES}, rows {spreadsheet_rows(bad_role)}")
+            f"{path}: column 'role' must be one of {ROLES + ('column',)}, rows {rows(bad_role)}")
     for col in ("scale_min", "scale_max", "missing_codes", "reverse", "source_column",
                 "value_labels"):
         cb[col] = cb[col].map(normalise_text)
@@ -112,12 +133,12 @@ def load_codebook(path: str | os.PathLike | None = None) -> pd.DataFrame:
         num = pd.to_numeric(cb[col], errors="coerce")
         bad = num.isna() | (num != num.round())
         if bad.any():
-            raise CodebookError(f"{path}: column '{col}' must be a whole number, rows {spreadsheet_rows(bad)}")
+            raise CodebookError(f"{path}: column '{col}' must be a whole number, rows {rows(bad)}")
         cb[col] = num.astype(int)
     bad = cb["scale_min"] >= cb["scale_max"]
     if bad.any():
         raise CodebookError(f"{path}: columns 'scale_min', 'scale_max': scale_min must be below "
-                            f"scale_max, rows {spreadsheet_rows(bad)}")
+                            f"scale_max, rows {rows(bad)}")
     points = cb["scale_max"] - cb["scale_min"] + 1
     lo_pts, hi_pts = SCALE_POINTS
     bad = (points < lo_pts) | (points > hi_pts)
@@ -125,41 +146,82 @@ def load_codebook(path: str | os.PathLike | None = None) -> pd.DataFrame:
         first = cb.loc[bad].iloc[0]
         raise CodebookError(
             f"{path}: columns 'scale_min', 'scale_max': a rating scale needs {lo_pts} to {hi_pts} "
-            f"points, but rows {spreadsheet_rows(bad)} have {', '.join(map(str, points[bad].unique()[:5]))} "
+            f"points, but rows {rows(bad)} have {', '.join(map(str, points[bad].unique()[:5]))} "
             f"(first: item {first['item']}, {first['scale_min']}-{first['scale_max']})")
     check_missing_codes(cb, path)
     check_value_labels(cb, path)
-    key = cb["source_column"].str.replace(r"\s+", "", regex=True)
-    dup = key.duplicated(keep=False) & (key != "")
-    if dup.any():
-        raise CodebookError(f"{path}: column 'source_column' names the same export column for "
-                            f"several items, rows {spreadsheet_rows(dup)}")
     rev = cb["reverse"].str.strip().str.lower()
     bad = ~rev.isin(["true", "false", "1", "0", "yes", "no"])
     if bad.any():
-        raise CodebookError(f"{path}: column 'reverse' must be true/false, rows {spreadsheet_rows(bad)}")
+        raise CodebookError(f"{path}: column 'reverse' must be true/false, rows {rows(bad)}")
     cb["reverse"] = rev.isin(["true", "1", "yes"])
     roles = cb.groupby("construct", sort=False)["role"].nunique()
     if (roles > 1).any():
         two = cb["construct"].isin(roles[roles > 1].index)
         raise CodebookError(
             f"{path}: construct(s) {', '.join(roles[roles > 1].index)} have more than one role "
-            f"(column 'role', rows {spreadsheet_rows(two)})")
+            f"(column 'role', rows {rows(two)})")
     sizes = cb.groupby("construct", sort=False).size()
     small = sizes[sizes < 3]
     if len(small):
-        rows = cb["construct"].isin(small.index)
+        few = cb["construct"].isin(small.index)
         raise CodebookError(
             f"{path}: construct(s) {', '.join(f'{c} ({n} items)' for c, n in small.items())} "
             "have fewer than 3 items; a reflective construct needs at least 3 to be identified "
-            f"(column 'construct', rows {spreadsheet_rows(rows)})")
+            f"(column 'construct', rows {rows(few)})")
     if not (cb["role"] == "outcome").any():
         raise CodebookError(f"{path}: no construct has role 'outcome' (the performance construct)")
     bad = cb["item"].isin(cb["construct"])
     if bad.any():
-        raise CodebookError(f"{path}: item ids must differ from construct codes, rows {spreadsheet_rows(bad)}")
+        raise CodebookError(f"{path}: item ids must differ from construct codes, rows {rows(bad)}")
+    cb = cb.reset_index(drop=True)
     cb.attrs["source"] = str(path)
+    cb.attrs["columns"] = declared
     return cb
+
+
+def survey_columns_of(rows_: pd.DataFrame, path, rows) -> dict[str, str]:
+    """The respondent columns a codebook declares (rows with role ``column``).
+
+    Such a row names, in ``item``, one of :data:`SURVEY_COLUMNS` and, in ``source_column``,
+    the export header that holds it (matched like an item's ``source_column``); its other
+    cells may be blank.
+
+    Parameters
+    ----------
+    rows_ : pandas.DataFrame
+        The codebook rows with role ``column``, index = position in the file.
+    path : path or str
+        Named in messages.
+    rows : callable
+        Mask -> spreadsheet row numbers.
+
+    Returns
+    -------
+    dict
+        ``{name: source_column}``, e.g. ``{"community_id": "1、您所在的社区"}``.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"item": ["community_id"], "source_column": ["1、"]})
+    >>> survey_columns_of(d, "codebook.csv", lambda m: "")
+    {'community_id': '1、'}
+    """
+    names = rows_["item"].str.strip()
+    bad = ~names.isin(SURVEY_COLUMNS)
+    if bad.any():
+        raise CodebookError(
+            f"{path}: column 'item' of a row with role 'column' must be one of "
+            f"{', '.join(SURVEY_COLUMNS)} (first: {names[bad].iloc[0]!r}), rows {rows(bad)}")
+    dup = names.duplicated(keep=False)
+    if dup.any():
+        raise CodebookError(f"{path}: column 'item' declares the same respondent column twice, "
+                            f"rows {rows(dup)}")
+    empty = rows_["source_column"] == ""
+    if empty.any():
+        raise CodebookError(f"{path}: column 'source_column' is empty in rows {rows(empty)} "
+                            "(a row with role 'column' says where that column is)")
+    return dict(zip(names, rows_["source_column"]))
 
 
 def check_missing_codes(cb: pd.DataFrame, path) -> None:
@@ -168,7 +230,8 @@ def check_missing_codes(cb: pd.DataFrame, path) -> None:
     Parameters
     ----------
     cb : pandas.DataFrame
-        Codebook with integer ``scale_min``/``scale_max`` and string ``missing_codes``.
+        Codebook with integer ``scale_min``/``scale_max`` and string ``missing_codes``; its
+        index is the position in the file (0 = spreadsheet row 2).
     path : path or str
         Named in the message.
 
@@ -181,21 +244,20 @@ def check_missing_codes(cb: pd.DataFrame, path) -> None:
     analysis.io.codebook.CodebookError: codebook.csv: column 'missing_codes': code 9 lies on the scale 1-10 of item A1 (rows 2); a missing-value code must lie off the scale
     """
     inside = []
-    for i, (item, text, lo, hi) in enumerate(zip(cb["item"], cb["missing_codes"],
-                                                  cb["scale_min"], cb["scale_max"])):
+    for i, item, text, lo, hi in zip(cb.index, cb["item"], cb["missing_codes"],
+                                     cb["scale_min"], cb["scale_max"]):
         for part in [p.strip() for p in str(text).replace(",", ";").split(";") if p.strip()]:
             try:
                 code = float(part)
             except ValueError:
-                bad = [j == i for j in range(len(cb))]
                 raise CodebookError(
                     f"{path}: column 'missing_codes' must hold numbers separated by ';' "
-                    f"(first: {part!r}), rows {spreadsheet_rows(bad)}") from None
+                    f"(first: {part!r}), rows {i + 2}") from None
             if lo <= code <= hi:
                 inside.append((i, item, code, lo, hi))
     if inside:
         i, item, code, lo, hi = inside[0]
-        rows = spreadsheet_rows([j in {t[0] for t in inside} for j in range(len(cb))])
+        rows = first_labels(sorted({t[0] + 2 for t in inside}))
         raise CodebookError(
             f"{path}: column 'missing_codes': code {code:g} lies on the scale {lo}-{hi} of item "
             f"{item} (rows {rows}); a missing-value code must lie off the scale")
@@ -209,7 +271,8 @@ def check_value_labels(cb: pd.DataFrame, path) -> None:
     Parameters
     ----------
     cb : pandas.DataFrame
-        Codebook with integer scale limits and string ``missing_codes``, ``value_labels``.
+        Codebook with integer scale limits and string ``missing_codes``, ``value_labels``;
+        index = position in the file.
     path : path or str
         Named in the message.
 
@@ -222,9 +285,8 @@ def check_value_labels(cb: pd.DataFrame, path) -> None:
     ...
     analysis.io.codebook.CodebookError: codebook.csv: column 'value_labels', row 3 (item A2): code 5 is neither on the scale 1-4 nor a missing code
     """
-    for i, (item, text, lo, hi, miss) in enumerate(zip(cb["item"], cb["value_labels"],
-                                                        cb["scale_min"], cb["scale_max"],
-                                                        cb["missing_codes"])):
+    for i, item, text, lo, hi, miss in zip(cb.index, cb["item"], cb["value_labels"],
+                                           cb["scale_min"], cb["scale_max"], cb["missing_codes"]):
         where = f"{path}: column 'value_labels', row {i + 2} (item {item})"
         try:
             labels = parse_value_labels(text)

@@ -103,9 +103,10 @@ def load_survey(path: str | os.PathLike | None = None,
         Where the respondent columns are when the export does not use their names, e.g.
         ``{"community_id": "1、您所在的社区", "gender": "2"}``: keys among ``respondent_id
         community_id community_type gender age years_resident tenure submitted_at
-        duration_seconds``, values matched like ``source_column``. Without it a column of that
-        name is used, and a platform's answer-sheet number (``序号``), submission time and
-        duration are recognised by their headers.
+        duration_seconds``, values matched like ``source_column``. Added to (and overriding)
+        the codebook's rows with role ``column`` (``codebook.attrs["columns"]``). A name given
+        nowhere is looked for as a column of that name; a platform's answer-sheet number
+        (``序号``), submission time and duration are recognised by their headers.
 
     Returns
     -------
@@ -159,6 +160,7 @@ def load_survey(path: str | os.PathLike | None = None,
 
     items = [it for its in construct_items(codebook).values() for it in its]
     wanted = list(KNOWN_COLUMNS) + list(METADATA_COLUMNS)
+    columns = {**codebook.attrs.get("columns", {}), **(columns or {})}
     unknown = sorted(set(columns or {}) - set(wanted))
     if unknown:
         raise SurveyDataError(f"columns: unknown name(s) {', '.join(unknown)}; use "
