@@ -86,6 +86,35 @@ def normalise_text(value):
     return value.translate(_FULL_WIDTH).strip()
 
 
+def normalise_series(values: pd.Series) -> pd.Series:
+    """:func:`normalise_text` of every cell of a series, as strings (vectorised).
+
+    Parameters
+    ----------
+    values : pandas.Series
+
+    Returns
+    -------
+    pandas.Series of str
+
+    Examples
+    --------
+    >>> normalise_series(pd.Series(["１０", " a "])).tolist()
+    ['10', 'a']
+    """
+    text = values.astype(str)
+    # Answers repeat: normalise each distinct value once.
+    uniques = pd.unique(text.to_numpy(dtype=object))
+    return text.map({u: normalise_text(u) for u in uniques}).astype(str)
+
+
+def _search(values: pd.Series, pattern: str) -> pd.Series:
+    regex = re.compile(pattern)
+    uniques = pd.unique(values.astype(str).to_numpy(dtype=object))
+    hits = [u for u in uniques if regex.search(normalise_text(u))]
+    return values.astype(str).isin(hits).astype(bool)
+
+
 def normalise_frame(df: pd.DataFrame) -> pd.DataFrame:
     """:func:`normalise_text` applied to every header and every cell of a frame of strings.
 
@@ -104,7 +133,7 @@ def normalise_frame(df: pd.DataFrame) -> pd.DataFrame:
     >>> normalise_frame(pd.DataFrame({"ＭＳ１": ["４", " ５"]})).to_dict("list")
     {'MS1': ['4', '5']}
     """
-    out = df.apply(lambda s: s.map(normalise_text))
+    out = df.apply(normalise_series)
     out.columns = [normalise_text(str(c)) for c in df.columns]
     return out
 
@@ -124,7 +153,8 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, dict[str, dict[str, str]
     Returns
     -------
     table : pandas.DataFrame
-        All cells as ``str``; SPSS numbers as ``"3"`` (not ``"3.0"``) and system-missing as ``""``.
+        All cells as ``str``; whole numbers from SPSS and Excel number cells as ``"3"`` (not
+        ``"3.0"``), system-missing as ``""``.
     labels : dict
         For ``.sav``: ``{column: {code: label}}`` from the file's value labels, codes written
         as the table writes them; empty for other formats.
@@ -163,7 +193,9 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, dict[str, dict[str, str]
         raise ValueError(f"{path}: the CSV is neither UTF-8 nor GBK/GB 18030 text; save it as "
                          "UTF-8 CSV or as .xlsx")
     if suffix in (".xlsx", ".xlsm"):
-        return pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl"), {}
+        table = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
+        # A whole number stored as a float cell reads "3.0": write it as Excel shows it.
+        return table.replace({r"^(-?\d+)\.0$": r"\1"}, regex=True), {}
     if suffix == ".sav":
         import pyreadstat  # imported here: only SPSS users need it
 
@@ -402,8 +434,7 @@ def identifier_mask(values: pd.Series) -> pd.Series:
     >>> identifier_mask(pd.Series(["电话１３８１２３４５６７８", "110105194912310021", "2024/5/3", "5"])).tolist()
     [True, True, False, False]
     """
-    text = values.map(lambda v: normalise_text(str(v)))
-    return text.str.contains(f"{_PHONE}|{_ID_CARD}", regex=True).fillna(False).astype(bool)
+    return _search(values, f"{_PHONE}|{_ID_CARD}")
 
 
 def ip_mask(values: pd.Series) -> pd.Series:
@@ -426,5 +457,4 @@ def ip_mask(values: pd.Series) -> pd.Series:
     >>> ip_mask(pd.Series(["117.136.0.1(广东-深圳)", "3.5", "1.2.3"])).tolist()
     [True, False, False]
     """
-    text = values.map(lambda v: normalise_text(str(v)))
-    return text.str.contains(_IP, regex=True).fillna(False).astype(bool)
+    return _search(values, _IP)
