@@ -381,3 +381,53 @@ def test_codebook_errors_count_rows_of_the_file_including_column_rows(folder):
 def test_survey_columns_agree_between_codebook_and_loader():
     from analysis.io import codebook as cbm, survey as sv
     assert cbm.SURVEY_COLUMNS == sv.KNOWN_COLUMNS + sv.METADATA_COLUMNS
+
+
+def test_readme_worked_example(folder):
+    """The worked example in data/raw/README.md does what the README says.
+
+    The README's export and codebook blocks are taken verbatim; to make a questionnaire that
+    can be identified, one more MS item, a three-item outcome construct and 20 further
+    respondents are added here. The README's two respondents must come out as stated.
+    """
+    from analysis.io import paths
+
+    text = (paths.DATA_RAW / "README.md").read_text(encoding="utf-8")
+    blocks = text.split("**Worked example: a Wenjuanxing export.**", 1)[1].split("```csv\n")
+    export_text, codebook_text = (b.split("```", 1)[0] for b in blocks[1:3])
+    import io
+
+    export = pd.read_csv(io.StringIO(export_text), dtype=str, keep_default_na=False)
+    cb = pd.read_csv(io.StringIO(codebook_text), dtype=str, keep_default_na=False)
+    for col in ("construct_en", "construct_zh", "wording_en", "wording_zh"):
+        cb[col] = cb["item"].where(cb["role"] != "column", "")
+    extra = pd.DataFrame([dict(item=i, construct=c, role=r, scale_min="1", scale_max="5",
+                               reverse="false", construct_en=c, construct_zh=c,
+                               wording_en=i, wording_zh=i)
+                          for i, c, r in [("MS3", "MS", "element"), ("PV1", "PV", "outcome"),
+                                          ("PV2", "PV", "outcome"), ("PV3", "PV", "outcome")]])
+    cb = pd.concat([cb, extra], ignore_index=True).fillna("")
+    rng = np.random.default_rng(7)
+    labels = ["非常不同意", "不同意", "一般", "同意", "非常同意"]
+    more = pd.DataFrame({
+        "序号": [str(i) for i in range(3, 23)], "提交答卷时间": "2026/11/4 09:00:00",
+        "所用时间": "300秒", "来源": "微信", "来源详情": "N/A", "来自IP": "1.2.3.4",
+        export.columns[6]: "阳光社区", export.columns[7]: "老旧小区",
+        export.columns[8]: rng.choice(labels, 20), export.columns[9]: rng.choice(labels, 20)})
+    export = pd.concat([export, more], ignore_index=True)
+    for item in ("MS3", "PV1", "PV2", "PV3"):
+        export[item] = [str(v) for v in rng.integers(1, 6, len(export))]
+    export_path, cb_path = folder / "readme-export.csv", folder / "readme-codebook.csv"
+    export.to_csv(export_path, index=False, encoding="gbk")
+    cb.to_csv(cb_path, index=False)
+    with pytest.warns(SurveyWarning, match="dropped 3 platform metadata column.*: 来源, 来源详情, 来自IP"):
+        df = load_survey(export_path, cb_path)
+    first = df.iloc[:2]
+    assert first["respondent_id"].tolist() == ["1", "2"]
+    assert first["community_id"].tolist() == ["阳光社区", "和平社区"]
+    assert first["community_type"].tolist() == ["老旧小区", "商品房小区"]
+    assert first["submitted_at"].tolist() == [pd.Timestamp("2026-11-03 10:21:33"),
+                                              pd.Timestamp("2026-11-03 11:02:10")]
+    assert first["duration_seconds"].tolist() == [245.0, 245.0]
+    np.testing.assert_array_equal(first["MS1"], [4.0, np.nan])
+    np.testing.assert_array_equal(first["MS2"], [5.0, np.nan])
