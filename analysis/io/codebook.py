@@ -3,6 +3,12 @@
 Every model, label and check in the compendium is derived from ``data/raw/codebook.csv``. A user
 with a different questionnaire edits that file (or passes their own), not the code.
 
+Any questionnaire fits: any construct codes with at least three items each, rating scales of 3
+to 11 points (which may differ between constructs), reverse items, missing-value codes, and,
+for survey-platform exports, the header that holds each item (``source_column``) and the
+labels of text answers (``value_labels``); rows with role ``column`` say where the respondent
+columns (``community_id`` ...) are. The format is documented in ``data/raw/README.md``.
+
 The shipped items are constructed for this compendium; they are not the original study's
 questionnaire.
 """

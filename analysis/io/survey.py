@@ -40,6 +40,8 @@ KNOWN_COLUMNS = ("respondent_id", "community_id", "community_type", "gender", "a
                  "years_resident", "tenure")
 # Platform metadata that are kept (parsed), after the known columns.
 METADATA_COLUMNS = ("submitted_at", "duration_seconds")
+# Known columns read through their SPSS value labels (the others are numbers or times).
+LABELLED_COLUMNS = ("community_id", "community_type", "gender", "tenure")
 
 # Column names that announce direct identifiers (English and Chinese).
 _IDENTIFIER_NAME = re.compile(
@@ -299,7 +301,7 @@ def load_survey(path: str | os.PathLike | None = None,
             continue
         header = std_header[col]
         series = raw[header]
-        if header in sav_labels:
+        if header in sav_labels and col in LABELLED_COLUMNS:
             series = series.map(lambda v, m=sav_labels[header]: m.get(v, v))
         if col in ("age", "years_resident"):
             series = pd.to_numeric(series, errors="coerce")
