@@ -281,10 +281,10 @@ def test_cluster_bootstrap_se_close_to_cluster_robust_se(mc_fit, mc_boot):
     Huber-White SE instead, which for the intercepts is less than half the cluster one
     (checked below), so this test detects resampling rows."""
     G = 60
-    assert mc_boot.attrs["resampled"] == "clusters" and mc_boot.attrs["n_clusters"] == [G]
-    assert mc_boot.attrs["n_failed"] == 0
+    assert mc_boot.resampled == "clusters" and mc_boot.n_clusters == [G]
+    assert mc_boot.n_failed == 0
     est = mc_fit.estimates[mc_fit.estimates["se"] > 0]
-    m = est.merge(mc_boot, on=["lhs", "op", "rhs"], suffixes=("", "_boot"))
+    m = est.merge(mc_boot.table, on=["lhs", "op", "rhs"], suffixes=("", "_boot"))
     assert len(m) == mc_fit.model.n_free == 12
     ratio = m["se_boot"] / (np.sqrt((G - 1) / G) * m["se"])
     assert np.abs(ratio - 1).max() <= 4 * np.sqrt(1 / (2 * N_BOOT)) + 0.03, ratio.tolist()
@@ -342,8 +342,9 @@ def test_multigroup_cluster_bootstrap_resamples_within_groups():
     clusters = cl.bootstrap_clusters(res)
     assert [k for _, k in clusters] == [30, 30]
     assert all(c.size == 150 for c, _ in clusters)
-    tab = bootstrap(res, n_boot=20, seed=1, progress=False)
-    assert tab.attrs["n_clusters"] == [30, 30] and tab.attrs["n_failed"] == 0
+    boot = bootstrap(res, n_boot=20, seed=1, progress=False)
+    assert boot.n_clusters == [30, 30] and boot.n_failed == 0
+    tab = boot.table
     assert np.isfinite(tab["se"]).all() and set(tab["group"]) == {1, 2}
 
 
@@ -352,8 +353,9 @@ def test_cluster_bca_uses_leave_one_cluster_out():
 
     d = clustered_data(5, n_clusters=25, size=8)
     res = fit_sem(ONE, d, cluster="cl")
-    tab = bootstrap(res, n_boot=60, seed=2, ci="bca", progress=False)
-    assert tab.attrs["resampled"] == "clusters"
+    boot = bootstrap(res, n_boot=60, seed=2, ci="bca", progress=False)
+    assert boot.resampled == "clusters"
+    tab = boot.table
     assert ((tab["ci_lower"] < tab["est"]) & (tab["est"] < tab["ci_upper"])).all()
 
 

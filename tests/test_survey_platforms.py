@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.io.codebook import CodebookError, load_codebook
-from analysis.io.platforms import normalise_text
-from analysis.io.survey import SurveyDataError, SurveyWarning, load_survey
+from analysis.io.codebook import CodebookError, load_codebook, survey_columns
+from analysis.io.platforms import normalise_frame, normalise_text, read_table
+from analysis.io.survey import SurveyDataError, SurveyWarning, export_layout, load_survey
 
 N = 60
 SEED = 20261202
@@ -174,9 +174,12 @@ def test_wenjuanxing_gbk_csv_with_text_answers(answers, expected, codebook, fold
         path.read_bytes().decode("utf-8")  # really GBK, not UTF-8
     df, warned = load_quietly(path, codebook, columns=columns_map())
     pd.testing.assert_frame_equal(df, expected)
-    assert len(warned) == 1 and "来源, 来源详情, 来自IP" in warned[0]
-    assert df.attrs["dropped_columns"] == ["来源", "来源详情", "来自IP"]
-    assert df.attrs["item_columns"]["TR2"] == "6、居委会办事拖拉"
+    assert warned == [f"{path}: dropped 3 platform metadata column(s) that identify "
+                      "respondents or their devices: 来源, 来源详情, 来自IP"]
+    layout = export_layout(normalise_frame(read_table(path)[0]).columns, codebook, columns_map())
+    assert layout.dropped == ["来源", "来源详情", "来自IP"]
+    assert layout.items["TR2"] == "6、居委会办事拖拉"
+    assert layout.columns["respondent_id"] == "序号" and layout.columns["age"] == "4、您的年龄(周岁):"
     assert not any("117.136" in str(v) for v in df.astype(str).to_numpy().ravel())
 
 
@@ -207,7 +210,7 @@ def test_tencent_style_xlsx(answers, expected, codebook, folder):
     cols = {"community_id": "Q1", "community_type": "2", "gender": "3", "age": "4"}
     df, warned = load_quietly(path, codebook, columns=cols)
     pd.testing.assert_frame_equal(df, expected)
-    assert df.attrs["dropped_columns"] == ["IP", "地理位置", "昵称"]
+    assert len(warned) == 1 and warned[0].endswith(": IP, 地理位置, 昵称")
 
 
 def test_spss_value_labels_are_honoured(answers, expected, folder):
@@ -314,8 +317,10 @@ def test_ambiguous_question_number_asks_for_the_full_header(answers, folder):
         load_quietly(path, cb_path, columns=columns_map())
     cb.loc[:2, "source_column"] = ["5(邻里之间相互信任)", "5（居委会办事拖拉）", "5(社区干部 值得信赖)"]
     cb.to_csv(cb_path, index=False)
-    df, _ = load_quietly(path, cb_path, columns=columns_map())
-    assert df.attrs["item_columns"]["TR2"] == "5(居委会办事拖拉)"
+    load_quietly(path, cb_path, columns=columns_map())
+    layout = export_layout(normalise_frame(read_table(path)[0]).columns, load_codebook(cb_path),
+                           columns_map())
+    assert layout.items["TR2"] == "5(居委会办事拖拉)"
 
 
 def test_missing_source_column_is_named(answers, codebook, folder):
@@ -349,18 +354,21 @@ def codebook_with_column_rows():
     return pd.concat([pd.DataFrame(cols), codebook_frame()], ignore_index=True).fillna("")
 
 
-def test_codebook_rows_with_role_column_replace_the_columns_argument(answers, expected, folder):
+def test_codebook_rows_with_role_column_declare_the_respondent_columns(answers, expected, folder):
     path = folder / "wjx-text.csv"
     wenjuanxing(answers).to_csv(path, index=False, encoding="gbk")
     cb_path = folder / "codebook-columns.csv"
     codebook_with_column_rows().to_csv(cb_path, index=False)
     cb = load_codebook(cb_path)
     assert cb["item"].tolist() == [it[0] for it in ITEMS]  # the column rows are not items
-    assert cb.attrs["columns"] == {k: normalise_text(v) for k, v in columns_map().items()}
-    df, _ = load_quietly(path, cb)
+    declared = survey_columns(cb_path)
+    assert declared == {k: normalise_text(v) for k, v in columns_map().items()}
+    df, _ = load_quietly(path, cb_path)          # a codebook path: its column rows are read
     pd.testing.assert_frame_equal(df, expected)
-    df, _ = load_quietly(path, cb_path)
+    df, _ = load_quietly(path, cb, columns=declared)   # a codebook frame: columns passed
     pd.testing.assert_frame_equal(df, expected)
+    with pytest.raises(SurveyDataError, match="required column.s. missing: community_id"):
+        load_quietly(path, cb)
 
 
 def test_codebook_errors_count_rows_of_the_file_including_column_rows(folder):

@@ -114,7 +114,7 @@ def load_codebook(path: str | os.PathLike | None = None) -> pd.DataFrame:
         return spreadsheet_rows(full)
 
     is_column = cb["role"].str.strip() == "column"
-    declared = survey_columns_of(cb[is_column], path, rows)
+    survey_columns_of(cb[is_column], path, rows)
     cb = cb[~is_column].copy()
     for col in ("item", "construct", "role"):
         cb[col] = cb[col].str.strip()
@@ -180,10 +180,40 @@ def load_codebook(path: str | os.PathLike | None = None) -> pd.DataFrame:
     bad = cb["item"].isin(cb["construct"])
     if bad.any():
         raise CodebookError(f"{path}: item ids must differ from construct codes, rows {rows(bad)}")
-    cb = cb.reset_index(drop=True)
-    cb.attrs["source"] = str(path)
-    cb.attrs["columns"] = declared
-    return cb
+    return cb.reset_index(drop=True)
+
+
+def survey_columns(path: str | os.PathLike | None = None) -> dict[str, str]:
+    """The respondent columns a codebook file declares in its rows with role ``column``.
+
+    :func:`load_codebook` validates these rows and leaves them out of the items; this reads
+    them, for :func:`analysis.io.survey.load_survey` (``columns=``).
+
+    Parameters
+    ----------
+    path : path, optional
+        The codebook file; defaults to ``data/raw/codebook.csv``.
+
+    Returns
+    -------
+    dict
+        ``{name: source_column}``, e.g. ``{"community_id": "1、您所在的社区"}``; empty when
+        the codebook has no such rows (as the shipped one).
+
+    Examples
+    --------
+    >>> survey_columns()
+    {}
+    """
+    path = Path(path) if path is not None else paths.CODEBOOK
+    load_codebook(path)  # validates the whole file, column rows included
+    cb, _ = read_table(path)
+    cb.columns = [normalise_text(str(c)) for c in cb.columns]
+    if "source_column" not in cb:
+        return {}
+    cb["source_column"] = cb["source_column"].map(normalise_text)
+    rows_ = cb[cb["role"].str.strip() == "column"]
+    return survey_columns_of(rows_, path, lambda mask: "")
 
 
 def survey_columns_of(rows_: pd.DataFrame, path, rows) -> dict[str, str]:

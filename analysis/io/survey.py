@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +22,7 @@ from analysis.io.codebook import (
     load_codebook,
     missing_codes,
     source_columns,
+    survey_columns,
     value_labels,
 )
 from analysis.io.platforms import (
@@ -105,8 +107,9 @@ def load_survey(path: str | os.PathLike | None = None,
         Where the respondent columns are when the export does not use their names, e.g.
         ``{"community_id": "1、您所在的社区", "gender": "2"}``: keys among ``respondent_id
         community_id community_type gender age years_resident tenure submitted_at
-        duration_seconds``, values matched like ``source_column``. Added to (and overriding)
-        the codebook's rows with role ``column`` (``codebook.attrs["columns"]``). A name given
+        duration_seconds``, values matched like ``source_column``. When ``codebook`` is a path,
+        the codebook's rows with role ``column`` are read too (``columns`` overrides them);
+        with a codebook DataFrame pass ``columns=survey_columns(codebook_path)``. A name given
         nowhere is looked for as a column of that name; a platform's answer-sheet number
         (``序号``), submission time and duration are recognised by their headers.
 
@@ -117,8 +120,8 @@ def load_survey(path: str | os.PathLike | None = None,
         (``community_type``, ``gender``, ``age``, ``years_resident``, ``tenure``,
         ``submitted_at`` as datetime, ``duration_seconds`` as float), then one float column per
         item in codebook order, then unknown extra columns (kept, and reported in a
-        :class:`SurveyWarning` and in ``df.attrs["extra_columns"]``). ``df.attrs`` also holds
-        ``dropped_columns`` (platform metadata left out) and ``item_columns`` (item -> header).
+        :class:`SurveyWarning`). Dropped platform metadata are named in a
+        :class:`SurveyWarning`; :func:`export_layout` tells which header gave which column.
 
     Raises
     ------
@@ -143,8 +146,10 @@ def load_survey(path: str | os.PathLike | None = None,
     4
     """
     path = Path(path) if path is not None else paths.SURVEY
+    codebook_file = None
     if not isinstance(codebook, pd.DataFrame):
-        codebook = load_codebook(codebook)
+        codebook_file = Path(codebook) if codebook is not None else paths.CODEBOOK
+        codebook = load_codebook(codebook_file)
     if not path.exists():
         raise SurveyDataError(f"{path}: survey file not found")
     try:
@@ -161,63 +166,19 @@ def load_survey(path: str | os.PathLike | None = None,
     headers = list(raw.columns)
 
     items = [it for its in construct_items(codebook).values() for it in its]
-    wanted = list(KNOWN_COLUMNS) + list(METADATA_COLUMNS)
-    columns = {**codebook.attrs.get("columns", {}), **(columns or {})}
-    unknown = sorted(set(columns or {}) - set(wanted))
-    if unknown:
-        raise SurveyDataError(f"columns: unknown name(s) {', '.join(unknown)}; use "
-                              f"{', '.join(wanted)}")
-
-    def resolve(name, source, what):
-        hit, candidates = match_header(source, headers)
-        if hit is None and candidates:
-            raise SurveyDataError(
-                f"{path}: {what} '{source}' for {name} matches {len(candidates)} columns "
-                f"({first_labels(map(repr, candidates))}); give the full header")
-        return hit
-
-    item_header, missing = {}, []
-    for it, src in source_columns(codebook).items():
-        hit = resolve(it, src, "source_column")
-        if hit is None:
-            missing.append(it if src == it else f"{it} (source_column '{src}')")
-        item_header[it] = hit
-    std_header = {}
-    for name in wanted:
-        if columns and name in columns:
-            hit = resolve(name, columns[name], "column")
-            if hit is None:
-                raise SurveyDataError(f"{path}: no column matches '{columns[name]}' "
-                                      f"(given for {name})")
-            std_header[name] = hit
-        elif name in headers and name not in item_header.values():
-            std_header[name] = name
-    used = {h: it for it, h in item_header.items() if h is not None}
-    for name, h in std_header.items():
-        if h in used:
-            raise SurveyDataError(f"{path}: column '{h}' is given both for {used[h]} and {name}")
-        used[h] = name
-    if len(used) < len([h for h in item_header.values() if h is not None]) + len(std_header):
-        seen = [h for h in item_header.values() if h is not None]
-        dup = [h for h in seen if seen.count(h) > 1]
-        raise SurveyDataError(f"{path}: column '{dup[0]}' is the source of several items")
-
-    dropped = []
-    for h in headers:
-        if h in used:
-            continue
-        role = platform_role(h)
-        if role == "drop":
-            dropped.append(h)
-        elif role is not None and role not in std_header:
-            std_header[role] = h
-            used[h] = role
+    if codebook_file is not None:
+        columns = {**survey_columns(codebook_file), **(columns or {})}
+    layout = export_layout(headers, codebook, columns, path)
+    item_header, std_header, dropped = layout.items, layout.columns, layout.dropped
+    used = {h: name for name, h in {**item_header, **std_header}.items()}
+    missing = [it if src == it else f"{it} (source_column '{src}')"
+               for it, src in source_columns(codebook).items() if item_header[it] is None]
     if dropped:
         warnings.warn(f"{path}: dropped {len(dropped)} platform metadata column(s) that identify "
                       f"respondents or their devices: {', '.join(dropped)}", SurveyWarning,
                       stacklevel=2)
     raw = raw.drop(columns=dropped)
-    explicit = {std_header[n] for n in (columns or {})}
+    explicit = {std_header[n] for n in (columns or {}) if n in std_header}
 
     for col in raw.columns:
         if col not in item_header.values() and col not in explicit and _IDENTIFIER_NAME.search(col):
@@ -289,7 +250,6 @@ def load_survey(path: str | os.PathLike | None = None,
         values[it] = num.astype(float)
 
     floor = minimum_respondents(codebook)
-    n_complete = int(pd.DataFrame(values).notna().all(axis=1).sum())
     if len(raw) < floor:
         raise SurveyDataError(
             f"{path}: {len(raw)} respondents, fewer than the {floor} free parameters of the "
@@ -321,9 +281,113 @@ def load_survey(path: str | os.PathLike | None = None,
         out = pd.concat([out, raw[extra]], axis=1)
         warnings.warn(f"{path}: kept {len(extra)} column(s) the codebook does not describe: "
                       f"{', '.join(extra)}", SurveyWarning, stacklevel=2)
-    out.attrs.update(source=str(path), extra_columns=extra, n_complete=n_complete,
-                     items=items, dropped_columns=dropped, item_columns=item_header)
     return out
+
+
+@dataclass(frozen=True)
+class ExportLayout:
+    """Which header of a survey file gives which column of the loaded survey.
+
+    Attributes
+    ----------
+    items : dict
+        Item id -> header (``None`` when no header matches).
+    columns : dict
+        Respondent column (``respondent_id``, ``community_id``, ..., ``submitted_at``,
+        ``duration_seconds``) -> header, for those found.
+    dropped : list of str
+        Platform metadata headers left out because they identify people or devices.
+    """
+
+    items: dict
+    columns: dict
+    dropped: list
+
+
+def export_layout(headers, codebook: pd.DataFrame, columns: dict[str, str] | None = None,
+                  path="survey") -> ExportLayout:
+    """Match a survey file's headers to the codebook's items and the respondent columns.
+
+    Items by ``source_column`` (:func:`analysis.io.platforms.match_header`); respondent
+    columns by ``columns``, else by their own name, else (answer-sheet number, submission
+    time, duration) by the platform's header; platform metadata that identify people are
+    listed in ``dropped``.
+
+    Parameters
+    ----------
+    headers : sequence of str
+        The file's headers, normalised (:func:`analysis.io.platforms.normalise_text`).
+    codebook : pandas.DataFrame
+    columns : dict, optional
+        Respondent column -> header or question number, as in :func:`load_survey`.
+    path : path or str
+        Named in messages.
+
+    Returns
+    -------
+    ExportLayout
+
+    Raises
+    ------
+    SurveyDataError
+        For an unknown key of ``columns``, a header that matches nothing it is given for, a
+        question number shared by several headers, or one header given for two columns.
+
+    Examples
+    --------
+    >>> cb = load_codebook()
+    >>> layout = export_layout(["序号", "来自IP", "community_id"] + cb["item"].tolist(), cb)
+    >>> layout.columns, layout.dropped, layout.items["MS1"]
+    ({'community_id': 'community_id', 'respondent_id': '序号'}, ['来自IP'], 'MS1')
+    """
+    headers = list(headers)
+    wanted = list(KNOWN_COLUMNS) + list(METADATA_COLUMNS)
+    columns = dict(columns or {})
+    unknown = sorted(set(columns) - set(wanted))
+    if unknown:
+        raise SurveyDataError(f"columns: unknown name(s) {', '.join(unknown)}; use "
+                              f"{', '.join(wanted)}")
+
+    def resolve(name, source, what):
+        hit, candidates = match_header(source, headers)
+        if hit is None and candidates:
+            raise SurveyDataError(
+                f"{path}: {what} '{source}' for {name} matches {len(candidates)} columns "
+                f"({first_labels(map(repr, candidates))}); give the full header")
+        return hit
+
+    item_header = {it: resolve(it, src, "source_column")
+                   for it, src in source_columns(codebook).items()}
+    seen = [h for h in item_header.values() if h is not None]
+    dup = [h for h in seen if seen.count(h) > 1]
+    if dup:
+        raise SurveyDataError(f"{path}: column '{dup[0]}' is the source of several items")
+    std_header = {}
+    for name in wanted:
+        if name in columns:
+            hit = resolve(name, columns[name], "column")
+            if hit is None:
+                raise SurveyDataError(f"{path}: no column matches '{columns[name]}' "
+                                      f"(given for {name})")
+            std_header[name] = hit
+        elif name in headers and name not in seen:
+            std_header[name] = name
+    used = {h: it for it, h in item_header.items() if h is not None}
+    for name, h in std_header.items():
+        if h in used:
+            raise SurveyDataError(f"{path}: column '{h}' is given both for {used[h]} and {name}")
+        used[h] = name
+    dropped = []
+    for h in headers:
+        if h in used:
+            continue
+        role = platform_role(h)
+        if role == "drop":
+            dropped.append(h)
+        elif role is not None and role not in std_header:
+            std_header[role] = h
+            used[h] = role
+    return ExportLayout(items=item_header, columns=std_header, dropped=dropped)
 
 
 def parse_times(values: pd.Series, path, column: str) -> pd.Series:
@@ -361,6 +425,41 @@ def parse_times(values: pd.Series, path, column: str) -> pd.Series:
             f"{path}: column '{column}' has times that cannot be read (first: "
             f"{text[bad].iloc[0]!r}) in rows {spreadsheet_rows(bad)}")
     return parsed.astype("datetime64[s]")
+
+
+def extra_columns(survey: pd.DataFrame, codebook: pd.DataFrame) -> list[str]:
+    """The columns of a survey that the codebook does not describe, in survey order.
+
+    These are the columns :func:`load_survey` keeps after the items and reports in a
+    :class:`SurveyWarning`: neither a known respondent column (identifiers, community type,
+    gender, age, years of residence, tenure, submission time, duration) nor one of the
+    codebook's items.
+
+    Parameters
+    ----------
+    survey : pandas.DataFrame
+        A survey, e.g. from :func:`load_survey`.
+    codebook : pandas.DataFrame
+        The codebook whose items the survey answers.
+
+    Returns
+    -------
+    list of str
+
+    References
+    ----------
+    von Elm E, Altman DG, Egger M, et al. (2007). The STROBE statement. *The Lancet*
+    370:1453-1457, item 14a (characteristics of study participants).
+
+    Examples
+    --------
+    >>> cb = load_codebook()
+    >>> df = load_survey(codebook=cb)
+    >>> extra_columns(df.assign(interviewer="A"), cb)
+    ['interviewer']
+    """
+    known = set(KNOWN_COLUMNS) | set(METADATA_COLUMNS) | set(codebook["item"])
+    return [c for c in survey.columns if c not in known]
 
 
 def companion_path(survey_path: str | os.PathLike | None, default: Path) -> Path | None:

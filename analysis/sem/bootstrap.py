@@ -8,7 +8,7 @@ chunk: a refit then costs a few gradient evaluations). Resample ``b`` draws from
 ``SeedSequence(seed).spawn(n_boot)[b]`` generator, so the result is the same for any
 number of workers; chunks of resamples run in parallel with joblib and return only their
 parameter vectors (no resampled data is kept). Resamples whose fit does not converge are
-dropped and counted (``attrs["n_failed"]``), as lavaan does.
+dropped and counted (``BootstrapResult.n_failed``), as lavaan does.
 
 Clustered data (``cluster=``, or a fit made with ``fit_sem(..., cluster=)``): whole clusters
 are drawn with replacement within each group (each row weighted by the number of draws of
@@ -29,11 +29,12 @@ Hinkley, D. V. (1997). Bootstrap Methods and their Application, sec. 3.8.
 Example
 -------
 >>> ci = bootstrap(fit_sem(model, data), n_boot=1000, seed=1)      # doctest: +SKIP
->>> ci.query("op == ':='")                                          # doctest: +SKIP
+>>> ci.table.query("op == ':='")                                    # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -51,7 +52,7 @@ from .estimate import fit_newton, observed_hessian_factor
 from .estimates import defined_values
 from .model import SampleStats
 
-__all__ = ["bootstrap", "bootstrap_draws"]
+__all__ = ["BootstrapResult", "bootstrap", "bootstrap_draws"]
 
 
 def _moments(x: np.ndarray, counts: np.ndarray | None = None):
@@ -188,10 +189,65 @@ def bootstrap_draws(result, n_boot: int = 1000, seed=None, *, n_jobs: int = 1,
                 progress, "bootstrap")
 
 
+@dataclass(frozen=True, eq=False)
+class BootstrapResult:
+    """Bootstrap standard errors and confidence intervals, as returned by :func:`bootstrap`.
+
+    Attributes
+    ----------
+    table : DataFrame
+        ``lhs op rhs label [group] est se ci_lower ci_upper``: one row per free parameter
+        (model order), then one per defined (``:=``) parameter; ``se`` is the SD of the
+        bootstrap estimates.
+    n_boot : int
+        Resamples drawn.
+    n_failed : int
+        Resamples whose refit did not converge (dropped).
+    ci : str
+        Interval method: ``"percentile"``, ``"bca"`` or ``"bc"``.
+    level : float
+        Confidence level.
+    draws : ndarray or None
+        With ``keep_draws=True``: the converged replicates, shape (``n_boot - n_failed``,
+        free + defined parameters).
+    resampled : str
+        ``"rows"`` or ``"clusters"`` (whole clusters drawn, see ``cluster=``).
+    n_clusters : list of int or None
+        With clustered resampling: the number of clusters in each group.
+    columns : ndarray or None
+        With ``keep_draws=True``: for each row of ``table``, its column in ``draws``.
+
+    References
+    ----------
+    Efron, B. & Tibshirani, R. (1993). *An Introduction to the Bootstrap*. Chapman & Hall.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> res = fit_sem("visual =~ x1 + x2 + x3", holzinger39.get_data())
+    >>> boot = bootstrap(res, n_boot=20, seed=1, progress=False)
+    >>> boot.n_boot, boot.n_failed, boot.draws is None
+    (20, 0, True)
+    >>> boot.table.columns.tolist()
+    ['lhs', 'op', 'rhs', 'label', 'est', 'se', 'ci_lower', 'ci_upper']
+    """
+
+    table: pd.DataFrame
+    n_boot: int
+    n_failed: int
+    ci: str
+    level: float
+    resampled: str = "rows"
+    n_clusters: list | None = None
+    draws: np.ndarray | None = None
+    columns: np.ndarray | None = None
+
+
 def bootstrap(result, n_boot: int = 1000, seed=None, ci: str = "percentile",
               level: float = 0.95, *, n_jobs: int = 1, chunk_size: int = 50,
               max_iter: int = 100, progress: bool = True,
-              keep_draws: bool = False, cluster=None) -> pd.DataFrame:
+              keep_draws: bool = False, cluster=None) -> BootstrapResult:
     """Bootstrap standard errors and confidence intervals for free and defined parameters.
 
     Parameters
@@ -216,7 +272,7 @@ def bootstrap(result, n_boot: int = 1000, seed=None, ci: str = "percentile",
     progress : bool
         Show a tqdm progress bar.
     keep_draws : bool
-        Also return the converged replicates (n_ok, q + d) in ``attrs["draws"]``.
+        Also return the converged replicates (n_ok, q + d) as ``draws``.
     cluster : None, False, str or array-like
         Resample whole clusters (with replacement, within groups) instead of rows. None:
         the clusters of a fit made with ``fit_sem(..., cluster=)``, else rows; False: rows;
@@ -227,10 +283,11 @@ def bootstrap(result, n_boot: int = 1000, seed=None, ci: str = "percentile",
 
     Returns
     -------
-    DataFrame
-        ``lhs op rhs label [group] est se ci_lower ci_upper`` (se = SD of the bootstrap
-        estimates); ``attrs``: ``n_boot``, ``n_failed``, ``ci``, ``level``; one row per
-        free parameter (model order: ``attrs["columns"]`` maps rows to draw columns).
+    BootstrapResult
+        ``table``: ``lhs op rhs label [group] est se ci_lower ci_upper`` (se = SD of the
+        bootstrap estimates), one row per free parameter (model order: ``columns`` maps
+        rows to draw columns); also ``n_boot``, ``n_failed``, ``ci``, ``level``,
+        ``resampled``, ``n_clusters``.
     """
     if ci not in ("percentile", "bca", "bc"):
         raise SEMError(f"ci must be 'percentile', 'bca' or 'bc', not {ci!r}")
@@ -281,15 +338,15 @@ def bootstrap(result, n_boot: int = 1000, seed=None, ci: str = "percentile",
         tab = pd.concat([tab, dd], ignore_index=True)
     if model.n_groups == 1:
         tab = tab.drop(columns="group")
-    tab.attrs.update(n_boot=int(n_boot), n_failed=n_failed, ci=ci, level=level,
-                     resampled="rows" if clusters is None else "clusters",
-                     n_clusters=None if clusters is None else [k for _, k in clusters])
+    kept = {}
     if keep_draws:
-        tab.attrs["draws"] = boot
-        tab.attrs["columns"] = np.concatenate([fidx, q + np.arange(len(model.defined))])
+        kept = dict(draws=boot, columns=np.concatenate([fidx, q + np.arange(len(model.defined))]))
     if n_failed:
         import warnings
 
         warnings.warn(f"bootstrap: {n_failed} of {n_boot} resamples did not converge and were "
                       "dropped", SEMWarning, stacklevel=2)
-    return tab
+    return BootstrapResult(tab, n_boot=int(n_boot), n_failed=n_failed, ci=ci, level=level,
+                           resampled="rows" if clusters is None else "clusters",
+                           n_clusters=None if clusters is None else [k for _, k in clusters],
+                           **kept)

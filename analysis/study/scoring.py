@@ -102,8 +102,8 @@ def community_means(survey: pd.DataFrame, codebook: pd.DataFrame, *, k: int = 5,
     Returns
     -------
     DataFrame
-        Index: community id (sorted); columns: items. ``attrs["n_respondents"]`` holds the
-        respondent counts.
+        Index: community id (sorted); columns: items (the respondent counts are
+        :func:`analysis.methods.agreement.group_sizes`).
 
     Raises
     ------
@@ -144,7 +144,6 @@ def community_means(survey: pd.DataFrame, codebook: pd.DataFrame, *, k: int = 5,
                          "cannot score it (impute or drop first)")
     means = survey.loc[keep, items].astype(float).groupby(survey.loc[keep, group]).mean().sort_index()
     means.index.name = group
-    means.attrs["n_respondents"] = sizes.loc[means.index, "n_respondents"]
     return means
 
 
@@ -353,8 +352,9 @@ def composite_index(data: pd.DataFrame, codebook: pd.DataFrame, *, normalisation
     w = _resolve(weights, means, codebook, data if group in data.columns else None)
     Z = normalise(means[w.index], normalisation, codebook=codebook)
     out = pd.DataFrame(index=means.index)
-    if "n_respondents" in means.attrs:
-        out["n_respondents"] = means.attrs["n_respondents"].to_numpy()
+    if group in data.columns:
+        sizes = group_sizes(data, group, k).set_index(group)["n_respondents"]
+        out["n_respondents"] = sizes.loc[means.index].to_numpy()
     Zv, wv = Z.to_numpy(), w.to_numpy()
     if aggregation == "geometric":
         # one shift for the whole index so element and overall scores stay on one scale
@@ -571,6 +571,9 @@ def uncertainty_analysis(data: pd.DataFrame, codebook: pd.DataFrame, *,
     check_choice(nominal["weighting"], names_w, "nominal weighting")
     nom = composite_index(means, codebook, normalisation=nominal["normalisation"],
                           weights=pd.Series(W[nominal["weighting"]], index=items), aggregation=nominal["aggregation"])
+    if respondents is not None:  # as composite_index reports them for respondent-level data
+        sizes = group_sizes(respondents, group, k).set_index(group)["n_respondents"]
+        nom.insert(1, "n_respondents", nom[group].map(sizes).to_numpy())
     Z = {m: normalise(means, m, codebook=codebook).to_numpy() for m in normalisations}
     member = np.array([[i in by_construct[e] for i in items] for e in els], float)  # E x I
 
