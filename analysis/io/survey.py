@@ -196,9 +196,12 @@ def load_survey(path: str | os.PathLike | None = None,
                 f"{path}: column '{col}' holds IP addresses in rows {spreadsheet_rows(hits)}; "
                 "remove the column before analysis")
 
-    missing = [c for c in ID_COLUMNS if c not in std_header] + missing
+    no_ids = [c for c in ID_COLUMNS if c not in std_header]
+    missing = no_ids + missing
     if missing:
-        raise SurveyDataError(f"{path}: required column(s) missing: {', '.join(missing)}")
+        hint = ("; in a platform export, say which header holds it with a codebook row of role "
+                "'column' (data/raw/README.md, codebook.csv) or with columns=") if no_ids else ""
+        raise SurveyDataError(f"{path}: required column(s) missing: {', '.join(missing)}{hint}")
     ids = {c: raw[std_header[c]] for c in ID_COLUMNS}
     dup = ids["respondent_id"].duplicated(keep=False) & (ids["respondent_id"] != "")
     if dup.any():
