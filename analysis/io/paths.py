@@ -166,3 +166,39 @@ def write_text(target: str | os.PathLike, text: str) -> Path:
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8", newline="\n")
     return Path(target)
+
+
+def survey_name(path: str | os.PathLike) -> str:
+    """The results-folder name for a user's survey: the file stem, made safe.
+
+    Letters (any script, so ``社区调查`` stays readable), digits, ``-`` and ``_`` are kept;
+    full-width forms become ASCII (``２０２６`` -> ``2026``); every other run of characters
+    (spaces, dots, brackets, slashes) becomes one ``-``; leading dots and dashes are removed,
+    so the name can never climb out of its parent folder. An empty result is ``"survey"``.
+
+    Parameters
+    ----------
+    path : path
+        The survey file, e.g. ``data/raw/private/My survey (2026).xlsx``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> survey_name("data/raw/private/My survey (2026).xlsx")
+    'My-survey-2026'
+    >>> survey_name("问卷星导出 第１批.csv"), survey_name("../..csv")
+    ('问卷星导出-第1批', 'survey')
+    """
+    import re
+    import unicodedata
+
+    stem = Path(path).name
+    stem = stem[: -len(Path(stem).suffix)] if Path(stem).suffix else stem
+    stem = "".join(chr(ord(c) - 0xFEE0) if 0xFF01 <= ord(c) <= 0xFF5E else c for c in stem)
+    stem = unicodedata.normalize("NFC", stem)
+    safe = re.sub(r"[^\w-]+", "-", stem, flags=re.UNICODE).strip("-.")
+    safe = re.sub(r"-{2,}", "-", safe)
+    return safe or "survey"
