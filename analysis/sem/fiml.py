@@ -638,7 +638,8 @@ def maximise_fiml(model, pats, theta0, *, max_iter: int = 200, tol: float = 1e-1
 
 
 def fit_fiml(stmts, ov, Xs, labels, *, estimator="ML", group=None, group_equal=(), syntax="",
-             warnings_=None, n_dropped=0, max_iter: int = 200, std_se: bool = True):
+             warnings_=None, n_dropped=0, max_iter: int = 200, std_se: bool = True,
+             fixed_x: bool = True):
     """The ``missing="fiml"`` path of :func:`analysis.sem.fit_sem`.
 
     Per group, the EM estimates of the saturated moments (H1) serve as sample
@@ -651,6 +652,9 @@ def fit_fiml(stmts, ov, Xs, labels, *, estimator="ML", group=None, group_equal=(
     ``estimator="MLR"`` Huber-White SEs and the Yuan-Bentler (Mplus) scaled
     test; robust RMSEA/CFI/TLI are the FIML-corrected ones of Zhang & Savalei
     (2022), "V3" with MLR, "V6" with ML.
+
+    With ``fixed_x=False`` the moments of exogenous observed covariates are free
+    parameters (lavaan's ``fixed.x = FALSE``; the caller adds their covariances).
 
     Returns
     -------
@@ -684,7 +688,9 @@ def fit_fiml(stmts, ov, Xs, labels, *, estimator="ML", group=None, group_equal=(
     for s in samples:
         s.ov_names = list(ov)
     model = build_model(stmts, samples, group_labels=labels, group_equal=group_equal,
-                        meanstructure=True)
+                        meanstructure=True, fixed_x=fixed_x)
+    if not fixed_x:  # fixed_x=False (auxiliary.py): exogenous covariates are modelled
+        model.ov_x = []
     if getattr(model, "ov_x", []):
         raise SEMError("missing='fiml' with exogenous observed covariates (fixed.x) is not "
                        f"supported: {', '.join(model.ov_x)}")

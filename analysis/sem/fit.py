@@ -203,7 +203,8 @@ def _heywood(model, theta, est: pd.DataFrame) -> list[str]:
 
 def fit_sem(model: str, data: pd.DataFrame, *, estimator: str = "ML",
             missing: str = "listwise", group: str | None = None, group_equal=(),
-            start=None, max_iter: int = 500, std_se: bool = True) -> SEMResult:
+            start=None, max_iter: int = 500, std_se: bool = True,
+            auxiliary=()) -> SEMResult:
     """Fit a structural equation model written in lavaan syntax.
 
     Parameters
@@ -228,6 +229,9 @@ def fit_sem(model: str, data: pd.DataFrame, *, estimator: str = "ML",
         Iteration limit of the optimiser (a warning is issued when it is reached).
     std_se : bool
         Compute delta-method SEs of the standardised solution (``se_std``).
+    auxiliary : iterable of str
+        Auxiliary variables for FIML (saturated correlates, Graham 2003, as semTools'
+        ``sem.auxiliary()``); needs ``missing="fiml"``. See :mod:`analysis.sem.auxiliary`.
 
     Returns
     -------
@@ -255,6 +259,13 @@ def fit_sem(model: str, data: pd.DataFrame, *, estimator: str = "ML",
     >>> res.estimates.query("op == '=~'")                  # doctest: +SKIP
     """
     with single_thread_blas():
+        aux = [auxiliary] if isinstance(auxiliary, str) else list(auxiliary or ())
+        if aux:
+            from .auxiliary import fit_auxiliary  # saturated correlates (auxiliary.py)
+
+            return fit_auxiliary(model, data, aux, estimator=estimator, missing=missing,
+                                 group=group, group_equal=group_equal, max_iter=max_iter,
+                                 std_se=std_se)
         return _fit_sem(model, data, estimator=estimator, missing=missing, group=group,
                         group_equal=group_equal, start=start, max_iter=max_iter,
                         std_se=std_se)
