@@ -43,6 +43,7 @@ In ``estimates`` the auxiliary parameters are kept (a user comparing with semToo
 Public API
 ----------
 check_auxiliary(data, auxiliary, model_ov, latent, group)   validated list of names
+exogenous_observed(stmts)                                   the model's ov.x (freed here)
 saturated_correlates(stmts, auxiliary, n_groups=1, ...)     the statements semTools adds
 baseline_statements(ov, auxiliary)                          semTools' baseline model
 fit_baseline(ov, auxiliary, patterns, h1, ...)              its FIML fit (chisq, df, MLR scaling)
@@ -580,6 +581,7 @@ def fit_auxiliary(model: str, data: pd.DataFrame, auxiliary, *, estimator: str =
                   "baseline_scaling_factor", "cfi_robust", "tli_robust"):
             if k in fi.index:
                 fi[k] = np.nan
+        fi["baseline_df"] = base["df"]
     est = res.estimates.copy()
     aux_set = set(aux)
     est["auxiliary"] = (est["lhs"].isin(aux_set) | est["rhs"].isin(aux_set)).to_numpy()
