@@ -338,12 +338,10 @@ def fit_baseline(ov, auxiliary, patterns, h1, *, labels=None, estimator: str = "
 
     names = list(ov) + list(auxiliary)
     samples = []
-    for h in h1:
-        ss = SampleStats.from_moments(h["Sigma"], h["mu"], 1)
+    for h, pat in zip(h1, patterns):
+        ss = SampleStats.from_moments(h["Sigma"], h["mu"], pat.n)
         ss.ov_names = list(names)
         samples.append(ss)
-    for ss, pat in zip(samples, patterns):
-        ss.n = pat.n
     model = build_model(baseline_statements(ov, auxiliary), samples,
                         group_labels=labels if labels is not None else [None] * len(h1),
                         meanstructure=True)
