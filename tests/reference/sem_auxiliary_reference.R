@@ -51,7 +51,11 @@ speed =~ x7 + x8 + x9"
 hs <- read.csv(file.path(out_dir, "hs_mar.csv"))
 
 # HS, x4..x8 MAR given ageyr; ageyr the auxiliary
-write_case("hs_aux_ml", cfa.auxiliary(hs_model, hs, aux = "ageyr"))
+hs_aux_ml <- write_case("hs_aux_ml", cfa.auxiliary(hs_model, hs, aux = "ageyr"))
+# its modification indices (FIML score tests; all candidates, sorted)
+mi <- modindices(hs_aux_ml, sort. = TRUE)
+write.csv(mi[, c("lhs", "op", "rhs", "mi", "epc", "sepc.all")],
+          file.path(out_dir, "hs_aux_ml_modindices.csv"), row.names = FALSE)
 write_case("hs_aux_mlr", cfa.auxiliary(hs_model, hs, aux = "ageyr", estimator = "MLR"))
 # two auxiliaries, one of them (grade) with a missing value
 write_case("hs_aux2_ml", cfa.auxiliary(hs_model, hs, aux = c("ageyr", "grade")))
