@@ -38,7 +38,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## Create .venv and install the package with its test extras (idempotent)
 
 data: $(STAMP) ## Regenerate the synthetic data in data/raw/ from the fixed seed
-	$(PY) -m analysis.simulate
+	$(PY) -m analysis.study.population
 
 reproduce: $(STAMP) ## Run every notebook in order (SURVEY=path to use your own survey)
 	@for nb in $(NOTEBOOKS); do \

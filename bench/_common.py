@@ -18,7 +18,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from analysis.paths import DATA_PROCESSED, atomic_path  # noqa: E402
+from analysis.io.paths import DATA_PROCESSED, atomic_path  # noqa: E402
 
 COLUMNS = ["task", "n", "ours_s", "lavaan_s", "ratio"]
 TABLE = DATA_PROCESSED / "benchmarks.csv"

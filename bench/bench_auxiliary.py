@@ -32,11 +32,12 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis.codebook import construct_items, load_codebook  # noqa: E402
-from analysis.models import chain_model  # noqa: E402
-from analysis.sem import fit_sem  # noqa: E402
-from analysis.survey import load_survey  # noqa: E402
 from _common import median_time, record  # noqa: E402
+
+from analysis.io.codebook import construct_items, load_codebook  # noqa: E402
+from analysis.io.survey import load_survey  # noqa: E402
+from analysis.sem import fit_sem  # noqa: E402
+from analysis.study.models import chain_model  # noqa: E402
 
 SEED = 20261202
 

@@ -28,7 +28,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, record  # noqa: E402
 
-from analysis.paths import DATA_PROCESSED, SURVEY, atomic_path  # noqa: E402
+from analysis.io.paths import DATA_PROCESSED, SURVEY, atomic_path  # noqa: E402
 
 
 def run_reproduce() -> tuple[float, pd.DataFrame]:

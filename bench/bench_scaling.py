@@ -16,14 +16,14 @@ wall clock, data generation and loading excluded):
                         difference tests (lavaan: three ``sem()`` calls and ``lavTestLRT``);
 
 at N = 1,600, 10,000 and 100,000 residents drawn from the documented population
-(:mod:`analysis.simulate`: 5-point items, community effects, type shifts; 25 residents per
+(:mod:`analysis.study.population`: 5-point items, community effects, type shifts; 25 residents per
 community). lavaan runs on the same data in the same run where ``Rscript`` with lavaan is
 installed (timed inside R, so R's start-up is excluded); otherwise its columns are empty and
 the script says so. Rows ``task, n, ours_s, lavaan_s, ratio`` (ratio = lavaan / ours, >1 means
 we are faster) replace this script's earlier rows in data/processed/benchmarks.csv.
 
 Memory: peak resident set size of a fresh process running
-:func:`analysis.recovery.monte_carlo` (one worker) at two replication counts, written to
+:func:`analysis.study.recovery.monte_carlo` (one worker) at two replication counts, written to
 data/processed/benchmarks-memory.csv (``task, n_reps, peak_rss_mb, wall_s``); the estimates
 of a replication are kept, its dataset is not, so the peak should not grow with replications.
 
@@ -47,12 +47,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import COLUMNS, ROOT, lavaan_available, record  # noqa: E402
 from _common import median_time as _median  # noqa: E402
 
-from analysis.codebook import load_codebook  # noqa: E402
-from analysis.models import chain_model, measurement_model  # noqa: E402
-from analysis.paths import DATA_PROCESSED, atomic_path  # noqa: E402
-from analysis.recovery import design_population, impose_mar, recode_simulated  # noqa: E402
+from analysis.io.codebook import load_codebook  # noqa: E402
+from analysis.io.paths import DATA_PROCESSED, atomic_path  # noqa: E402
 from analysis.sem import bootstrap, fit_sem, invariance  # noqa: E402
-from analysis.simulate import simulate_survey  # noqa: E402
+from analysis.study.models import chain_model, measurement_model  # noqa: E402
+from analysis.study.population import simulate_survey  # noqa: E402
+from analysis.study.recovery import design_population, impose_mar, recode_simulated  # noqa: E402
 
 SEED = 20261127
 
@@ -85,7 +85,7 @@ for (k in seq(3, length(args), by = 5)) {
 MEMORY_CODE = r"""
 import resource, sys, time
 sys.path.insert(0, {root!r})
-from analysis.recovery import Design, monte_carlo
+from analysis.study.recovery import Design, monte_carlo
 def peak_mb():
     try:
         with open("/proc/self/status") as f:

@@ -2,12 +2,12 @@
 
 Times, as the median of repeats on the synthetic survey (47 scored communities, 20 items):
 
-* ``analysis.scoring.uncertainty_analysis`` at the notebook's size (``n_runs=1000``, which the
+* ``analysis.study.scoring.uncertainty_analysis`` at the notebook's size (``n_runs=1000``, which the
   Saltelli design rounds up to 1,792 runs) and ten times larger, with the six weighting schemes
   computed once beforehand (the SEM fit behind the SEM-based weights is timed in bench_fiml);
-* the same runs done the slow way, one :func:`analysis.scoring.composite_index` call per
+* the same runs done the slow way, one :func:`analysis.study.scoring.composite_index` call per
   configuration (timed on a subset and scaled), to show what the vectorisation buys;
-* ``analysis.aggregation.aggregation_table`` (ICC(1), ICC(2), rwg(j) for six constructs).
+* ``analysis.methods.agreement.aggregation_table`` (ICC(1), ICC(2), rwg(j) for six constructs).
 
 Records rows ``task, n, ours_s, lavaan_s, ratio`` in data/processed/benchmarks.csv (``n`` =
 Monte Carlo runs or respondents; ``lavaan_s`` and ``ratio`` are empty: there is no R
@@ -26,16 +26,15 @@ import time
 import warnings
 from pathlib import Path
 
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis import scoring  # noqa: E402
-from analysis.aggregation import aggregation_table  # noqa: E402
-from analysis.codebook import construct_items, elements, load_codebook  # noqa: E402
-from analysis.survey import load_survey  # noqa: E402
 from _common import median_time, record  # noqa: E402
 
+from analysis.io.codebook import construct_items, elements, load_codebook  # noqa: E402
+from analysis.io.survey import load_survey  # noqa: E402
+from analysis.methods.agreement import aggregation_table  # noqa: E402
+from analysis.study import scoring  # noqa: E402
 
 
 def slow_runs(res, means, schemes, codebook, limit: int) -> float:

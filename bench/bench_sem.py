@@ -36,11 +36,12 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analysis.codebook import load_codebook  # noqa: E402
-from analysis.models import chain_model, measurement_model  # noqa: E402
-from analysis.sem import bootstrap, fit_sem, invariance  # noqa: E402
-from analysis.survey import load_survey  # noqa: E402
 from _common import lavaan_available, median_time, record  # noqa: E402
+
+from analysis.io.codebook import load_codebook  # noqa: E402
+from analysis.io.survey import load_survey  # noqa: E402
+from analysis.sem import bootstrap, fit_sem, invariance  # noqa: E402
+from analysis.study.models import chain_model, measurement_model  # noqa: E402
 
 R_CODE = r"""
 suppressPackageStartupMessages(library(lavaan))

@@ -23,7 +23,7 @@ import papermill as pm
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from analysis.paths import atomic_path  # noqa: E402
+from analysis.io.paths import atomic_path  # noqa: E402
 
 KERNEL = "python3"
 

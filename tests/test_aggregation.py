@@ -13,8 +13,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.aggregation import (
-    aggregation_table, community_sizes, construct_scores, icc, rwg_j, uniform_null_variance,
+from analysis.methods.agreement import (
+    aggregation_table,
+    group_sizes,
+    icc,
+    rwg_j,
+    scale_scores,
+    uniform_null_variance,
 )
 
 REF = Path(__file__).parent / "reference" / "multilevel"
@@ -71,7 +76,7 @@ def test_edge_cases_match_multilevel(icc_ref, rwg_ref):
     edge = pd.read_csv(REF / "edge.csv")
     items = edge[["X1", "X2", "X3", "X4"]]
     _check_icc(icc_ref.loc[("edge", "X1")], edge["X1"], edge["grp"])
-    _check_icc(icc_ref.loc[("edge", "scale")], construct_scores(edge, {"s": list(items)})["s"],
+    _check_icc(icc_ref.loc[("edge", "scale")], scale_scores(edge, {"s": list(items)})["s"],
                edge["grp"])
     _check_rwg(rwg_ref, "edge", "scale", items, edge["grp"], 5)
     _check_rwg(rwg_ref, "edge", "scale_7pt", items, edge["grp"], 7)
@@ -86,7 +91,7 @@ def test_matches_multilevel_on_compendium_survey(icc_ref, rwg_ref):
     sv = pd.read_csv(path)
     for construct in ["MS", "CS", "OM", "RA", "CC", "PV"]:
         cols = [c for c in sv.columns if c.startswith(construct) and c[len(construct):].isdigit()]
-        score = construct_scores(sv, {construct: cols})[construct]
+        score = scale_scores(sv, {construct: cols})[construct]
         _check_icc(icc_ref.loc[("survey", construct)], score, sv["community_id"])
         _check_rwg(rwg_ref, "survey", construct, sv[cols], sv["community_id"], 5)
 
@@ -117,17 +122,17 @@ def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="n_options"):
         rwg_j(pd.DataFrame({"a": [1, 2, 3]}), ["a", "a", "b"], 1)
     with pytest.raises(KeyError, match="Z9"):
-        construct_scores(pd.DataFrame({"A1": [1]}), {"Z": ["Z9"]})
+        scale_scores(pd.DataFrame({"A1": [1]}), {"Z": ["Z9"]})
 
 
 def test_community_sizes_flags_small_communities():
     df = pd.DataFrame({"community_id": ["a"] * 6 + ["b"] * 3 + ["c"] * 5})
-    sizes = community_sizes(df, k=5).set_index("community_id")
+    sizes = group_sizes(df, k=5).set_index("community_id")
     assert sizes["n_respondents"].tolist() == [6, 3, 5]
     assert sizes["suppressed"].tolist() == [False, True, False]
-    assert community_sizes(df, k=6).set_index("community_id")["suppressed"].tolist() == [False, True, True]
+    assert group_sizes(df, k=6).set_index("community_id")["suppressed"].tolist() == [False, True, True]
     with pytest.raises(ValueError, match="k must be"):
-        community_sizes(df, k=0)
+        group_sizes(df, k=0)
 
 
 def test_aggregation_table_excludes_suppressed_from_rwg_summary():

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.budget import allocate, check_costs, frontier, kkt_allocation, load_costs, response
+from analysis.io.companions import check_costs, load_costs
+from analysis.methods.budget import allocate, frontier, kkt_allocation, response
 
 
 def closed_form(a, c, h, budget):

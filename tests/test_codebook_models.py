@@ -3,15 +3,22 @@
 import pandas as pd
 import pytest
 
-from analysis import paths
-from analysis.codebook import (CodebookError, construct_items, constructs, elements,
-                               load_codebook, outcome, questionnaire_markdown)
-from analysis.models import chain_model, indirect_paths, parallel_model, structural_paths
-
-
-@pytest.fixture(scope="module")
-def cb():
-    return load_codebook()
+from analysis.io import paths
+from analysis.io.codebook import (
+    CodebookError,
+    construct_items,
+    constructs,
+    elements,
+    load_codebook,
+    outcome,
+    questionnaire_markdown,
+)
+from analysis.study.models import (
+    chain_model,
+    indirect_paths,
+    parallel_model,
+    structural_paths,
+)
 
 
 def test_shipped_codebook_shape(cb):

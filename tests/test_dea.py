@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.dea import dea
+from analysis.methods.dea import dea
 
 BO_X = [20, 40, 40, 60, 70, 50]
 BO_Y = [20, 30, 50, 40, 60, 20]

@@ -3,9 +3,14 @@
 import numpy as np
 import pytest
 
-from analysis.codebook import load_codebook
-from analysis.describe import item_distribution, missing_patterns, missingness, sample_by_type
-from analysis.survey import load_survey
+from analysis.io.codebook import load_codebook
+from analysis.io.survey import load_survey
+from analysis.study.describe import (
+    item_distribution,
+    missing_patterns,
+    missingness,
+    sample_by_type,
+)
 
 
 @pytest.fixture(scope="module")

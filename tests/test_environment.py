@@ -3,7 +3,7 @@
 import re
 import tomllib
 
-from analysis import paths
+from analysis.io import paths
 
 
 def _pyproject_pins() -> dict[str, str]:

@@ -5,13 +5,12 @@ comments; the shipped catalogue is checked against the shipped codebook (every e
 maps to exactly one problem of its own element, both languages filled in).
 """
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.codebook import construct_items, elements, load_codebook
-from analysis.findings import (check_catalogue, community_paths, findings_table, load_catalogue,
-                               problem_of_item)
+from analysis.io.codebook import construct_items, elements, load_codebook
+from analysis.io.companions import check_catalogue, load_catalogue
+from analysis.study.findings import community_paths, findings_table, problem_of_item
 
 STUDY_PROBLEMS = {
     "MS": 3, "RA": 2, "CS": 3, "OM": 3, "CC": 3,

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from analysis import paths
+from analysis.io import paths
 
 NOTEBOOKS = sorted((paths.ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 MACHINE = re.compile(r"PosixPath\(|WindowsPath\(|(?<![\w.])/(home|root|work|tmp|Users)/")

@@ -8,7 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.optimize import DEA_INPUTS, community_efficiency, community_scores
+from analysis.study.improvement import (
+    DEA_INPUTS,
+    community_efficiency,
+    community_scores,
+)
 
 
 @pytest.fixture

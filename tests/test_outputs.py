@@ -9,9 +9,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from analysis.figures import savefig, use_style  # noqa: E402
-from analysis.paths import atomic_path  # noqa: E402
-from analysis.tables import write_table  # noqa: E402
+from analysis.io.outputs import (
+    savefig,
+    write_table,  # noqa: E402
+)
+from analysis.io.paths import atomic_path  # noqa: E402
+from analysis.plots.style import use_style  # noqa: E402
 
 
 def _figure():

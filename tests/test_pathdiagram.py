@@ -1,4 +1,4 @@
-"""analysis.pathdiagram: what is drawn matches the estimates it is given.
+"""analysis.plots.structural: what is drawn matches the estimates it is given.
 
 The figures are checked through the artists they create (arrows, labels, points), from
 small hand-made estimate tables, so the tests are fast and do not depend on a fit.
@@ -16,8 +16,8 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.patches import Ellipse, FancyArrowPatch, Rectangle  # noqa: E402
 
-from analysis import pathdiagram as pdg  # noqa: E402
-from analysis.models import CHAIN_PATHS  # noqa: E402
+from analysis.plots import structural as pdg  # noqa: E402
+from analysis.study.models import CHAIN_PATHS  # noqa: E402
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import json
 import nbformat
 import pytest
 
-from analysis import paths
+from analysis.io import paths
 
 spec = importlib.util.spec_from_file_location("run_notebook", paths.ROOT / "scripts" / "run_notebook.py")
 run_notebook = importlib.util.module_from_spec(spec)

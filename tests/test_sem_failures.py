@@ -6,16 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from semopy.examples import holzinger39
 
 from analysis.sem import SEMError, SEMWarning, fit_sem
 
 HS_MODEL = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
-
-
-@pytest.fixture(scope="module")
-def hs():
-    return holzinger39.get_data()
 
 
 def _exact_sample(cov, n=200, seed=0):

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from semopy.examples import holzinger39, political_democracy
+from sem_models import HS_MODEL, PD_MODEL
+from semopy.examples import political_democracy
 
 from analysis.sem import fit_sem, invariance, modification_indices
-from sem_models import HS_MODEL, PD_MODEL
 
 REF = Path(__file__).parent / "reference" / "sem"
 
@@ -33,11 +33,6 @@ FIT_MAP = {  # ours -> lavaan fitMeasures name
 }
 ABS_1E3 = {"cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "srmr", "gfi", "agfi",
            "pvalue"}
-
-
-@pytest.fixture(scope="module")
-def hs():
-    return holzinger39.get_data()
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +147,9 @@ def test_hs_multigroup_against_lavaan(name, eq, hs):
 
 
 def test_hs_invariance_table(hs):
-    tab = invariance(HS_MODEL, hs, "school")
+    inv = invariance(HS_MODEL, hs, "school")
+    tab = inv.table
+    assert list(inv.fits) == list(tab.index)
     assert list(tab.index) == ["configural", "metric", "scalar"]
     ref = pd.read_csv(REF / "hs_invariance.csv").set_index("model")
     for c in ("chisq", "chisq_diff", "p_diff"):
@@ -204,17 +201,9 @@ def test_modification_indices_pd(pdem):
 # --- the compendium's synthetic survey -------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def survey():
-    pytest.importorskip("analysis.survey")
-    from analysis.survey import load_survey
-
-    return load_survey()
-
-
-@pytest.fixture(scope="module")
 def chain_syntax():
-    from analysis.codebook import load_codebook
-    from analysis.models import chain_model
+    from analysis.io.codebook import load_codebook
+    from analysis.study.models import chain_model
 
     text = chain_model(load_codebook())
     # the fixture was produced from this exact syntax (regenerate the reference if it changes)
@@ -252,13 +241,15 @@ def test_survey_invariance_against_lavaan(survey):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        tab = invariance(meas, survey, "community_type")
+        inv = invariance(meas, survey, "community_type")
+    tab = inv.table
     ref = pd.read_csv(REF / "survey_invariance.csv").set_index("model")
     assert (tab["df"].to_numpy() == ref["df"].to_numpy()).all()
     assert np.allclose(tab["chisq"], ref["chisq"], rtol=1e-4)
     assert np.allclose(tab["chisq_diff"].iloc[1:], ref["chisq_diff"].iloc[1:], rtol=1e-4)
     assert np.allclose(tab["p_diff"].iloc[1:], ref["p_diff"].iloc[1:], rtol=1e-3, atol=1e-6)
-    for name, res in tab.attrs["results"].items():
+    assert list(inv.fits) == ["configural", "metric", "scalar"]
+    for name, res in inv.fits.items():
         check_fit(res, f"survey_{name}")
         check_estimates(res, f"survey_{name}", cols=("est", "se", "std_all"))
 

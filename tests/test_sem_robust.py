@@ -19,11 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from lavaan_compare import HS, XCOLS, compare_estimates, compare_fit
 from semopy.examples import holzinger39, political_democracy
 
-from analysis.sem import fit_sem
-from analysis.sem import fiml, robust
-from test_sem_fiml import HS, XCOLS, compare_estimates, compare_fit
+from analysis.sem import fiml, fit_sem, robust
 
 REF = Path(__file__).parent / "reference" / "sem_robust"
 PD = """ind60 =~ x1 + x2 + x3
@@ -65,11 +64,6 @@ def lavaan_group(name, X):
 @pytest.fixture(scope="module")
 def hs_x():
     return holzinger39.get_data()[[f"x{i}" for i in range(1, 10)]].to_numpy()
-
-
-@pytest.fixture(scope="module")
-def hs_mcar():
-    return pd.read_csv(REF / "hs_mcar.csv")
 
 
 @pytest.mark.parametrize("name", ["hs_mlr", "hs_fiml_mlr"])

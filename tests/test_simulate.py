@@ -6,11 +6,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import paths
-from analysis.simulate import (POPULATION, SEED, disturbance_variances, simulate_expert_panel,
-                               simulate_survey, standardised_effects, structural_matrix,
-                               write_raw_data)
-from analysis.survey import load_survey
+from analysis.io import paths
+from analysis.io.codebook import load_codebook
+from analysis.io.survey import load_survey
+from analysis.study.population import (
+    POPULATION,
+    SEED,
+    disturbance_variances,
+    simulate_expert_panel,
+    simulate_survey,
+    standardised_effects,
+    true_structural_matrix,
+    write_raw_data,
+)
 
 
 def _digest(p):
@@ -24,7 +32,7 @@ def test_make_data_is_byte_identical_to_the_shipped_files(tmp_path):
 
 
 def test_latent_variances_are_one_within_type():
-    B, order = structural_matrix()
+    B, order = true_structural_matrix()
     psi = disturbance_variances()
     inv = np.linalg.inv(np.eye(len(order)) - B)
     np.testing.assert_allclose(np.diag(inv @ np.diag(psi) @ inv.T), 1.0, atol=1e-12)
@@ -59,7 +67,7 @@ def test_latent_structure_is_recovered_by_simple_regression():
 
 def test_missingness_is_a_few_percent_and_at_random_on_age():
     df = load_survey()
-    items = df.attrs["items"]
+    items = load_codebook()["item"].tolist()
     share = df[items].isna().mean().mean()
     assert 0.005 < share < 0.05
     any_missing = df[items].isna().any(axis=1)

@@ -456,6 +456,7 @@ def _newton_linear(model, patterns, theta, max_iter: int, tol: float = 1e-10):
 def _corrected_robust(res, base_df):
     """lavaan's cfi.robust/tli.robust of a FIML fit with an external baseline df."""
     from . import fiml, robust
+    from .fit_indices import cfi, tli
 
     model, theta = res.model, np.asarray(res.theta, dtype=float)
     pats, h1 = res.extra["patterns"], res.extra["h1"]
@@ -470,10 +471,10 @@ def _corrected_robust(res, base_df):
                                version="V3" if res.estimator == "MLR" else "V6")
     ok = np.isfinite(fc["c3"]) and fc["c3"] > 0
     df = res.fit_indices["df"]
-    return dict(cfi_robust=robust.cfi(fc["XX3"], df, fc["XX3_null"], base_df, fc["c3"],
-                                      fc["c3_null"]) if ok else np.nan,
-                tli_robust=robust.tli(fc["XX3"], df, fc["XX3_null"], base_df, fc["c3"],
-                                      fc["c3_null"]) if ok else np.nan)
+    return dict(cfi_robust=cfi(fc["XX3"], df, fc["XX3_null"], base_df, fc["c3"],
+                               fc["c3_null"]) if ok else np.nan,
+                tli_robust=tli(fc["XX3"], df, fc["XX3_null"], base_df, fc["c3"],
+                               fc["c3_null"]) if ok else np.nan)
 
 
 def fit_auxiliary(model: str, data: pd.DataFrame, auxiliary, *, estimator: str = "ML",
@@ -529,9 +530,9 @@ def fit_auxiliary(model: str, data: pd.DataFrame, auxiliary, *, estimator: str =
     """
     import dataclasses
 
-    from . import fiml, robust
-    from .fit import prepare_data
+    from .fit_indices import cfi, tli
     from .model import observed_variables
+    from .pipeline import fit_fiml, prepare_data
 
     if missing != "fiml":
         raise SEMError(f"auxiliary variables need missing='fiml' (got {missing!r}): they enter "
@@ -552,9 +553,9 @@ def fit_auxiliary(model: str, data: pd.DataFrame, auxiliary, *, estimator: str =
     if "intercepts" in group_equal and len(labels) > 1:
         aug = saturated_correlates(stmts, aux, n_groups=len(labels), free_means=True,
                                    exogenous=exo)
-    res = fiml.fit_fiml(aug, ov_aug, Xs, labels, estimator=estimator, group=group,
-                        group_equal=group_equal, syntax=model, warnings_=[],
-                        n_dropped=n_dropped, max_iter=max_iter, std_se=std_se, fixed_x=False)
+    res = fit_fiml(aug, ov_aug, Xs, labels, estimator=estimator, group=group,
+                   group_equal=group_equal, syntax=model, warnings_=[], n_dropped=n_dropped,
+                   max_iter=max_iter, std_se=std_se, fixed_x=False)
 
     msgs = list(res.warnings)
     new_msgs = []
@@ -565,8 +566,8 @@ def fit_auxiliary(model: str, data: pd.DataFrame, auxiliary, *, estimator: str =
         chisq, df = float(fi["chisq"]), float(fi["df"])
         fi["baseline_chisq"], fi["baseline_df"] = base["chisq"], base["df"]
         fi["baseline_pvalue"] = base["pvalue"]
-        fi["cfi"] = robust.cfi(chisq, df, base["chisq"], base["df"])
-        fi["tli"] = robust.tli(chisq, df, base["chisq"], base["df"])
+        fi["cfi"] = cfi(chisq, df, base["chisq"], base["df"])
+        fi["tli"] = tli(chisq, df, base["chisq"], base["df"])
         if estimator == "MLR":
             fi["baseline_chisq_scaled"] = base["chisq_scaled"]
             fi["baseline_scaling_factor"] = base["scaling_factor"]

@@ -225,14 +225,14 @@ def _pattern_inverses(pat: MissingPatterns, Sigma: np.ndarray):
 
 
 @dataclass
-class _State:
+class PatternState:
     P: np.ndarray  # (K, p, p) embedded inverses
     logdet: np.ndarray  # (K,)
     d: np.ndarray  # (K, p) ybar - mu on observed entries
     v: np.ndarray  # (K, p) P d
 
 
-def _state(pat, mu, Sigma) -> _State:
+def pattern_state(pat, mu, Sigma) -> PatternState:
     mu = np.asarray(mu, dtype=float)
     Sigma = np.asarray(Sigma, dtype=float)
     if mu.shape != (pat.p,) or Sigma.shape != (pat.p, pat.p):
@@ -240,10 +240,10 @@ def _state(pat, mu, Sigma) -> _State:
     P, logdet = _pattern_inverses(pat, Sigma)
     d = np.where(pat.mask, pat.ybar - mu, 0.0)
     v = np.einsum("kab,kb->ka", P, d)
-    return _State(P, logdet, d, v)
+    return PatternState(P, logdet, d, v)
 
 
-def loglik(pat: MissingPatterns, mu, Sigma, *, state: _State | None = None) -> float:
+def loglik(pat: MissingPatterns, mu, Sigma, *, state: PatternState | None = None) -> float:
     """FIML (casewise) normal log-likelihood of incomplete data.
 
     Parameters
@@ -265,7 +265,7 @@ def loglik(pat: MissingPatterns, mu, Sigma, *, state: _State | None = None) -> f
     -5.7197
     """
     try:
-        st = state or _state(pat, mu, Sigma)
+        st = state or pattern_state(pat, mu, Sigma)
     except np.linalg.LinAlgError:
         return -np.inf
     trPT = np.einsum("kab,kba->k", st.P, pat.T)
@@ -274,7 +274,7 @@ def loglik(pat: MissingPatterns, mu, Sigma, *, state: _State | None = None) -> f
     return float(-0.5 * pat.counts @ per)
 
 
-def _sym_gradient(pat, st):
+def sym_gradient(pat, st):
     """Gradient w.r.t. mu and the symmetric matrix gradient w.r.t. Sigma."""
     n = pat.counts.astype(float)
     g_mu = n @ st.v
@@ -285,7 +285,7 @@ def _sym_gradient(pat, st):
     return g_mu, G, PTP
 
 
-def gradient(pat: MissingPatterns, mu, Sigma, *, state: _State | None = None) -> np.ndarray:
+def gradient(pat: MissingPatterns, mu, Sigma, *, state: PatternState | None = None) -> np.ndarray:
     """Analytic gradient of :func:`loglik` w.r.t. ``m = [vech(Sigma), mu]``.
 
     Per pattern (observed part), ``dL/dmu = n Sigma^-1 (ybar - mu)`` and
@@ -297,8 +297,8 @@ def gradient(pat: MissingPatterns, mu, Sigma, *, state: _State | None = None) ->
     >>> gradient(MissingPatterns(X), [1.0, 0.75], np.eye(2)).shape
     (5,)
     """
-    st = state or _state(pat, mu, Sigma)
-    g_mu, G, _ = _sym_gradient(pat, st)
+    st = state or pattern_state(pat, mu, Sigma)
+    g_mu, G, _ = sym_gradient(pat, st)
     return np.r_[_sym_grad_to_vech(G), g_mu]
 
 
@@ -319,7 +319,7 @@ def _vech_pair(n, A, B, p):
     return out * np.outer(w, w)
 
 
-def hessian(pat: MissingPatterns, mu, Sigma, *, state: _State | None = None) -> np.ndarray:
+def hessian(pat: MissingPatterns, mu, Sigma, *, state: PatternState | None = None) -> np.ndarray:
     """Analytic Hessian of :func:`loglik` w.r.t. ``m = [vech(Sigma), mu]``.
 
     Minus this matrix is the observed information of the moments (lavaan's
@@ -335,7 +335,7 @@ def hessian(pat: MissingPatterns, mu, Sigma, *, state: _State | None = None) -> 
     >>> bool(np.allclose(H, H.T))
     True
     """
-    st = state or _state(pat, mu, Sigma)
+    st = state or pattern_state(pat, mu, Sigma)
     p = pat.p
     n = pat.counts.astype(float)
     B = st.P @ pat.T @ st.P + st.v[:, :, None] * st.v[:, None, :]
@@ -349,13 +349,13 @@ def hessian(pat: MissingPatterns, mu, Sigma, *, state: _State | None = None) -> 
     return np.block([[H_ss, cross.T], [cross, H_mm]])
 
 
-def _score_chunks(pat: MissingPatterns, mu, Sigma, state: _State | None, chunk: int):
+def _score_chunks(pat: MissingPatterns, mu, Sigma, state: PatternState | None, chunk: int):
     """Casewise scores (see :func:`casewise_scores`) in blocks of ``chunk`` rows.
 
     Blocks keep the working arrays in cache: at 100,000 rows the full n x (p* + p) array
     costs more in memory traffic than in arithmetic.
     """
-    st = state or _state(pat, mu, Sigma)
+    st = state or pattern_state(pat, mu, Sigma)
     mu = np.asarray(mu, dtype=float)
     p = pat.p
     r, c = vech_indices(p)
@@ -378,7 +378,7 @@ def _score_chunks(pat: MissingPatterns, mu, Sigma, state: _State | None, chunk: 
         yield out
 
 
-def casewise_scores(pat: MissingPatterns, mu, Sigma, *, state: _State | None = None,
+def casewise_scores(pat: MissingPatterns, mu, Sigma, *, state: PatternState | None = None,
                     chunk: int = 256) -> np.ndarray:
     """Per-row gradients of the log-likelihood w.r.t. ``[vech(Sigma), mu]``.
 
@@ -395,7 +395,7 @@ def casewise_scores(pat: MissingPatterns, mu, Sigma, *, state: _State | None = N
     return np.vstack(list(_score_chunks(pat, mu, Sigma, state, chunk)))
 
 
-def score_crossprod(pat: MissingPatterns, mu, Sigma, *, state: _State | None = None,
+def score_crossprod(pat: MissingPatterns, mu, Sigma, *, state: PatternState | None = None,
                     cols=slice(None), right: np.ndarray | None = None,
                     chunk: int = 256) -> np.ndarray:
     """``sum_i t_i t_i'`` with ``t_i = s_i[cols] @ right`` (``s_i`` the casewise scores).
@@ -473,8 +473,8 @@ def saturated_em(X, *, tol: float = 1e-8, max_iter: int = 5000,
     Sigma = np.diag(var)
     converged = False
     for it in range(1, max_iter + 1):
-        st = _state(pat, mu, Sigma)
-        g_mu, G, _ = _sym_gradient(pat, st)
+        st = pattern_state(pat, mu, Sigma)
+        g_mu, G, _ = sym_gradient(pat, st)
         a = Sigma @ g_mu
         mu_new = mu + a / N
         Sigma_new = Sigma + Sigma @ (2.0 * G / N) @ Sigma - np.outer(a, a) / N**2
@@ -533,13 +533,13 @@ def srmr_moments(S, m, Sigma, mu) -> float:
     return float(np.sqrt(np.mean(res**2)))
 
 
-def expected_information(pat: MissingPatterns, mu, Sigma, *, state: _State | None = None) -> np.ndarray:
+def expected_information(pat: MissingPatterns, mu, Sigma, *, state: PatternState | None = None) -> np.ndarray:
     """Expected (Fisher) information of ``[vech(Sigma), mu]`` under FIML (total).
 
     ``sum_k n_k [1/2 D'(P_k x P_k) D, P_k]`` over patterns (block diagonal);
     used as the metric of the Fisher-scoring optimiser.
     """
-    st = state or _state(pat, mu, Sigma)
+    st = state or pattern_state(pat, mu, Sigma)
     p = pat.p
     n = pat.counts.astype(float)
     H_ss = 0.5 * _vech_pair(n, st.P, st.P, p)
@@ -554,7 +554,7 @@ def expected_information(pat: MissingPatterns, mu, Sigma, *, state: _State | Non
 # model level: the FIML fit path of fit_sem(missing="fiml")
 # --------------------------------------------------------------------------
 
-def _value_grad_info(model, pats, theta, info: bool = True):
+def value_grad_info(model, pats, theta, info: bool = True):
     """FIML loglik, its gradient and expected information w.r.t. theta."""
     q = model.n_free
     ll, grad = 0.0, np.zeros(q)
@@ -562,7 +562,7 @@ def _value_grad_info(model, pats, theta, info: bool = True):
     for g, pat in enumerate(pats):
         Sigma, mu = model.sigma_mu(theta, g)
         try:
-            st = _state(pat, mu, Sigma)
+            st = pattern_state(pat, mu, Sigma)
         except np.linalg.LinAlgError:
             return -np.inf, None, None
         ll += loglik(pat, mu, Sigma, state=st)
@@ -595,10 +595,10 @@ def maximise_fiml(model, pats, theta0, *, max_iter: int = 200, tol: float = 1e-1
     import scipy.optimize as so
 
     theta = np.asarray(theta0, dtype=float).copy()
-    ll, g, I = _value_grad_info(model, pats, theta)
+    ll, g, I = value_grad_info(model, pats, theta)
     if not np.isfinite(ll):
         theta = np.asarray(model.theta_start, dtype=float).copy()
-        ll, g, I = _value_grad_info(model, pats, theta)
+        ll, g, I = value_grad_info(model, pats, theta)
         if not np.isfinite(ll):
             return theta, ll, 0, False, "implied covariance at start values is not positive definite"
     for it in range(1, max_iter + 1):
@@ -620,151 +620,18 @@ def maximise_fiml(model, pats, theta0, *, max_iter: int = 200, tol: float = 1e-1
         if t <= 1e-10:
             break
         theta = theta + t * step
-        ll, g, I = _value_grad_info(model, pats, theta)
+        ll, g, I = value_grad_info(model, pats, theta)
 
     def fun(th):
-        v, gr, _ = _value_grad_info(model, pats, th, info=False)
+        v, gr, _ = value_grad_info(model, pats, th, info=False)
         if not np.isfinite(v):
             return 1e10, np.zeros_like(th)
         return -v, -gr
 
     res = so.minimize(fun, theta, jac=True, method="L-BFGS-B",
                       options=dict(maxiter=5000, ftol=1e-15, gtol=1e-8))
-    ll2, g2, I2 = _value_grad_info(model, pats, res.x)
+    ll2, g2, I2 = value_grad_info(model, pats, res.x)
     ok = bool(np.isfinite(ll2) and g2 @ np.linalg.lstsq(I2, g2, rcond=None)[0] < 1e-6)
     if np.isfinite(ll2) and ll2 >= ll:
         theta, ll = res.x, ll2
     return theta, ll, max_iter + res.nit, ok, "L-BFGS-B after Fisher scoring"
-
-
-def fit_fiml(stmts, ov, Xs, labels, *, estimator="ML", group=None, group_equal=(), syntax="",
-             warnings_=None, n_dropped=0, max_iter: int = 200, std_se: bool = True,
-             fixed_x: bool = True):
-    """The ``missing="fiml"`` path of :func:`analysis.sem.fit_sem`.
-
-    Per group, the EM estimates of the saturated moments (H1) serve as sample
-    statistics for the start (a complete-data ML fit to them) and for the
-    test; theta then maximises the FIML log-likelihood. As lavaan does for
-    ``missing = "ml"``: SEs from the observed information (Hessian, including
-    the second derivatives of the implied moments), ``chisq = 2 (logl_H1 -
-    logl_H0)``, the baseline is the independence model with free means and
-    variances, RMSEA uses N, SRMR uses the EM moments; with
-    ``estimator="MLR"`` Huber-White SEs and the Yuan-Bentler (Mplus) scaled
-    test; robust RMSEA/CFI/TLI are the FIML-corrected ones of Zhang & Savalei
-    (2022), "V3" with MLR, "V6" with ML.
-
-    With ``fixed_x=False`` the moments of exogenous observed covariates are free
-    parameters (lavaan's ``fixed.x = FALSE``; the caller adds their covariances).
-
-    Returns
-    -------
-    SEMResult
-        ``extra`` holds the EM results (``h1``), ``n_patterns``, ``fraction_missing`` and
-        ``patterns`` (one :class:`MissingPatterns` per group, used by
-        :func:`analysis.sem.modification_indices` for the FIML score test).
-    """
-    import warnings as _w
-
-    import pandas as pd
-    from scipy import stats
-
-    from . import robust
-    from .defined import compile_definitions
-    from .errors import SEMError, SEMWarning
-    from .estimate import fit_ml
-    from .estimate import FitInfo
-    from .fit import _heywood, build_estimates
-    from .fit_indices import n_moments, rmsea_ci
-    from .model import SampleStats, build_model
-    from .result import SEMResult
-
-    msgs = list(warnings_ or [])
-    pats = [MissingPatterns(x) for x in Xs]
-    ems = [saturated_em(p) for p in pats]
-    for em, lab in zip(ems, labels):
-        if not em.converged:
-            msgs.append(f"EM for the saturated model did not converge{'' if lab is None else f' (group {lab})'}")
-    samples = [SampleStats.from_moments(em.Sigma, em.mu, p.n) for em, p in zip(ems, pats)]
-    for s in samples:
-        s.ov_names = list(ov)
-    model = build_model(stmts, samples, group_labels=labels, group_equal=group_equal,
-                        meanstructure=True, fixed_x=fixed_x)
-    if not fixed_x:  # fixed_x=False (auxiliary.py): exogenous covariates are modelled
-        model.ov_x = []
-    if getattr(model, "ov_x", []):
-        raise SEMError("missing='fiml' with exogenous observed covariates (fixed.x) is not "
-                       f"supported: {', '.join(model.ov_x)}")
-    model._def_fun = compile_definitions(model.defined, set(model.partable["label"]) - {""})
-    nmom = n_moments(model)
-    if model.n_free > nmom:
-        raise SEMError(f"model is not identified: {model.n_free} free parameters but only "
-                       f"{nmom} sample moments (df = {nmom - model.n_free})")
-    theta0, _ = fit_ml(model)  # complete-data ML to the EM moments: a close start
-    theta, ll0, iters, converged, message = maximise_fiml(model, pats, theta0, max_iter=max_iter)
-    if not converged:
-        msgs.append(f"FIML optimizer did not converge ({message}); estimates are not trustworthy")
-
-    G = len(pats)
-    N = float(sum(p.n for p in pats))
-    groups = []
-    for g, (pat, em) in enumerate(zip(pats, ems)):
-        Sigma, mu = model.sigma_mu(theta, g)
-        groups.append(robust.GroupMoments(pat, mu, Sigma, model.delta(theta, g), em.mu, em.Sigma))
-    info = robust.observed_information(model, theta, groups)
-    meat = robust.meat(groups) if estimator == "MLR" else None
-    ev = np.linalg.eigvalsh(info)
-    singular = bool(ev[0] <= 1e-10 * abs(ev[-1]))
-    if singular:
-        vcov = np.full((model.n_free,) * 2, np.nan)
-        msgs.append("observed information matrix is singular or not positive definite: the "
-                    "model may not be identified (standard errors not computed)")
-    elif estimator == "MLR":
-        vcov = robust.sandwich(info, meat)
-    else:
-        vcov = np.linalg.inv(info)
-        vcov = 0.5 * (vcov + vcov.T)
-    est = build_estimates(model, theta, vcov, std_se=std_se and not singular)
-    msgs += _heywood(model, theta, est)
-
-    # fit measures (lavaan's fitMeasures under missing = "ml")
-    ll1 = sum(em.loglik for em in ems)
-    npar = model.n_free
-    df = nmom - npar
-    chisq = 2.0 * (ll1 - ll0)
-    base = [baseline_loglik(p) for p in pats]
-    bchisq = 2.0 * (ll1 - sum(b[0] for b in base))
-    bdf = G * pats[0].p * (pats[0].p - 1) // 2
-    cfi = robust.cfi(chisq, df, bchisq, bdf)
-    tli = robust.tli(chisq, df, bchisq, bdf)
-    lo, hi = rmsea_ci(chisq, df, N, G)
-    srmr = sum(p.n / N * srmr_moments(em.Sigma, em.mu, *model.sigma_mu(theta, g))
-               for g, (p, em) in enumerate(zip(pats, ems)))
-    fi = dict(npar=npar, ntotal=N, chisq=chisq, df=df,
-              pvalue=float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
-              baseline_chisq=bchisq, baseline_df=bdf,
-              baseline_pvalue=float(stats.chi2.sf(bchisq, bdf)),
-              cfi=cfi, tli=tli, rmsea=robust.rmsea(chisq, df, N, 1.0, G),
-              rmsea_ci_lower=lo, rmsea_ci_upper=hi,
-              rmsea_pvalue=float(stats.ncx2.sf(chisq, df, 0.05**2 * N * df / G)) if df > 0 else np.nan,
-              srmr=srmr, gfi=np.nan, agfi=np.nan, loglik=ll0, unrestricted_loglik=ll1,
-              aic=-2 * ll0 + 2 * npar, bic=-2 * ll0 + np.log(N) * npar, fmin=chisq / (2 * N))
-    bgroups = robust.baseline_groups(groups, [b[1] for b in base], [b[2] for b in base])
-    if estimator == "MLR":
-        fi.update(robust.scaled_measures(groups, info, meat, df, chisq, N, G, bgroups, bchisq, bdf))
-    fc = robust.fiml_corrected(groups, df, bgroups, version="V3" if estimator == "MLR" else "V6")
-    fi.update(robust.robust_indices(fc["XX3"], df, fc["c3"], fc["XX3_null"], fc["df_null"],
-                                    fc["c3_null"], N, G))
-    res = SEMResult(model=model, theta=theta, vcov=vcov, estimates=est,
-                    fit_indices=pd.Series(fi, dtype=float), converged=converged, warnings=msgs,
-                    estimator=estimator, missing="fiml", n_obs=int(N), n_dropped=n_dropped,
-                    group=group, syntax=syntax,
-                    info=FitInfo(converged, iters, chisq / N, message, "fiml-fisher"),
-                    extra=dict(h1=[dict(mu=em.mu, Sigma=em.Sigma, loglik=em.loglik,
-                                        iterations=em.iterations) for em in ems],
-                               n_patterns=[p.K for p in pats],
-                               # the data by pattern: score tests (modindices) need them
-                               patterns=pats,
-                               fraction_missing=[p.fraction_missing for p in pats]))
-    for m in msgs:
-        _w.warn(m, SEMWarning, stacklevel=3)
-    return res

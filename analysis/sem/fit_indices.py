@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-__all__ = ["fit_indices", "rmsea_ci", "n_moments"]
+__all__ = ["fit_indices", "n_moments", "rmsea", "rmsea_ci", "cfi", "tli"]
 
 
 def n_moments(model) -> int:
@@ -39,30 +39,72 @@ def n_moments(model) -> int:
     return per * model.n_groups
 
 
-def rmsea_ci(chisq: float, df: float, n: float, n_groups: int = 1, level: float = 0.90):
-    """Lower and upper limits of the RMSEA confidence interval (noncentral chi-square)."""
-    if df < 1 or not np.isfinite(chisq):
-        return 0.0, 0.0
-    lo_p, hi_p = 1 - (1 - level) / 2, (1 - level) / 2  # 0.95 and 0.05
+def rmsea(X2: float, df: float, N: float, c: float = 1.0, G: int = 1) -> float:
+    """RMSEA ``sqrt(max(X2/(N df) - c/N, 0)) sqrt(G)`` (c = 1: the usual one).
 
-    def f(lam, target):
-        if lam <= 0:
-            return stats.chi2.cdf(chisq, df) - target
-        return stats.ncx2.cdf(chisq, df, lam) - target
+    With c the scaling factor of a robust test, this is the robust RMSEA of
+    Brosseau-Liard, Savalei & Li (2012) as in lavaan's "rmsea.robust".
 
-    g = np.sqrt(n_groups)
-    if f(0.0, lo_p) < 0:
-        lower = 0.0
-    else:
-        lam = optimize.brentq(f, 0.0, max(chisq, 1e-8), args=(lo_p,), xtol=1e-12)
-        lower = np.sqrt(lam / (n * df)) * g
-    hi_bound = max(n, chisq * 4)
-    if f(0.0, hi_p) < 0 or f(hi_bound, hi_p) > 0:
-        upper = 0.0
-    else:
-        lam = optimize.brentq(f, 0.0, hi_bound, args=(hi_p,), xtol=1e-12)
-        upper = np.sqrt(lam / (n * df)) * g
+    Examples
+    --------
+    >>> round(rmsea(85.3055, 24, 301, 0.979042), 5)
+    0.0925
+    """
+    if df <= 0:
+        return 0.0
+    return float(np.sqrt(max(X2 / (N * df) - c / N, 0.0)) * np.sqrt(G))
+
+
+def rmsea_ci(X2: float, df: float, N: float, c: float = 1.0, G: int = 1,
+             level: float = 0.90) -> tuple[float, float]:
+    """Confidence interval of the RMSEA by inverting the noncentral chi-square.
+
+    For the robust RMSEA, X2 is the scaled statistic and c its scaling factor:
+    ``rmsea = sqrt(c lambda / (N df))`` at the noncentrality lambda where
+    ``P(chi2_df(lambda) <= X2)`` equals (1 +- level)/2.
+    """
+    if not (np.isfinite(X2) and np.isfinite(df) and df >= 1):
+        return (0.0, 0.0) if df < 1 else (np.nan, np.nan)
+    hi_p, lo_p = 1 - (1 - level) / 2, (1 - level) / 2
+
+    def cdf(lam):
+        return stats.chi2.cdf(X2, df) if lam == 0 else stats.ncx2.cdf(X2, df, lam)
+
+    lower = 0.0
+    if cdf(0.0) >= hi_p:
+        lam = optimize.brentq(lambda x: cdf(x) - hi_p, 0.0, X2, xtol=1e-12)
+        lower = np.sqrt(c * lam / (N * df)) * np.sqrt(G)
+    upper = 0.0
+    top = max(N, 4 * X2)
+    if cdf(top) <= lo_p and cdf(0.0) >= lo_p:
+        lam = optimize.brentq(lambda x: cdf(x) - lo_p, 0.0, top, xtol=1e-12)
+        upper = np.sqrt(c * lam / (N * df)) * np.sqrt(G)
     return float(lower), float(upper)
+
+
+def cfi(X2, df, X2_0, df_0, c=1.0, c_0=1.0) -> float:
+    """CFI; with scaling factors c (model) and c_0 (baseline) the robust CFI.
+
+    ``1 - max(X2 - c df, 0) / max(X2 - c df, X2_0 - c_0 df_0, 0)``
+    (Brosseau-Liard & Savalei 2014), X2 and X2_0 the unscaled statistics.
+
+    Examples
+    --------
+    >>> round(cfi(85.3055, 24, 918.852, 36), 4)
+    0.9306
+    """
+    t1 = max(X2 - c * df, 0.0)
+    t2 = max(X2 - c * df, X2_0 - c_0 * df_0, 0.0)
+    return 1.0 if np.isclose(t2, 0.0) and np.isclose(t1, 0.0) else float(1.0 - t1 / t2)
+
+
+def tli(X2, df, X2_0, df_0, c=1.0, c_0=1.0) -> float:
+    """TLI; with scaling factors the robust TLI (Brosseau-Liard & Savalei 2014)."""
+    t1 = (X2 - c * df) * df_0
+    t2 = (X2_0 - c_0 * df_0) * df
+    if df > 0 and abs(t2) > 0:
+        return float(1.0 - t1 / t2)
+    return 1.0
 
 
 def _baseline(model):
@@ -110,14 +152,7 @@ def fit_indices(model, theta, fmin_F: float) -> pd.Series:
     chisq = N * fmin_F
     pvalue = float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan
     bchisq, bdf = _baseline(model)
-    cfi_den = max(chisq - df, bchisq - bdf, 0.0)
-    cfi = 1.0 - max(chisq - df, 0.0) / cfi_den if cfi_den > 0 else 1.0
-    if df > 0 and bdf > 0:
-        tli = (bchisq / bdf - chisq / df) / (bchisq / bdf - 1.0)
-    else:
-        tli = 1.0
-    rmsea = np.sqrt(max(0.0, (chisq - df) / (N * df))) * np.sqrt(G) if df > 0 else 0.0
-    lo, hi = rmsea_ci(chisq, df, N, G)
+    lo, hi = rmsea_ci(chisq, df, N, G=G)
     rmsea_p = float(stats.ncx2.sf(chisq, df, 0.05**2 * N * df / G)) if df > 0 else np.nan
 
     logl = 0.0
@@ -163,7 +198,8 @@ def fit_indices(model, theta, fmin_F: float) -> pd.Series:
         dict(npar=npar, ntotal=N, chisq=chisq, df=df, pvalue=pvalue,
              baseline_chisq=bchisq, baseline_df=bdf,
              baseline_pvalue=float(stats.chi2.sf(bchisq, bdf)) if bdf > 0 else np.nan,
-             cfi=cfi, tli=tli, rmsea=rmsea, rmsea_ci_lower=lo, rmsea_ci_upper=hi,
+             cfi=cfi(chisq, df, bchisq, bdf), tli=tli(chisq, df, bchisq, bdf),
+             rmsea=rmsea(chisq, df, N, G=G), rmsea_ci_lower=lo, rmsea_ci_upper=hi,
              rmsea_pvalue=rmsea_p, srmr=srmr, gfi=gfi, agfi=agfi, loglik=logl,
              aic=aic, bic=bic, fmin=fmin_F / 2),
         dtype=float,

@@ -15,22 +15,27 @@ and synthesis of the measurement invariance literature. Organizational Research 
 Example
 -------
 >>> from semopy.examples import holzinger39
->>> tab = invariance("visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\n"
+>>> inv = invariance("visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\n"
 ...                  "speed =~ x7 + x8 + x9", holzinger39.get_data(), "school")
->>> list(tab.index)
+>>> list(inv.table.index)
 ['configural', 'metric', 'scalar']
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from .errors import SEMError
+from .estimate import ml_value_grad_info
 from .fit import fit_sem
+from .model import SEMModel
 
-__all__ = ["invariance", "warm_start"]
+__all__ = ["InvarianceResult", "invariance", "warm_start"]
 
 _STEPS = (("configural", ()), ("metric", ("loadings",)), ("scalar", ("loadings", "intercepts")))
 
@@ -52,8 +57,40 @@ def warm_start(previous, model) -> np.ndarray:
     return theta
 
 
+@dataclass(frozen=True, eq=False)
+class InvarianceResult:
+    """Configural, metric and scalar fits and their comparison, as returned by :func:`invariance`.
+
+    Attributes
+    ----------
+    table : DataFrame
+        Index ``configural metric scalar`` (named ``model``); columns ``npar chisq df pvalue
+        cfi tli rmsea rmsea_ci_lower rmsea_ci_upper srmr aic bic chisq_diff df_diff p_diff``
+        (differences against the previous row).
+    fits : dict of str to SEMResult
+        The three fitted models, keyed ``"configural"``, ``"metric"``, ``"scalar"``.
+
+    References
+    ----------
+    Meredith, W. (1993). Measurement invariance, factor analysis and factorial invariance.
+    *Psychometrika*, 58, 525-543.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> inv = invariance("visual =~ x1 + x2 + x3", holzinger39.get_data(), "school")
+    >>> list(inv.fits) == list(inv.table.index)
+    True
+    >>> inv.fits["scalar"].model.group_equal
+    ('loadings', 'intercepts')
+    """
+
+    table: pd.DataFrame
+    fits: dict
+
+
 def invariance(model: str, data: pd.DataFrame, group: str, *, missing: str = "listwise",
-               estimator: str = "ML") -> pd.DataFrame:
+               estimator: str = "ML") -> InvarianceResult:
     """Fit configural, metric and scalar models and compare them.
 
     Parameters
@@ -68,10 +105,10 @@ def invariance(model: str, data: pd.DataFrame, group: str, *, missing: str = "li
 
     Returns
     -------
-    DataFrame
-        Index configural, metric, scalar; columns ``npar chisq df pvalue cfi tli rmsea
-        rmsea_ci_lower rmsea_ci_upper srmr aic bic chisq_diff df_diff p_diff`` (differences
-        against the previous row); ``.attrs["results"]`` holds the three SEMResults.
+    InvarianceResult
+        ``table``: index configural, metric, scalar; columns ``npar chisq df pvalue cfi tli
+        rmsea rmsea_ci_lower rmsea_ci_upper srmr aic bic chisq_diff df_diff p_diff``
+        (differences against the previous row); ``fits`` holds the three SEMResults.
     """
     if estimator.upper() != "ML":
         raise SEMError("invariance() computes plain likelihood-ratio tests: use estimator='ML'")
@@ -98,14 +135,13 @@ def invariance(model: str, data: pd.DataFrame, group: str, *, missing: str = "li
         prev = res
     out = pd.DataFrame(rows)
     out.index.name = "model"
-    out.attrs["results"] = results
-    return out
+    return InvarianceResult(out, results)
 
 
 def _start_for(prev, model, data, group, eq):
     """Build the next model once (cheaply) to map the previous estimates onto it."""
-    from .fit import prepare_data
     from .model import SampleStats, build_model
+    from .pipeline import prepare_data
     from .syntax import parse_model
 
     stmts = parse_model(model)
@@ -113,3 +149,93 @@ def _start_for(prev, model, data, group, eq):
     samples = [SampleStats.from_data(x, ov) for x in Xs]
     nxt = build_model(stmts, samples, group_labels=labels, group_equal=eq)
     return warm_start(prev, nxt)
+
+
+def release_tests(result, which: Sequence[str] = ("loadings", "intercepts")) -> pd.DataFrame:
+    """Score tests for releasing each group's equality-constrained loading or intercept.
+
+    For every parameter held equal across groups (``group_equal``) and every group ``g``
+    after the first, the univariate score (Lagrange multiplier) test of freeing group
+    ``g``'s copy from the common value — the test lavaan's ``lavTestScore()`` reports for the
+    constraint ``p_1 == p_g``. Computed from the ML gradient and expected information of a
+    re-parametrised model (common value, and group ``g``'s deviation from it).
+
+    Parameters
+    ----------
+    result : SEMResult
+        A multi-group ML fit with complete data (listwise) and ``group_equal`` constraints.
+    which : sequence of {"loadings", "intercepts"}
+
+    Returns
+    -------
+    DataFrame
+        ``lhs op rhs group mi df pvalue epc p_bonferroni``, sorted by decreasing ``mi``;
+        ``group`` is the group label; ``epc`` the expected change of group ``g``'s parameter
+        away from the common value; ``p_bonferroni`` multiplies by the number of tests.
+
+    References
+    ----------
+    Sörbom, D. (1989). Model modification. Psychometrika 54, 371-384; Byrne, B. M.,
+    Shavelson, R. J. & Muthén, B. (1989). Testing for the equivalence of factor covariance
+    and mean structures: the issue of partial measurement invariance. Psychological
+    Bulletin 105, 456-466.
+
+    Examples
+    --------
+    >>> scalar = invariance(meas, df, "community_type").fits["scalar"]  # doctest: +SKIP
+    >>> release_tests(scalar).head()                                        # doctest: +SKIP
+    """
+    model = result.model
+    if model.n_groups < 2:
+        raise ValueError("release tests need a multi-group fit")
+    if result.missing != "listwise":
+        raise ValueError("release tests are implemented for complete-data (listwise) ML fits")
+    ops = {"loadings": "=~", "intercepts": "~1"}
+    bad = set(which) - set(ops)
+    if bad:
+        raise ValueError(f"which: unsupported {sorted(bad)}; use 'loadings', 'intercepts'")
+    pt = model.partable.reset_index(drop=True)
+    q = model.n_free
+    ov = set(model.ov_names)
+    cands = []
+    for i, r in pt.iterrows():
+        if r["free"] < 0 or r["group"] == 0 or r["op"] not in {ops[w] for w in which}:
+            continue
+        if r["op"] == "~1" and r["lhs"] not in ov:
+            continue
+        shared = pt[(pt["free"] == r["free"])]
+        if (shared["group"] == 0).any() and len(shared) > 1:
+            cands.append(i)
+    cols = ["lhs", "op", "rhs", "group", "mi", "df", "pvalue", "epc", "p_bonferroni"]
+    if not cands:
+        return pd.DataFrame(columns=cols)
+    ext = pt.copy()
+    origin = np.arange(q + len(cands))
+    for k, i in enumerate(cands):
+        origin[q + k] = pt.loc[i, "free"]
+        ext.loc[i, "free"] = q + k
+    m2 = SEMModel(ext, model.ov_names, model.lv_names, model.sample, model.meanstructure,
+                  model.group_labels, [], q + len(cands))
+    m2.ov_x = getattr(model, "ov_x", [])
+    th = np.asarray(result.theta, float)[origin]
+    _, g, H = ml_value_grad_info(m2, th)
+    # psi = M theta + E delta: every copy starts from its origin's value
+    M = np.zeros((q + len(cands), q))
+    M[np.arange(q + len(cands)), origin] = 1.0
+    Hff = M.T @ H @ M
+    Hfc = M.T @ H[:, q:]
+    Hcc = np.diag(H)[q:]
+    V = Hcc - np.einsum("fc,fc->c", Hfc, np.linalg.solve(Hff, Hfc))
+    N = sum(s.n for s in model.sample)
+    gc = g[q:] - (Hfc.T @ np.linalg.solve(Hff, M.T @ g))  # ~ g[q:] at the optimum
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mi = np.where(V > 1e-10, N * gc**2 / (2 * V), np.nan)
+        epc = np.where(V > 1e-10, -gc / V, np.nan)
+    sub = pt.loc[cands, ["lhs", "op", "rhs", "group"]].reset_index(drop=True)
+    sub["group"] = [model.group_labels[gg] for gg in sub["group"]]
+    sub["mi"] = mi
+    sub["df"] = 1
+    sub["pvalue"] = stats.chi2.sf(mi, 1)
+    sub["epc"] = epc
+    sub["p_bonferroni"] = np.minimum(1.0, sub["pvalue"] * len(cands))
+    return sub.sort_values("mi", ascending=False, kind="mergesort").reset_index(drop=True)[cols]

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .estimates import build_estimates
+
 __all__ = ["SEMResult"]
 
 
@@ -47,6 +49,22 @@ class SEMResult:
     info: object = None
     extra: dict = field(default_factory=dict)
 
+    def estimates_with_vcov(self, vcov: np.ndarray) -> pd.DataFrame:
+        """The parameter table with SEs from another covariance matrix of theta.
+
+        Parameters
+        ----------
+        vcov : ndarray
+            ``n_free x n_free``, e.g. a design-based or between-cluster covariance.
+
+        Returns
+        -------
+        DataFrame
+            As :attr:`estimates` (``se_std`` not computed).
+        """
+        return build_estimates(self.model, self.theta, np.asarray(vcov, dtype=float),
+                               std_se=False)
+
     @property
     def defined_estimates(self) -> pd.DataFrame:
         return self.estimates[self.estimates["op"] == ":="]
@@ -60,6 +78,13 @@ class SEMResult:
             f"  observations used {self.n_obs}" + (f" (dropped {self.n_dropped} incomplete)"
                                                   if self.n_dropped else ""),
             f"  free parameters {int(fi['npar'])}",
+        ]
+        cl = self.extra.get("cluster")  # fit_sem(cluster=): analysis/sem/cluster.py
+        if cl:
+            lines.append(f"  clusters {' + '.join(map(str, cl['n_clusters']))} "
+                         f"({cl['name']}); standard errors robust.cluster, scaled test "
+                         f"Yuan-Bentler (Mplus)")
+        lines += [
             "",
             "Model test (ML):",
             f"  chisq {fi['chisq']:.3f}  df {int(fi['df'])}  p {fi['pvalue']:.4f}",

@@ -55,9 +55,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import stats
 
 from . import fiml
+from .estimates import build_estimates
+from .fit_indices import cfi, rmsea, rmsea_ci, tli
 
 
 def sandwich(information: np.ndarray, meat: np.ndarray) -> np.ndarray:
@@ -132,7 +134,7 @@ class GroupMoments:
         cache = self._cache if which == "h0" else self._h1
         if "st" not in cache:
             mu, S = (self.mu, self.Sigma) if which == "h0" else (self.mu1, self.Sigma1)
-            cache["st"] = fiml._state(self.patterns, mu, S)
+            cache["st"] = fiml.pattern_state(self.patterns, mu, S)
         return cache["st"]
 
     def moment_scores(self) -> np.ndarray:
@@ -147,7 +149,7 @@ class GroupMoments:
 
     def moment_gradient(self) -> tuple:
         """(g_mu, symmetric matrix gradient) of the log-likelihood at the implied moments."""
-        g_mu, G, _ = fiml._sym_gradient(self.patterns, self._st("h0"))
+        g_mu, G, _ = fiml.sym_gradient(self.patterns, self._st("h0"))
         return g_mu, G
 
     def scores(self) -> np.ndarray:
@@ -266,74 +268,6 @@ def linear_model_information(groups: list[GroupMoments]) -> np.ndarray:
 # --------------------------------------------------------------------------
 # robust fit indices
 # --------------------------------------------------------------------------
-
-def rmsea(X2: float, df: float, N: float, c: float = 1.0, G: int = 1) -> float:
-    """RMSEA ``sqrt(max(X2/(N df) - c/N, 0)) sqrt(G)`` (c = 1: the usual one).
-
-    With c the scaling factor of a robust test, this is the robust RMSEA of
-    Brosseau-Liard, Savalei & Li (2012) as in lavaan's "rmsea.robust".
-
-    Examples
-    --------
-    >>> round(rmsea(85.3055, 24, 301, 0.979042), 5)
-    0.0925
-    """
-    if df <= 0:
-        return 0.0
-    return float(np.sqrt(max(X2 / (N * df) - c / N, 0.0)) * np.sqrt(G))
-
-
-def rmsea_ci(X2: float, df: float, N: float, c: float = 1.0, G: int = 1,
-             level: float = 0.90) -> tuple[float, float]:
-    """Confidence interval of the RMSEA by inverting the noncentral chi-square.
-
-    For the robust RMSEA, X2 is the scaled statistic and c its scaling factor:
-    ``rmsea = sqrt(c lambda / (N df))`` at the noncentrality lambda where
-    ``P(chi2_df(lambda) <= X2)`` equals (1 +- level)/2.
-    """
-    if not (np.isfinite(X2) and np.isfinite(df) and df >= 1):
-        return (0.0, 0.0) if df < 1 else (np.nan, np.nan)
-    hi_p, lo_p = 1 - (1 - level) / 2, (1 - level) / 2
-
-    def cdf(lam):
-        return stats.chi2.cdf(X2, df) if lam == 0 else stats.ncx2.cdf(X2, df, lam)
-
-    lower = 0.0
-    if cdf(0.0) >= hi_p:
-        lam = optimize.brentq(lambda x: cdf(x) - hi_p, 0.0, X2, xtol=1e-10)
-        lower = np.sqrt(c * lam / (N * df)) * np.sqrt(G)
-    upper = 0.0
-    top = max(N, 4 * X2)
-    if cdf(top) <= lo_p and cdf(0.0) >= lo_p:
-        lam = optimize.brentq(lambda x: cdf(x) - lo_p, 0.0, top, xtol=1e-10)
-        upper = np.sqrt(c * lam / (N * df)) * np.sqrt(G)
-    return float(lower), float(upper)
-
-
-def cfi(X2, df, X2_0, df_0, c=1.0, c_0=1.0) -> float:
-    """CFI; with scaling factors c (model) and c_0 (baseline) the robust CFI.
-
-    ``1 - max(X2 - c df, 0) / max(X2 - c df, X2_0 - c_0 df_0, 0)``
-    (Brosseau-Liard & Savalei 2014), X2 and X2_0 the unscaled statistics.
-
-    Examples
-    --------
-    >>> round(cfi(85.3055, 24, 918.852, 36), 4)
-    0.9306
-    """
-    t1 = max(X2 - c * df, 0.0)
-    t2 = max(X2 - c * df, X2_0 - c_0 * df_0, 0.0)
-    return 1.0 if np.isclose(t2, 0.0) and np.isclose(t1, 0.0) else float(1.0 - t1 / t2)
-
-
-def tli(X2, df, X2_0, df_0, c=1.0, c_0=1.0) -> float:
-    """TLI; with scaling factors the robust TLI (Brosseau-Liard & Savalei 2014)."""
-    t1 = (X2 - c * df) * df_0
-    t2 = (X2_0 - c_0 * df_0) * df
-    if df > 0 and abs(t2) > 0:
-        return float(1.0 - t1 / t2)
-    return 1.0
-
 
 def ml_discrepancy(S, m, Sigma, mu) -> float:
     """Complete-data ML discrepancy F with a mean structure.
@@ -571,7 +505,6 @@ def apply_mlr(res):
 
     import pandas as pd
 
-    from .fit import build_estimates
 
     model, theta = res.model, np.asarray(res.theta, dtype=float)
     groups = mlr_groups(model, theta)

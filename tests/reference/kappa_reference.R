@@ -1,4 +1,4 @@
-# Reference numbers for analysis.history's Cohen's kappa (tests/test_history.py reads the output;
+# Reference numbers for analysis.study.history's Cohen's kappa (tests/test_history.py reads the output;
 # the tests never call R).
 #
 # Run from the repository root after the coded corpus exists (make reproduce writes it):

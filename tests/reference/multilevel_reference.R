@@ -1,4 +1,4 @@
-# Reference values for analysis.aggregation from the R package multilevel (Bliese).
+# Reference values for analysis.methods.agreement from the R package multilevel (Bliese).
 #
 # Run from the repository root:   Rscript tests/reference/multilevel_reference.R
 # Writes tests/reference/multilevel/*.csv. The tests read these files and never call R.

@@ -1,5 +1,5 @@
 #!/usr/bin/env Rscript
-# Reference numbers for analysis.measurement and analysis.weights (tests read the CSVs this
+# Reference numbers for analysis.methods.reliability and analysis.methods.weighting (tests read the CSVs this
 # script writes to tests/reference/psych/; they never call R).
 #
 # Data: psych::bfi (SAPA project, Revelle; 2800 respondents, 25 six-point items, with missing
@@ -110,7 +110,7 @@ wcsv(pe[, c("lhs", "op", "rhs", "label", "est", "se", "std.all")], "pd_estimates
 
 # --- The compendium's synthetic survey (data/raw/survey.csv, codebook.csv) ---
 # Declared missing codes -> NA, reverse-worded items -> (min + max) - x, as
-# analysis.survey.load_survey does; then alpha and omega per construct.
+# analysis.io.survey.load_survey does; then alpha and omega per construct.
 cb <- read.csv("data/raw/codebook.csv", stringsAsFactors = FALSE, encoding = "UTF-8")
 sv <- read.csv("data/raw/survey.csv", stringsAsFactors = FALSE)
 for (i in seq_len(nrow(cb))) {

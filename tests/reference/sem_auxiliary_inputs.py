@@ -12,9 +12,9 @@ Run from the repository root (before the R script)::
   missing, as in the original) and ``sex`` (1/2) and the group column ``school`` are kept
   complete as shipped.
 * ``survey_aux.csv``: the synthetic survey's items after the codebook recoding
-  (``analysis.survey.load_survey``: missing codes -> NA, reverse items -> (min+max)-x) plus
+  (``analysis.io.survey.load_survey``: missing codes -> NA, reverse items -> (min+max)-x) plus
   ``age`` (the synthetic data's missingness is MAR given age, see analysis/simulate.py).
-* ``chain.lav``: ``analysis.models.chain_model(load_codebook())``.
+* ``chain.lav``: ``analysis.study.models.chain_model(load_codebook())``.
 """
 
 from pathlib import Path
@@ -46,9 +46,9 @@ def main():
     masked["school"] = hs["school"].astype(str)
     masked.to_csv(OUT / "hs_mar.csv", index=False, float_format="%.17g")
 
-    from analysis.codebook import construct_items, load_codebook
-    from analysis.models import chain_model
-    from analysis.survey import load_survey
+    from analysis.io.codebook import construct_items, load_codebook
+    from analysis.io.survey import load_survey
+    from analysis.study.models import chain_model
 
     cb = load_codebook()
     items = [i for its in construct_items(cb).values() for i in its]

@@ -9,8 +9,8 @@ from Python, so that R and the tests fit exactly the same model.
 
 from pathlib import Path
 
-from analysis.codebook import load_codebook
-from analysis.models import chain_model, measurement_model
+from analysis.io.codebook import load_codebook
+from analysis.study.models import chain_model, measurement_model
 
 OUT = Path(__file__).resolve().parent / "sem"
 

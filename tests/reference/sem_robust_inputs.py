@@ -9,8 +9,8 @@ Run from the repository root (before the R script)::
   with a seeded ~10% MCAR mask (no row left empty), and the (complete) ``school`` column
   for multi-group fits.
 * ``survey_recoded.csv``: the synthetic survey's items after the codebook recoding
-  (``analysis.survey.load_survey``: missing codes -> NA, reverse items -> (min+max)-x).
-* ``chain.lav``: ``analysis.models.chain_model(load_codebook())``.
+  (``analysis.io.survey.load_survey``: missing codes -> NA, reverse items -> (min+max)-x).
+* ``chain.lav``: ``analysis.study.models.chain_model(load_codebook())``.
 """
 
 from pathlib import Path
@@ -37,9 +37,9 @@ def main():
     masked["school"] = hs["school"].astype(str)
     masked.to_csv(OUT / "hs_mcar.csv", index=False, float_format="%.17g")
 
-    from analysis.codebook import construct_items, load_codebook
-    from analysis.models import chain_model
-    from analysis.survey import load_survey
+    from analysis.io.codebook import construct_items, load_codebook
+    from analysis.io.survey import load_survey
+    from analysis.study.models import chain_model
 
     cb = load_codebook()
     items = [i for its in construct_items(cb).values() for i in its]

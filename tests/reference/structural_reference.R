@@ -1,4 +1,4 @@
-# Reference numbers for analysis.structural from lavaan 0.6-14 (Debian r-cran-lavaan):
+# Reference numbers for analysis.study.structural from lavaan 0.6-14 (Debian r-cran-lavaan):
 # H1 (chain) vs H0 (parallel) chi-square difference tests under ML, MLR (Satorra-Bentler
 # 2001 scaled difference) and FIML; standardised effects with delta-method SEs; latent means
 # of the scalar model; univariate score tests for releasing equality constraints
@@ -6,7 +6,7 @@
 #
 # The model text comes from Python so that R fits exactly the models the tests fit:
 #
-#   .venv/bin/python -c "from analysis.codebook import load_codebook; from analysis import models; \
+#   .venv/bin/python -c "from analysis.io.codebook import load_codebook; from analysis import models; \
 #     cb = load_codebook(); d = 'tests/reference/structural/'; \
 #     open(d + 'h1.lav', 'w').write(models.chain_model(cb)); \
 #     open(d + 'h0.lav', 'w').write(models.parallel_model(cb)); \
@@ -14,7 +14,7 @@
 #   Rscript tests/reference/structural_reference.R
 #
 # Data: data/raw/survey.csv recoded with the codebook (missing codes -> NA, reverse items ->
-# (min + max) - x), as analysis.survey.load_survey does; listwise for ML/MLR, all rows with
+# (min + max) - x), as analysis.io.survey.load_survey does; listwise for ML/MLR, all rows with
 # at least one answer for FIML. The tests read the CSV files written here and never call R.
 
 suppressPackageStartupMessages(library(lavaan))
@@ -130,7 +130,7 @@ write.csv(data.frame(measure = c("chisq", "df", "npar"), value = as.numeric(fm[c
           file.path(out_dir, "partial_fit.csv"), row.names = FALSE)
 
 # --- partial invariance on HolzingerSwineford1939 by school (freeing the intercepts that
-# analysis.structural.partial_invariance releases, in its order) --------------------------------
+# analysis.study.structural.partial_invariance releases, in its order) --------------------------------
 hs_model <- "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
 hs_scal <- sem(hs_model, data = HolzingerSwineford1939, group = "school",
                group.equal = c("loadings", "intercepts"))

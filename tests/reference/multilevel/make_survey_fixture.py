@@ -5,9 +5,9 @@ Run from the repository root, then run the R script:
     Rscript tests/reference/multilevel_reference.R
 """
 
-from analysis.codebook import construct_items, load_codebook
-from analysis.survey import load_survey
-from analysis.paths import ROOT
+from analysis.io.codebook import construct_items, load_codebook
+from analysis.io.paths import ROOT
+from analysis.io.survey import load_survey
 
 codebook = load_codebook()
 survey = load_survey(codebook=codebook)

@@ -1,0 +1,168 @@
+"""Where the compendium's files live, and the one way outputs are written (atomically)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA_RAW = ROOT / "data" / "raw"
+DATA_PROCESSED = ROOT / "data" / "processed"
+FIGURES = ROOT / "figures"
+
+CODEBOOK = DATA_RAW / "codebook.csv"
+SURVEY = DATA_RAW / "survey.csv"
+COMMUNITIES = DATA_RAW / "communities.csv"
+EXPERT_AHP = DATA_RAW / "expert_ahp.csv"
+
+
+_PROC_STATUS = "/proc/self/status"
+
+
+def current_umask() -> int:
+    """The process's file-mode creation mask (umask), read without changing it.
+
+    On Linux (kernel 4.7 or later) the mask is read from the ``Umask:`` line of
+    ``/proc/self/status``, which leaves it untouched. Elsewhere it falls back to setting and
+    immediately restoring it with :func:`os.umask`; that pair is not atomic, so another thread
+    creating a file at that very moment could get the wrong mode.
+
+    Returns
+    -------
+    int
+        The mask, e.g. ``0o022``.
+
+    References
+    ----------
+    POSIX.1-2017, ``umask()``; Linux ``proc(5)``, ``/proc/[pid]/status`` field ``Umask``.
+
+    Examples
+    --------
+    >>> import os
+    >>> old = os.umask(0o027)
+    >>> oct(current_umask())
+    '0o27'
+    >>> _ = os.umask(old)
+    """
+    try:
+        with open(_PROC_STATUS, encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def output_mode(target: str | os.PathLike) -> int:
+    """The permission bits an atomically written ``target`` should get.
+
+    An existing file keeps its mode; a new one gets what an ordinary ``open(target, "w")``
+    would give it, ``0o666 & ~umask`` (``0o644`` under the usual umask 022).
+
+    Parameters
+    ----------
+    target : path
+        The file about to be written or replaced.
+
+    Returns
+    -------
+    int
+        Permission bits for :func:`os.chmod`.
+
+    References
+    ----------
+    POSIX.1-2017, ``open()`` (``O_CREAT``: mode modified by the umask) and ``umask()``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> old = os.umask(0o022)
+    >>> oct(output_mode(os.path.join(tempfile.gettempdir(), "no-such-file.csv")))
+    '0o644'
+    >>> _ = os.umask(old)
+    """
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~current_umask()
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike):
+    """Yield a temporary path beside ``target``; rename it onto ``target`` only on success.
+
+    An interrupted run therefore never leaves a half-written output: either the old file
+    or the complete new one is in place. The temporary file is private (mode 0600) while it
+    is written; before the rename it gets the mode of the file it replaces, or for a new file
+    the mode an ordinary write would give (:func:`output_mode`).
+
+    Parameters
+    ----------
+    target : path
+        The output; its folder is created if needed.
+
+    Yields
+    ------
+    pathlib.Path
+        A temporary file in the same folder (so the rename is atomic) to write to.
+
+    References
+    ----------
+    POSIX.1-2017, ``rename()``: the replacement of an existing file is atomic.
+
+    Examples
+    --------
+    >>> import os, stat, tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> target = Path(folder.name) / "out.txt"
+    >>> old = os.umask(0o022)
+    >>> with atomic_path(target) as tmp:
+    ...     _ = tmp.write_text("done")
+    >>> target.read_text(), oct(stat.S_IMODE(target.stat().st_mode))
+    ('done', '0o644')
+    >>> _ = os.umask(old); folder.cleanup()
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, output_mode(target))
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_text(target: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``target`` atomically.
+
+    Parameters
+    ----------
+    target : path
+    text : str
+
+    Returns
+    -------
+    pathlib.Path
+        ``target``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> out = write_text(Path(folder.name) / "note.md", "# title\\n")
+    >>> out.read_bytes()
+    b'# title\\n'
+    >>> folder.cleanup()
+    """
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+    return Path(target)

@@ -1,0 +1,183 @@
+"""From diagnosis to action: per-community improvement paths and the findings table.
+
+The study's problem catalogue (``data/raw/problem_catalogue.csv``, bilingual) lists for each
+element the problems the study names, the questionnaire items that measure each problem, the
+improvement path the study proposes and a concrete action. Recommendations are looked up in
+that table, never written in code, so a user can edit the wording or map their own items.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis.io.codebook import construct_items, elements
+from analysis.io.companions import split_list
+
+
+def problem_of_item(cat: pd.DataFrame) -> pd.Series:
+    """Item -> problem_id."""
+    return pd.Series({i: pid for pid, items in zip(cat["problem_id"], cat["items"])
+                      for i in split_list(items)}, name="problem_id")
+
+
+def community_paths(item_scores: pd.DataFrame, element_scores: pd.DataFrame,
+                    community_type: pd.Series, importance: pd.Series,
+                    catalogue: pd.DataFrame, codebook: pd.DataFrame,
+                    efficiency: pd.DataFrame | None = None, n_items: int = 2) -> pd.DataFrame:
+    """The improvement path of every community: what first, which items, which action.
+
+    Parameters
+    ----------
+    item_scores, element_scores : DataFrame
+        0-100 scores, one row per community (index = community id); items and elements as
+        columns (:mod:`analysis.study.improvement`).
+    community_type : Series
+        Community id -> type.
+    importance : Series
+        Element -> total effect on performance (the IPMA importance).
+    catalogue : DataFrame
+        :func:`load_catalogue`.
+    codebook : DataFrame
+    efficiency : DataFrame, optional
+        Output of :func:`analysis.methods.dea.dea` with ``unit`` = community id. Without it (no
+        community table) the peer comparison is skipped.
+    n_items : int
+        Items to name behind the focus element.
+
+    Returns
+    -------
+    DataFrame
+        One row per community (sorted by id): ``community_id``, ``community_type``,
+        ``efficiency`` and ``peers`` (if DEA given), ``weakest_vs_type`` and ``gap_vs_type``
+        (score minus type mean), ``weakest_vs_peers`` and ``gap_vs_peers`` (score minus the
+        mean of its DEA peers; empty for efficient units), ``focus`` (element with the largest
+        importance-weighted shortfall against the higher of the two benchmarks), ``focus_score``,
+        ``benchmark``, ``shortfall`` (False when the community is at or above both benchmarks
+        on every element: its focus is then only its relatively weakest point), ``items`` (the
+        focus element's items furthest below the type's item means, or its single lowest
+        item), ``problem_id``, ``path_en``, ``path_zh``, ``action_en``, ``action_zh``.
+
+    Notes
+    -----
+    The focus maximises ``importance_j * (benchmark_j - score_j)``: a shortfall on an element
+    that matters more for performance comes first. The peer benchmark is the plain mean of the
+    peers' scores, the profile a community could emulate among units that convert similar
+    resources into governance most efficiently.
+    """
+    els = [e for e in elements(codebook) if e in element_scores.columns]
+    ids = sorted(element_scores.index)
+    scores = element_scores.loc[ids, els].astype(float)
+    items = item_scores.loc[ids].astype(float)
+    ctype = community_type.reindex(ids)
+    if ctype.isna().any():
+        raise ValueError(f"no community type for {list(ctype.index[ctype.isna()][:5])}")
+    imp = importance.reindex(els)
+    if imp.isna().any():
+        raise ValueError(f"no importance for element(s) {list(imp.index[imp.isna()])}")
+    type_mean = scores.groupby(ctype).transform("mean")
+    type_item_mean = items.groupby(ctype).transform("mean")
+    gap_type = scores - type_mean
+
+    peer_mean = pd.DataFrame(np.nan, index=ids, columns=els)
+    eff = None
+    if efficiency is not None:
+        eff = efficiency.set_index("unit").reindex(ids)
+        if eff["efficiency"].isna().any():
+            raise ValueError(f"DEA results lack communities {list(eff.index[eff['efficiency'].isna()][:5])}")
+        for c in ids:
+            peers = [p for p in str(eff.loc[c, "peers"]).split(";") if p and p != c]
+            if peers:
+                peer_mean.loc[c] = scores.loc[peers].mean()
+    gap_peer = scores - peer_mean
+    benchmark = np.fmax(type_mean, peer_mean)  # fmax ignores NaN peers
+    priority = (benchmark - scores).mul(imp, axis=1)
+
+    pid_of = problem_of_item(catalogue)
+    cat = catalogue.set_index("problem_id")
+    items_of = construct_items(codebook)
+    rows = []
+    for c in ids:
+        focus = priority.loc[c].idxmax()
+        gaps = (items.loc[c, items_of[focus]] - type_item_mean.loc[c, items_of[focus]]
+                ).sort_values(kind="stable")
+        below = gaps[gaps < 0]
+        chosen = list(below.index[:n_items]) if len(below) else list(gaps.index[:1])
+        pids = list(dict.fromkeys(pid_of[i] for i in chosen))
+        row = {"community_id": c, "community_type": ctype[c]}
+        if eff is not None:
+            row["efficiency"] = float(eff.loc[c, "efficiency"])
+            row["peers"] = eff.loc[c, "peers"]
+        gp = gap_peer.loc[c].dropna()
+        row.update({
+            "weakest_vs_type": gap_type.loc[c].idxmin(),
+            "gap_vs_type": float(gap_type.loc[c].min()),
+            "weakest_vs_peers": gp.idxmin() if len(gp) else "",
+            "gap_vs_peers": float(gp.min()) if len(gp) else np.nan,
+            "focus": focus,
+            "focus_score": float(scores.loc[c, focus]),
+            "benchmark": float(benchmark.loc[c, focus]),
+            "shortfall": bool(benchmark.loc[c, focus] > scores.loc[c, focus]),
+            "items": ";".join(chosen),
+            "problem_id": ";".join(pids),
+        })
+        for col in ("problem_en", "problem_zh", "path_en", "path_zh", "action_en", "action_zh"):
+            row[col] = " | ".join(dict.fromkeys(cat.loc[p, col] for p in pids))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def findings_table(ipma_table: pd.DataFrame, paths_table: pd.DataFrame | None,
+                   catalogue: pd.DataFrame) -> pd.DataFrame:
+    """Map each diagnosed weakness to the study's problem catalogue and improvement paths.
+
+    Parameters
+    ----------
+    ipma_table : DataFrame
+        :func:`analysis.study.improvement.ipma` output (with group ``"all"`` and optionally per type).
+    paths_table : DataFrame, optional
+        :func:`community_paths` output.
+    catalogue : DataFrame
+
+    Returns
+    -------
+    DataFrame
+        One row per problem, most urgent first: ``problem_id``, ``construct``, ``problem_en``,
+        ``problem_zh``, ``items``, ``importance`` (sum of its items' importance, city-wide),
+        ``performance`` (weight-averaged 0-100 performance of its items, city-wide),
+        ``priority`` = importance x (100 - performance) (the gain available if the problem were
+        solved), ``element_quadrant`` (city-wide), ``concentrate_in`` (groups where one of its
+        items is in the "concentrate here" quadrant), ``n_communities`` (communities with a
+        shortfall whose recommended action addresses it), ``diagnosed`` (either of the last two holds),
+        ``path_id``, ``path_en``, ``path_zh``, ``action_en``, ``action_zh``.
+    """
+    items = ipma_table[ipma_table["level"] == "item"]
+    city = items[items["group"] == "all"].set_index("item")
+    elem = ipma_table[(ipma_table["level"] == "construct") & (ipma_table["group"] == "all")]
+    elem_q = elem.set_index("construct")["quadrant"]
+    rows = []
+    for _, p in catalogue.iterrows():
+        its = [i for i in split_list(p["items"]) if i in city.index]
+        if not its:
+            continue
+        w = city.loc[its, "weight"]
+        conc = items[items["item"].isin(its) & (items["quadrant"] == "concentrate here")]
+        groups = list(dict.fromkeys(conc["group"]))
+        n_comm = 0
+        if paths_table is not None and len(paths_table):
+            hit = paths_table["problem_id"].map(lambda s, pid=p["problem_id"]: pid in split_list(s))
+            n_comm = int((hit & paths_table["shortfall"]).sum())
+        imp = float(city.loc[its, "importance"].sum())
+        perf = float((city.loc[its, "performance"] * w).sum() / w.sum())
+        rows.append({
+            "problem_id": p["problem_id"], "construct": p["construct"],
+            "problem_en": p["problem_en"], "problem_zh": p["problem_zh"], "items": ";".join(its),
+            "importance": imp, "performance": perf, "priority": imp * (100 - perf),
+            "element_quadrant": elem_q.get(p["construct"], ""),
+            "concentrate_in": ";".join(str(g) for g in groups),
+            "n_communities": n_comm, "diagnosed": bool(groups) or n_comm > 0,
+            "path_id": p["path_id"], "path_en": p["path_en"], "path_zh": p["path_zh"],
+            "action_en": p["action_en"], "action_zh": p["action_zh"],
+        })
+    out = pd.DataFrame(rows)
+    return out.sort_values(["priority", "problem_id"], ascending=[False, True], ignore_index=True)

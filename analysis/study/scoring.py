@@ -1,0 +1,647 @@
+"""Scoring communities: composite index, fuzzy grades, TOPSIS, and uncertainty of the ranks.
+
+The steps follow the OECD/JRC *Handbook on Constructing Composite Indicators* (Nardo et al.
+2008): residents' answers are averaged per community (justified by :mod:`analysis.methods.agreement`),
+each indicator (item) is normalised, weighted and aggregated into five element scores and one
+overall performance score; the ranking is then stress-tested by a Monte Carlo over the
+methodological choices with Sobol sensitivity indices (Saisana, Saltelli & Tarantola 2005).
+
+Communities with fewer than ``k`` respondents are never scored: they are listed as suppressed
+(statistical disclosure control), so no published number describes a handful of residents.
+
+All data shipped with the compendium are synthetic; no score here is a result of the original
+study.
+
+References
+----------
+Nardo, M., Saisana, M., Saltelli, A., Tarantola, S., Hoffman, A., & Giovannini, E. (2008).
+*Handbook on Constructing Composite Indicators: Methodology and User Guide*. OECD/JRC.
+
+Saisana, M., Saltelli, A., & Tarantola, S. (2005). Uncertainty and sensitivity analysis
+techniques as tools for the quality assessment of composite indicators. *Journal of the Royal
+Statistical Society A*, 168(2), 307-323.
+
+Hwang, C.-L., & Yoon, K. (1981). *Multiple Attribute Decision Making*. Springer.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analysis.io import paths
+from analysis.io.checks import first_labels
+from analysis.io.codebook import construct_items, elements, outcome
+from analysis.io.companions import load_expert_panel
+from analysis.methods import weighting as W
+from analysis.methods.agreement import group_sizes
+from analysis.methods.mcda import (
+    AGGREGATIONS,
+    NORMALISATIONS,
+    aggregate,
+    check_choice,
+    check_weights,
+    normalise,
+)
+from analysis.study import indicators
+
+WEIGHT_SCHEMES = ("equal", "ahp", "entropy", "critic", "sem", "combined")
+
+#: Fuzzy evaluation grades: which answers count towards each grade (position on the scale
+#: from the top), and the grade's value on 0-100 (the mean 0-100 score of those answers on a
+#: 5-point scale: 100, 75, 50 and the mean of 25 and 0).
+GRADES = pd.DataFrame({
+    "grade": ["excellent", "good", "fair", "poor"],
+    "answers": [(5,), (4,), (3,), (1, 2)],
+    "value": [100.0, 75.0, 50.0, 12.5],
+})
+
+
+# --- community means and disclosure control -----------------------------------------------
+
+
+def suppressed_communities(survey: pd.DataFrame, k: int = 5, group: str = "community_id") -> pd.DataFrame:
+    """Communities with fewer than ``k`` respondents (not scored, not described).
+
+    Returns a frame with ``group`` and ``n_respondents`` (the count itself is the only thing
+    published about them, so a reader knows why they are missing).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"community_id": ["a"] * 6 + ["b"] * 3})
+    >>> suppressed_communities(df, k=5).to_dict("records")
+    [{'community_id': 'b', 'n_respondents': 3}]
+    """
+    sizes = group_sizes(survey, group, k)
+    return sizes.loc[sizes["suppressed"], [group, "n_respondents"]].reset_index(drop=True)
+
+
+def community_means(survey: pd.DataFrame, codebook: pd.DataFrame, *, k: int = 5,
+                    group: str = "community_id", constructs: Sequence[str] | None = None) -> pd.DataFrame:
+    """Community x item mean answers for communities with at least ``k`` respondents.
+
+    Parameters
+    ----------
+    survey : DataFrame
+        Respondent-level answers from :func:`analysis.io.survey.load_survey` (items recoded).
+    codebook : DataFrame
+    k : int
+        Disclosure threshold: communities with fewer respondents are left out (see
+        :func:`suppressed_communities`).
+    group : str
+        Column holding the community id.
+    constructs : list of str, optional
+        Constructs whose items are averaged; defaults to the elements.
+
+    Returns
+    -------
+    DataFrame
+        Index: community id (sorted); columns: items (the respondent counts are
+        :func:`analysis.methods.agreement.group_sizes`).
+
+    Raises
+    ------
+    ValueError
+        If a scored community has no answer at all on a construct or on an item (nothing is
+        imputed silently), naming the community and the construct or item.
+
+    Examples
+    --------
+    >>> from analysis.io.codebook import load_codebook
+    >>> from analysis.io.survey import load_survey
+    >>> cb = load_codebook()
+    >>> means = community_means(load_survey(codebook=cb), cb, k=5)
+    >>> means.shape
+    (47, 20)
+    """
+    by_construct = construct_items(codebook)
+    constructs = list(constructs) if constructs is not None else elements(codebook)
+    unknown = [c for c in constructs if c not in by_construct]
+    if unknown:
+        raise ValueError(f"constructs {unknown} are not in the codebook")
+    items = [i for c in constructs for i in by_construct[c]]
+    missing = [c for c in [group, *items] if c not in survey.columns]
+    if missing:
+        raise KeyError(f"survey lacks column(s) {', '.join(missing)}")
+    sizes = group_sizes(survey, group, k).set_index(group)
+    keep = survey[group].isin(sizes.index[~sizes["suppressed"]])
+    answered = survey.loc[keep, items].notna().groupby(survey.loc[keep, group]).sum()
+    for c in constructs:
+        empty = answered.index[(answered[by_construct[c]] == 0).all(axis=1)]
+        if len(empty):
+            raise ValueError(f"construct {c}: community {first_labels(empty)} has no answer on any of "
+                             f"{', '.join(by_construct[c])}; cannot score it (impute or drop first)")
+    empty = (answered == 0).stack()
+    if empty.any():
+        pairs = [f"{g}/{i}" for g, i in empty[empty].index]
+        raise ValueError(f"item without any answer in a community (community/item): {first_labels(pairs)}; "
+                         "cannot score it (impute or drop first)")
+    means = survey.loc[keep, items].astype(float).groupby(survey.loc[keep, group]).mean().sort_index()
+    means.index.name = group
+    return means
+
+
+def item_weights(weights, codebook: pd.DataFrame, constructs: Sequence[str] | None = None) -> pd.Series:
+    """Turn element (construct) weights or item weights into item weights summing to 1.
+
+    Element weights are shared equally among the element's items; item weights are used as
+    given. Either way they must be non-negative and sum to 1.
+
+    Examples
+    --------
+    >>> from analysis.io.codebook import load_codebook
+    >>> w = item_weights({"MS": .2, "CS": .2, "OM": .2, "RA": .2, "CC": .2}, load_codebook())
+    >>> float(w["MS1"])
+    0.05
+    """
+    by_construct = construct_items(codebook)
+    constructs = list(constructs) if constructs is not None else elements(codebook)
+    items = [i for c in constructs for i in by_construct[c]]
+    w = pd.Series(weights, dtype=float) if isinstance(weights, Mapping) else pd.Series(weights).astype(float)
+    keys = set(w.index)
+    if keys <= set(constructs):
+        w = check_weights(w.reindex(constructs), "element weights")
+        return pd.Series({i: w[c] / len(by_construct[c]) for c in constructs for i in by_construct[c]})
+    if keys <= set(items):
+        return check_weights(w.reindex(items), "item weights")
+    unknown = sorted(keys - set(constructs) - set(items))
+    raise ValueError(f"weights must be keyed by elements ({', '.join(constructs)}) or by their "
+                     f"items; unknown keys: {first_labels(unknown)}")
+
+
+def scheme_weights(scheme: str, means: pd.DataFrame, codebook: pd.DataFrame,
+                   survey: pd.DataFrame | None = None, *, sem_missing: str = "fiml",
+                   expert_panel=paths.EXPERT_AHP) -> pd.Series:
+    """Item weights (summing to 1) of a named weighting scheme from :mod:`analysis.methods.weighting`.
+
+    * ``equal``: each element 1/5, shared equally by its items;
+    * ``ahp``: the expert panel's group priorities over the elements (AIJ after screening out
+      experts with CR >= 0.10, :func:`analysis.methods.weighting.group_ahp`), shared equally by items;
+    * ``entropy``, ``critic``: objective item weights from the community x item means
+      (entropy: the min-max textbook variant);
+    * ``sem``: standardised total effects of the elements on the outcome (chain model fitted
+      to the respondents in ``survey`` by ML, with ``sem_missing`` treatment of missing
+      answers, as in notebooks 03 and 05), split within each element in proportion to the
+      standardised loadings;
+    * ``combined``: multiplicative synthesis of the AHP (subjective) and entropy (objective)
+      item weights, ``w = s o / sum(s o)``.
+
+    Parameters
+    ----------
+    scheme : str
+        One of :data:`WEIGHT_SCHEMES`.
+    means : DataFrame
+        Community x item means (:func:`community_means`) for the data-driven schemes.
+    codebook : DataFrame
+    survey : DataFrame, optional
+        Respondent-level data; needed only by ``sem``.
+    sem_missing : {"fiml", "listwise"}
+        Missing-data treatment of the SEM fit (``sem`` only).
+    expert_panel : path, or dict from :func:`analysis.methods.weighting.load_expert_panel`, or None
+        AHP judgements (``ahp`` and ``combined`` only); the synthetic panel by default.
+        ``None`` means there is none, and those two schemes raise.
+
+    Examples
+    --------
+    >>> from analysis.io.codebook import load_codebook
+    >>> cb = load_codebook()
+    >>> scheme_weights("equal", None, cb).round(3).head(2).to_dict()
+    {'MS1': 0.05, 'MS2': 0.05}
+    """
+    check_choice(scheme, WEIGHT_SCHEMES, "weighting scheme")
+
+    els = elements(codebook)
+    by_construct = construct_items(codebook)
+    if scheme == "equal":
+        return item_weights({e: 1 / len(els) for e in els}, codebook)
+    if scheme in ("ahp", "combined") and expert_panel is None:
+        raise ValueError(f"weighting scheme {scheme!r} needs an expert panel (expert_ahp.csv); "
+                         "none was given")
+    if scheme == "ahp":
+        panel = (load_expert_panel(expert_panel) if isinstance(expert_panel, (str, os.PathLike))
+                 else expert_panel)
+        return item_weights(W.group_ahp(panel).weights.reindex(els), codebook)
+    items = [i for e in els for i in by_construct[e]]
+    if scheme in ("entropy", "critic", "combined"):
+        if means is None:
+            raise ValueError(f"weighting scheme {scheme!r} needs the community x item means")
+        X = means[items]
+        if scheme == "critic":
+            return item_weights(W.critic_weights(X).reindex(items), codebook)
+        entropy = W.entropy_weights(X, variant="minmax").reindex(items)
+        if scheme == "entropy":
+            return item_weights(entropy, codebook)
+        ahp = scheme_weights("ahp", means, codebook, expert_panel=expert_panel)
+        return item_weights(indicators.combine_weights(ahp, entropy, rule="multiplicative").reindex(items), codebook)
+    # sem
+    if survey is None:
+        raise ValueError("weighting scheme 'sem' needs the respondent-level survey to fit the model")
+    from analysis.sem import fit_sem
+    from analysis.study.models import chain_model
+
+    est = fit_sem(chain_model(codebook), survey, missing=sem_missing).estimates
+    between = indicators.path_weights(est, outcome(codebook), els)
+    within = indicators.loading_weights(est).set_index("item")["weight"]
+    return item_weights(pd.Series({i: between[e] * within[i] for e in els for i in by_construct[e]}),
+                        codebook)
+
+
+def weighting_schemes(survey: pd.DataFrame, codebook: pd.DataFrame,
+                      schemes: Sequence[str] = WEIGHT_SCHEMES, *, k: int = 5,
+                      group: str = "community_id", sem_missing: str = "fiml",
+                      expert_panel=paths.EXPERT_AHP) -> dict[str, pd.Series]:
+    """Item weights of several schemes at once (the SEM is fitted once), for the scored communities.
+
+    Returns a dict ``{scheme: item weights}`` to pass to :func:`composite_index` (``weights=``)
+    and :func:`uncertainty_analysis` (``weightings=``). With ``expert_panel=None`` (a survey
+    that comes without AHP judgements) the ``ahp`` and ``combined`` schemes are left out, with
+    a warning, and everything else is computed.
+    """
+    means = community_means(survey, codebook, k=k, group=group)
+    if expert_panel is None:
+        dropped = [s for s in schemes if s in ("ahp", "combined")]
+        if dropped:
+            warnings.warn(f"no expert panel: weighting schemes {', '.join(dropped)} skipped",
+                          stacklevel=2)
+        schemes = [s for s in schemes if s not in dropped]
+    elif isinstance(expert_panel, (str, os.PathLike)) and any(s in ("ahp", "combined") for s in schemes):
+        expert_panel = load_expert_panel(expert_panel)  # read once for both schemes
+    return {s: scheme_weights(s, means, codebook, survey, sem_missing=sem_missing,
+                              expert_panel=expert_panel) for s in schemes}
+
+
+def weights_table(schemes: Mapping[str, pd.Series], codebook: pd.DataFrame) -> pd.DataFrame:
+    """Element weights (sums of their items' weights) of each scheme, one column per scheme."""
+    els = elements(codebook)
+    by_construct = construct_items(codebook)
+    t = pd.DataFrame({name: [float(w.reindex(by_construct[e]).sum()) for e in els]
+                      for name, w in schemes.items()}, index=pd.Index(els, name="element"))
+    return t.reset_index()
+
+
+def _resolve(weights, means: pd.DataFrame, codebook: pd.DataFrame, survey=None) -> pd.Series:
+    if isinstance(weights, str):
+        return scheme_weights(weights, means, codebook, survey)
+    return item_weights(weights, codebook)
+
+
+def composite_index(data: pd.DataFrame, codebook: pd.DataFrame, *, normalisation: str = "scale",
+                    weights="equal", aggregation: str = "arithmetic", k: int = 5,
+                    group: str = "community_id") -> pd.DataFrame:
+    """Element scores, overall performance score and rank per community.
+
+    Items are normalised across communities (:func:`normalise`), then each element score is the
+    weighted (arithmetic or geometric) mean of its items, and the overall score the weighted
+    mean of the element scores with the element weights (the sum of their items' weights);
+    this equals aggregating all items at once with the item weights.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Respondent-level survey (with column ``group``; communities with fewer than ``k``
+        respondents are suppressed) or a community x item frame of means indexed by community.
+    codebook : DataFrame
+    normalisation : {"scale", "minmax", "zscore", "distance"}
+        ``scale`` (default) gives absolute 0-100 scores; the others are relative to the
+        communities scored.
+    weights : str, mapping or Series
+        A scheme from :data:`WEIGHT_SCHEMES`, or explicit non-negative weights summing to 1,
+        keyed by element (MS, CS, ...) or by item.
+    aggregation : {"arithmetic", "geometric"}
+        Geometric aggregation is only partly compensatory; values are shifted to be positive
+        first (see :func:`_aggregate`).
+    k : int
+        Disclosure threshold (respondent-level data only).
+    group : str
+        Community id column.
+
+    Returns
+    -------
+    DataFrame
+        ``community_id`` (``group``), ``n_respondents`` (if known), one column per element,
+        ``score`` and ``rank`` (1 = best; ties share the average rank), sorted by rank.
+
+    Raises
+    ------
+    ValueError
+        Unknown method names, negative weights or weights not summing to 1, a community with no
+        answers on a construct.
+
+    References
+    ----------
+    Nardo et al. (2008), OECD/JRC Handbook on Constructing Composite Indicators, sections 5-6.
+
+    Examples
+    --------
+    >>> from analysis.io.codebook import load_codebook
+    >>> from analysis.io.survey import load_survey
+    >>> cb = load_codebook()
+    >>> scores = composite_index(load_survey(codebook=cb), cb, weights="equal")
+    >>> list(scores.columns[:3])
+    ['community_id', 'n_respondents', 'MS']
+    """
+    check_choice(normalisation, NORMALISATIONS, "normalisation")
+    check_choice(aggregation, AGGREGATIONS, "aggregation")
+    means = _means(data, codebook, k, group)
+    w = _resolve(weights, means, codebook, data if group in data.columns else None)
+    Z = normalise(means[w.index], normalisation, codebook=codebook)
+    out = pd.DataFrame(index=means.index)
+    if group in data.columns:
+        sizes = group_sizes(data, group, k).set_index(group)["n_respondents"]
+        out["n_respondents"] = sizes.loc[means.index].to_numpy()
+    Zv, wv = Z.to_numpy(), w.to_numpy()
+    if aggregation == "geometric":
+        # one shift for the whole index so element and overall scores stay on one scale
+        lo = Zv[:, wv > 0].min()
+        Zv = Zv + (1.0 - lo if lo <= 0 else 0.0)
+    by_construct = construct_items(codebook)
+    for e in elements(codebook):
+        cols = w.index.isin(by_construct[e])
+        we = wv * cols
+        out[e] = aggregate(Zv, we / we.sum(), aggregation) if we.sum() > 0 else np.nan
+    out["score"] = aggregate(Zv, wv, aggregation)
+    out["rank"] = stats.rankdata(-out["score"].to_numpy(), method="average")
+    out.index.name = group
+    return out.reset_index().sort_values(["rank", group], kind="stable").reset_index(drop=True)
+
+
+def _means(data, codebook, k, group) -> pd.DataFrame:
+    if group in data.columns:
+        return community_means(data, codebook, k=k, group=group)
+    means = data.copy()
+    if means.isna().any().any():
+        bad = means.index[means.isna().any(axis=1)]
+        raise ValueError(f"community means have missing values for {first_labels(bad)}")
+    return means
+
+
+# --- fuzzy comprehensive evaluation ------------------------------------------------------------
+
+
+def fuzzy_evaluation(survey: pd.DataFrame, codebook: pd.DataFrame, weights="equal", *, k: int = 5,
+                     group: str = "community_id", grades: pd.DataFrame = GRADES) -> pd.DataFrame:
+    """Fuzzy comprehensive evaluation of each community (two-level, weighted-average operator).
+
+    The membership of an item in each grade is the share of the community's residents whose
+    answer falls in that grade (``grades.answers``). Item memberships are combined with the
+    item weights ``a`` by the weighted-average operator M(·, +), ``B = a · R`` (first within each
+    element with the within-element weights, then across elements with the element weights,
+    which is the same as one step with the item weights). The fuzzy score is ``B · v`` with the
+    grade values ``v``. Two grades are reported: ``grade`` by the weighted-average principle
+    (the band of the fuzzy score, bands split midway between grade values) and
+    ``grade_max_membership`` (the grade with the largest membership).
+
+    Returns
+    -------
+    DataFrame
+        ``community_id``, one membership column per grade (rows sum to 1), ``fuzzy_score``
+        (0-100), ``grade``, ``grade_max_membership``, plus ``<element>_fuzzy`` scores.
+
+    Examples
+    --------
+    >>> from analysis.io.codebook import load_codebook
+    >>> from analysis.io.survey import load_survey
+    >>> cb = load_codebook()
+    >>> fz = fuzzy_evaluation(load_survey(codebook=cb), cb)
+    >>> bool(np.allclose(fz[["excellent", "good", "fair", "poor"]].sum(axis=1), 1))
+    True
+    """
+    means = community_means(survey, codebook, k=k, group=group)  # validates and suppresses
+    w = _resolve(weights, means, codebook, survey)
+    keep = survey[group].isin(means.index)
+    names = list(grades["grade"])
+    covered = {float(a) for codes in grades["answers"] for a in codes}
+    vals = survey.loc[survey[group].isin(means.index), list(w.index)]
+    stray = vals.notna() & ~vals.isin(covered)
+    if stray.any().any():
+        col = stray.any()[lambda x: x].index[0]
+        raise ValueError(f"fuzzy evaluation: answers in column {col} (rows "
+                         f"{first_labels(stray.index[stray[col]])}) fall in no grade of {names}")
+    # R[c, i, g]: share of answers to item i in community c that fall in grade g
+    R = np.zeros((len(means), len(w), len(names)))
+    answers = survey.loc[keep, list(w.index)]
+    g = survey.loc[keep, group]
+    n = answers.notna().groupby(g).sum().reindex(means.index).to_numpy()
+    for j, codes in enumerate(grades["answers"]):
+        hit = answers.isin(codes).groupby(g).sum().reindex(means.index).to_numpy()
+        R[:, :, j] = hit / n
+    values = grades["value"].to_numpy(float)
+    B = np.einsum("i,cig->cg", w.to_numpy(), R)
+    out = pd.DataFrame(B, columns=names, index=means.index)
+    out["fuzzy_score"] = B @ values
+    cuts = (values[:-1] + values[1:]) / 2  # descending grade values -> descending cut points
+    out["grade"] = [names[int(np.sum(s < cuts))] for s in out["fuzzy_score"]]
+    out["grade_max_membership"] = [names[int(np.argmax(b))] for b in B]
+    by_construct = construct_items(codebook)
+    for e in elements(codebook):
+        cols = w.index.isin(by_construct[e])
+        we = w[cols] / w[cols].sum()
+        out[f"{e}_fuzzy"] = np.einsum("i,cig->cg", we.to_numpy(), R[:, cols]) @ values
+    out.index.name = group
+    return out.reset_index()
+
+
+# --- uncertainty and sensitivity -----------------------------------------------------------------
+
+
+@dataclass
+class UncertaintyResult:
+    """Monte Carlo over the index's methodological choices.
+
+    Attributes
+    ----------
+    nominal : DataFrame
+        :func:`composite_index` under the nominal choices.
+    design : DataFrame
+        One row per run: the choices (``normalisation``, ``weighting``, ``aggregation``,
+        ``left_out``, element weight multipliers ``mult_<element>``) and ``rank_shift`` (mean
+        absolute rank change against the nominal ranking over communities).
+    ranks : DataFrame
+        Runs x communities ranks (1 = best).
+    summary : DataFrame
+        Per community: ``nominal_rank``, ``median_rank``, ``rank_p05``, ``rank_p95`` and
+        ``mean_abs_shift``, sorted by nominal rank.
+    sobol : DataFrame
+        Per factor: first-order ``S1`` and total ``ST`` Sobol indices of ``rank_shift`` with
+        their bootstrap 95 % half-widths.
+    """
+
+    nominal: pd.DataFrame
+    design: pd.DataFrame
+    ranks: pd.DataFrame
+    summary: pd.DataFrame
+    sobol: pd.DataFrame
+
+
+def discrete_levels(u: np.ndarray, n: int) -> np.ndarray:
+    """Bin U(0, 1) draws into ``n`` equally likely categories (Saisana et al. 2005)."""
+    return np.minimum((u * n).astype(int), n - 1)
+
+
+def uncertainty_analysis(data: pd.DataFrame, codebook: pd.DataFrame, *,
+                         weightings: Sequence[str] | Mapping[str, object] = ("equal",),
+                         normalisations: Sequence[str] = NORMALISATIONS,
+                         aggregations: Sequence[str] = AGGREGATIONS,
+                         perturbation: float = 0.25, leave_one_out: bool = True,
+                         nominal: Mapping[str, str] | None = None, n_runs: int = 1000,
+                         seed: int = 0, k: int = 5, group: str = "community_id",
+                         progress: bool = True) -> UncertaintyResult:
+    """Uncertainty (rank bands) and sensitivity (Sobol indices) of the community ranking.
+
+    Each Monte Carlo run draws: a normalisation, a weighting scheme, an aggregation, an item
+    left out (or none), and a multiplier ``1 + perturbation * (2u - 1)`` for each element
+    weight (renormalised). The runs follow a Saltelli design (``SALib.sample.sobol``), with the
+    categorical choices sampled as U(0, 1) and binned into equally likely levels; the five
+    multipliers form one group, "weight perturbation". The model output for the Sobol indices is
+    the mean absolute rank shift against the nominal ranking (Saisana et al. 2005).
+
+    Community x item means are computed once; each run is a handful of small array operations,
+    so thousands of runs take seconds.
+
+    Parameters
+    ----------
+    data, codebook, k, group
+        As in :func:`composite_index`.
+    weightings : sequence of scheme names, or mapping name -> weights
+        The weighting schemes to sample from (explicit weights as in :func:`composite_index`).
+    normalisations, aggregations : sequences of method names
+    perturbation : float
+        Half-width of the uniform multiplicative noise on the element weights (0 switches
+        the factor off).
+    leave_one_out : bool
+        Whether dropping one item (renormalising the weights within its element) is a factor.
+    nominal : mapping, optional
+        ``normalisation``, ``weighting`` and ``aggregation`` of the nominal index; defaults to
+        the first of each list.
+    n_runs : int
+        Minimum number of runs; the Saltelli design uses ``N (G + 2)`` runs with ``N`` the
+        smallest power of two reaching it (``G`` factor groups).
+    seed : int
+        Seeds the scrambled Sobol sequence and the bootstrap of the confidence intervals.
+    progress : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    UncertaintyResult
+
+    Examples
+    --------
+    >>> from analysis.io.codebook import load_codebook
+    >>> from analysis.io.survey import load_survey
+    >>> cb = load_codebook()
+    >>> res = uncertainty_analysis(load_survey(codebook=cb), cb, n_runs=64, progress=False)
+    >>> list(res.summary.columns)
+    ['community_id', 'nominal_rank', 'median_rank', 'rank_p05', 'rank_p95', 'mean_abs_shift']
+    """
+    from SALib.analyze import sobol as sobol_analyze
+    from SALib.sample import sobol as sobol_sample
+    from tqdm import tqdm
+
+    for m in normalisations:
+        check_choice(m, NORMALISATIONS, "normalisation")
+    for m in aggregations:
+        check_choice(m, AGGREGATIONS, "aggregation")
+    if not 0 <= perturbation < 1:
+        raise ValueError(f"perturbation must be in [0, 1), got {perturbation!r}")
+    if int(n_runs) < 1:
+        raise ValueError(f"n_runs must be positive, got {n_runs!r}")
+
+    means = _means(data, codebook, k, group)
+    els = elements(codebook)
+    by_construct = construct_items(codebook)
+    items = [i for e in els for i in by_construct[e]]
+    means = means[items]
+    if not isinstance(weightings, Mapping):
+        weightings = {name: name for name in weightings}
+    respondents = data if group in data.columns else None
+    W = {name: _resolve(spec, means, codebook, respondents).reindex(items).to_numpy()
+         for name, spec in weightings.items()}
+    names_w = list(W)
+    nominal = dict(nominal or {})
+    nominal.setdefault("normalisation", normalisations[0])
+    nominal.setdefault("weighting", names_w[0])
+    nominal.setdefault("aggregation", aggregations[0])
+    check_choice(nominal["weighting"], names_w, "nominal weighting")
+    nom = composite_index(means, codebook, normalisation=nominal["normalisation"],
+                          weights=pd.Series(W[nominal["weighting"]], index=items), aggregation=nominal["aggregation"])
+    if respondents is not None:  # as composite_index reports them for respondent-level data
+        sizes = group_sizes(respondents, group, k).set_index(group)["n_respondents"]
+        nom.insert(1, "n_respondents", nom[group].map(sizes).to_numpy())
+    Z = {m: normalise(means, m, codebook=codebook).to_numpy() for m in normalisations}
+    member = np.array([[i in by_construct[e] for i in items] for e in els], float)  # E x I
+
+    # factors: (name, group, number of levels or None for continuous)
+    factors = [("normalisation", "normalisation", len(normalisations)),
+               ("weighting", "weighting", len(names_w)),
+               ("aggregation", "aggregation", len(aggregations))]
+    if leave_one_out:
+        factors.append(("left_out", "left-out indicator", len(items) + 1))
+    if perturbation > 0:
+        factors += [(f"mult_{e}", "weight perturbation", None) for e in els]
+    problem = {"num_vars": len(factors), "names": [f[0] for f in factors],
+               "bounds": [[0.0, 1.0]] * len(factors), "groups": [f[1] for f in factors]}
+    n_groups = len(dict.fromkeys(problem["groups"]))
+    N = 1 << max(0, int(np.ceil(np.log2(max(1, int(n_runs)) / (n_groups + 2)))))
+    U = sobol_sample.sample(problem, N, calc_second_order=False, seed=seed)
+    col = {f[0]: j for j, f in enumerate(factors)}
+
+    runs = len(U)
+    lv_norm = discrete_levels(U[:, col["normalisation"]], len(normalisations))
+    lv_w = discrete_levels(U[:, col["weighting"]], len(names_w))
+    lv_agg = discrete_levels(U[:, col["aggregation"]], len(aggregations))
+    lv_out = discrete_levels(U[:, col["left_out"]], len(items) + 1) if leave_one_out else np.zeros(runs, int)
+    mult = (1 + perturbation * (2 * U[:, [col[f"mult_{e}"] for e in els]] - 1)
+            if perturbation > 0 else np.ones((runs, len(els))))
+
+    scores = np.empty((runs, len(means)))
+    # fixed update points and no timings, so an executed notebook's output is reproducible
+    bar = tqdm(range(runs), desc="Monte Carlo runs", disable=not progress, mininterval=0,
+               miniters=max(1, runs // 10), bar_format="{desc}: {percentage:3.0f}%|{bar:20}| {n_fmt}/{total_fmt}")
+    for r in bar:
+        w = W[names_w[lv_w[r]]].copy()
+        if lv_out[r] > 0:
+            w[lv_out[r] - 1] = 0.0
+        # keep each element's weight; renormalise within elements, then apply the multipliers
+        el_w = member @ W[names_w[lv_w[r]]]
+        within = member @ w
+        w = w * (((el_w * mult[r]) / np.where(within > 0, within, 1)) @ member)
+        w /= w.sum()
+        scores[r] = aggregate(Z[normalisations[lv_norm[r]]], w, aggregations[lv_agg[r]])
+    ranks = stats.rankdata(-scores, method="average", axis=1)
+    nominal_rank = nom.set_index(group)["rank"].reindex(means.index).to_numpy()
+    shift = np.abs(ranks - nominal_rank)
+    rank_shift = shift.mean(axis=1)
+
+    design = pd.DataFrame({
+        "normalisation": np.asarray(normalisations)[lv_norm],
+        "weighting": np.asarray(names_w)[lv_w],
+        "aggregation": np.asarray(aggregations)[lv_agg],
+        "left_out": np.asarray(["none", *items])[lv_out],
+    })
+    for j, e in enumerate(els):
+        design[f"mult_{e}"] = mult[:, j]
+    design["rank_shift"] = rank_shift
+    ranks_df = pd.DataFrame(ranks, columns=means.index)
+    summary = pd.DataFrame({
+        group: means.index,
+        "nominal_rank": nominal_rank,
+        "median_rank": np.median(ranks, axis=0),
+        "rank_p05": np.percentile(ranks, 5, axis=0),
+        "rank_p95": np.percentile(ranks, 95, axis=0),
+        "mean_abs_shift": shift.mean(axis=0),
+    }).sort_values(["nominal_rank", group], kind="stable").reset_index(drop=True)
+    labels = list(dict.fromkeys(problem["groups"]))
+    if np.var(rank_shift) > 0:
+        Si = sobol_analyze.analyze(problem, rank_shift, calc_second_order=False, seed=seed)
+        sob = pd.DataFrame({"factor": labels, "S1": Si["S1"], "S1_conf": Si["S1_conf"],
+                            "ST": Si["ST"], "ST_conf": Si["ST_conf"]})
+    else:  # no choice moves any rank: the indices are undefined, not zero
+        sob = pd.DataFrame({"factor": labels, **{c: np.nan for c in ("S1", "S1_conf", "ST", "ST_conf")}})
+    return UncertaintyResult(nominal=nom, design=design, ranks=ranks_df, summary=summary, sobol=sob)
