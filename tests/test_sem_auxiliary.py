@@ -307,3 +307,10 @@ def test_monte_carlo_auxiliary_removes_mar_bias(monte_carlo):
     assert (np.abs(bias_plain[strong]) >= 8 * mcse_plain[strong]).all(), bias_plain
     assert (np.abs(bias_plain) >= 3 * mcse_plain).all(), (bias_plain, mcse_plain)
     assert (np.abs(bias_plain) >= 4 * np.abs(bias_aux)).all(), (bias_plain, bias_aux)
+
+
+def test_auxiliary_refused_with_cluster_or_ordered(hs_mar):
+    with pytest.raises(SEMError, match="continuous FIML only"):
+        fit_sem(HS, hs_mar, missing="fiml", auxiliary="ageyr", cluster="school")
+    with pytest.raises(SEMError, match="continuous FIML only"):
+        fit_sem(HS, hs_mar, missing="fiml", auxiliary="ageyr", ordered=["x1"])

@@ -101,6 +101,16 @@ def fit_sem(model: str, data: pd.DataFrame, *, estimator: str = "ML",
     """
     if _cluster.has_level_blocks(model):  # two-level models: the lead wires the module here
         raise SEMError("two-level models (level: blocks) are not yet wired into fit_sem")
+    aux = [auxiliary] if isinstance(auxiliary, str) else list(auxiliary or ())
+    if aux:  # saturated correlates (analysis/sem/auxiliary.py)
+        if cluster is not None or ordered is True or (ordered is not None
+                                                      and ordered is not False and len(ordered)):
+            raise SEMError("auxiliary variables are implemented for continuous FIML only "
+                           "(not with cluster= or ordered=)")
+        with single_thread_blas():
+            return fit_auxiliary(model, data, aux, estimator=estimator, missing=missing,
+                                 group=group, group_equal=group_equal, max_iter=max_iter,
+                                 std_se=std_se)
     if ordered is True or (ordered is not None and ordered is not False
                            and len(ordered)):  # ordinal SEM (analysis/sem/wls.py)
         if cluster is not None:
@@ -111,14 +121,6 @@ def fit_sem(model: str, data: pd.DataFrame, *, estimator: str = "ML",
                                missing=missing, group=group, group_equal=group_equal,
                                parameterization=parameterization, start=start,
                                max_iter=max_iter, std_se=std_se)
-    aux = [auxiliary] if isinstance(auxiliary, str) else list(auxiliary or ())
-    if aux:  # saturated correlates (analysis/sem/auxiliary.py)
-        if cluster is not None:
-            raise SEMError("cluster= is not implemented with auxiliary variables")
-        with single_thread_blas():
-            return fit_auxiliary(model, data, aux, estimator=estimator, missing=missing,
-                                 group=group, group_equal=group_equal, max_iter=max_iter,
-                                 std_se=std_se)
     if cluster is not None:
         with single_thread_blas():
             return _cluster.fit_clustered(model, data, cluster, estimator=estimator,
