@@ -67,7 +67,7 @@ References
 ----------
 Graham, J. W. (2003). Adding missing-data-relevant variables to FIML-based structural
 equation models. Structural Equation Modeling, 10(1), 80-100.
-Enders, C. K. (2010). Applied Missing Data Analysis, ch. 5.8 (the saturated correlates
+Enders, C. K. (2010). Applied Missing Data Analysis, ch. 5 (the saturated correlates
 model). Guilford.
 Collins, L. M., Schafer, J. L., & Kam, C.-M. (2001). A comparison of inclusive and
 restrictive strategies in modern missing data procedures. Psychological Methods, 6,
