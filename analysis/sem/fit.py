@@ -19,6 +19,7 @@ import pandas as pd
 from . import cluster as _cluster
 from . import wls
 from ._threads import single_thread_blas
+from .auxiliary import fit_auxiliary
 from .errors import SEMError
 from .pipeline import fit_single
 from .result import SEMResult
@@ -30,7 +31,7 @@ def fit_sem(model: str, data: pd.DataFrame, *, estimator: str = "ML",
             missing: str = "listwise", group: str | None = None, group_equal=(),
             start=None, max_iter: int = 500, std_se: bool = True,
             cluster: str | None = None, meanstructure: bool | None = None, ordered=None,
-            parameterization: str = "delta") -> SEMResult:
+            parameterization: str = "delta", auxiliary=()) -> SEMResult:
     """Fit a structural equation model written in lavaan syntax.
 
     Parameters
@@ -69,6 +70,9 @@ def fit_sem(model: str, data: pd.DataFrame, *, estimator: str = "ML",
         ``missing`` may then be "listwise" or "pairwise"); see :mod:`analysis.sem.wls`.
     parameterization : {"delta", "theta"}
         Scale of the latent responses for ordered indicators (lavaan's default "delta").
+    auxiliary : iterable of str
+        Auxiliary variables for FIML (saturated correlates, Graham 2003, as semTools'
+        ``sem.auxiliary()``); needs ``missing="fiml"``. See :mod:`analysis.sem.auxiliary`.
 
     Returns
     -------
@@ -97,6 +101,16 @@ def fit_sem(model: str, data: pd.DataFrame, *, estimator: str = "ML",
     """
     if _cluster.has_level_blocks(model):  # two-level models: the lead wires the module here
         raise SEMError("two-level models (level: blocks) are not yet wired into fit_sem")
+    aux = [auxiliary] if isinstance(auxiliary, str) else list(auxiliary or ())
+    if aux:  # saturated correlates (analysis/sem/auxiliary.py)
+        if cluster is not None or ordered is True or (ordered is not None
+                                                      and ordered is not False and len(ordered)):
+            raise SEMError("auxiliary variables are implemented for continuous FIML only "
+                           "(not with cluster= or ordered=)")
+        with single_thread_blas():
+            return fit_auxiliary(model, data, aux, estimator=estimator, missing=missing,
+                                 group=group, group_equal=group_equal, max_iter=max_iter,
+                                 std_se=std_se)
     if ordered is True or (ordered is not None and ordered is not False
                            and len(ordered)):  # ordinal SEM (analysis/sem/wls.py)
         if cluster is not None:

@@ -34,7 +34,7 @@ from .model import SampleStats, build_model, observed_variables
 from .result import SEMResult
 from .syntax import parse_model
 
-__all__ = ["fit_single", "prepare_data"]
+__all__ = ["fit_fiml", "fit_single", "prepare_data"]
 
 
 def prepare_data(syntax, data: pd.DataFrame, *, group=None, missing="listwise"):
@@ -144,9 +144,9 @@ def fit_single(model, data, *, estimator, missing, group, group_equal, start, ma
         msgs.append(f"listwise deletion: {n_dropped} of {len(data)} rows with missing values "
                     f"in the model's columns were dropped")
     if missing == "fiml":
-        return _fit_fiml(stmts, ov, Xs, labels, estimator=estimator, group=group,
-                             group_equal=group_equal, syntax=model, warnings_=msgs,
-                             n_dropped=n_dropped, max_iter=max_iter, std_se=std_se)
+        return fit_fiml(stmts, ov, Xs, labels, estimator=estimator, group=group,
+                        group_equal=group_equal, syntax=model, warnings_=msgs,
+                        n_dropped=n_dropped, max_iter=max_iter, std_se=std_se)
     samples = [SampleStats.from_data(x, ov) for x in Xs]
     for ss, lab in zip(samples, labels):
         _check_sample_cov(ss, ov, lab)
@@ -176,8 +176,9 @@ def fit_single(model, data, *, estimator, missing, group, group_equal, start, ma
     return res
 
 
-def _fit_fiml(stmts, ov, Xs, labels, *, estimator="ML", group=None, group_equal=(), syntax="",
-             warnings_=None, n_dropped=0, max_iter: int = 200, std_se: bool = True):
+def fit_fiml(stmts, ov, Xs, labels, *, estimator="ML", group=None, group_equal=(), syntax="",
+             warnings_=None, n_dropped=0, max_iter: int = 200, std_se: bool = True,
+             fixed_x: bool = True):
     """The ``missing="fiml"`` path of :func:`analysis.sem.fit_sem`.
 
     Per group, the EM estimates of the saturated moments (H1) serve as sample
@@ -191,12 +192,50 @@ def _fit_fiml(stmts, ov, Xs, labels, *, estimator="ML", group=None, group_equal=
     test; robust RMSEA/CFI/TLI are the FIML-corrected ones of Zhang & Savalei
     (2022), "V3" with MLR, "V6" with ML.
 
+    Parameters
+    ----------
+    stmts : list of Statement
+        The parsed model.
+    ov : list of str
+        Observed variables, the columns of every ``Xs[g]``.
+    Xs : list of ndarray
+        One data matrix per group, NaN where missing (rows with every value missing
+        are dropped by :class:`analysis.sem.fiml.MissingPatterns`).
+    labels : list
+        Group labels (``[None]`` for one group).
+    estimator : {"ML", "MLR"}
+    group, group_equal, syntax, max_iter, std_se
+        As :func:`analysis.sem.fit_sem` (``syntax`` is stored in the result).
+    warnings_ : list of str, optional
+        Messages collected before (reported with the fit's own).
+    n_dropped : int
+        Rows dropped before (reported in the result).
+    fixed_x : bool
+        False: the moments of exogenous observed covariates are free parameters
+        (lavaan's ``fixed.x = FALSE``; the caller adds their covariances), as
+        :mod:`analysis.sem.auxiliary` needs.
+
     Returns
     -------
     SEMResult
         ``extra`` holds the EM results (``h1``), ``n_patterns``, ``fraction_missing`` and
         ``patterns`` (one :class:`MissingPatterns` per group, used by
         :func:`analysis.sem.modification_indices` for the FIML score test).
+
+    References
+    ----------
+    Arbuckle (1996), in Advanced Structural Equation Modeling; Savalei (2010),
+    Psychological Methods 15, 352-367; Zhang & Savalei (2022), Psychological Methods.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from analysis.sem.syntax import parse_model
+    >>> rng = np.random.default_rng(3)
+    >>> X = rng.normal(size=(100, 3)) + rng.normal(size=(100, 1)); X[::5, 0] = np.nan
+    >>> res = fit_fiml(parse_model("f =~ y1 + y2 + y3"), ["y1", "y2", "y3"], [X], [None])
+    >>> res.missing, int(res.fit_indices["df"])
+    ('fiml', 0)
     """
     msgs = list(warnings_ or [])
     pats = [fiml.MissingPatterns(x) for x in Xs]
@@ -208,7 +247,9 @@ def _fit_fiml(stmts, ov, Xs, labels, *, estimator="ML", group=None, group_equal=
     for s in samples:
         s.ov_names = list(ov)
     model = build_model(stmts, samples, group_labels=labels, group_equal=group_equal,
-                        meanstructure=True)
+                        meanstructure=True, fixed_x=fixed_x)
+    if not fixed_x:  # fixed_x=False (auxiliary.py): exogenous covariates are modelled
+        model.ov_x = []
     if getattr(model, "ov_x", []):
         raise SEMError("missing='fiml' with exogenous observed covariates (fixed.x) is not "
                        f"supported: {', '.join(model.ov_x)}")
