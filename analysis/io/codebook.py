@@ -275,6 +275,10 @@ def check_missing_codes(cb: pd.DataFrame, path) -> None:
     path : path or str
         Named in the message.
 
+    Returns
+    -------
+    None
+
     Examples
     --------
     >>> cb = pd.DataFrame({"item": ["A1"], "scale_min": [1], "scale_max": [10], "missing_codes": ["9"]})
@@ -316,6 +320,10 @@ def check_value_labels(cb: pd.DataFrame, path) -> None:
     path : path or str
         Named in the message.
 
+    Returns
+    -------
+    None
+
     Examples
     --------
     >>> cb = pd.DataFrame({"item": ["A1", "A2"], "scale_min": [1, 1], "scale_max": [4, 4],
@@ -342,6 +350,17 @@ def check_value_labels(cb: pd.DataFrame, path) -> None:
 def value_labels(codebook: pd.DataFrame) -> dict[str, dict[str, int]]:
     """Declared answer labels per item, ``{item: {label: code}}`` (empty: answers are numbers).
 
+    Parameters
+    ----------
+    codebook : pandas.DataFrame
+        A loaded codebook; the optional ``value_labels`` column reads like
+        ``1=非常不同意;2=不同意;3=一般;4=同意;5=非常同意``.
+
+    Returns
+    -------
+    dict
+        ``{item: {label: code}}``.
+
     Examples
     --------
     >>> value_labels(load_codebook())["MS1"]
@@ -353,6 +372,16 @@ def value_labels(codebook: pd.DataFrame) -> dict[str, dict[str, int]]:
 
 def source_columns(codebook: pd.DataFrame) -> dict[str, str]:
     """The export column of each item: its ``source_column``, or the item id when blank.
+
+    Parameters
+    ----------
+    codebook : pandas.DataFrame
+        A loaded codebook.
+
+    Returns
+    -------
+    dict
+        ``{item: column header or question number}``.
 
     Examples
     --------
