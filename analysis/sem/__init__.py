@@ -54,3 +54,9 @@ try:
     __all__.append("bootstrap")
 except ImportError:  # pragma: no cover
     pass
+try:  # two-level SEM (level: 1 / level: 2 blocks)
+    from .twolevel import fit_twolevel  # noqa: F401
+
+    __all__.append("fit_twolevel")
+except ImportError:  # pragma: no cover
+    pass

@@ -75,7 +75,7 @@ class SEMResult:
             "",
         ]
         est = self.estimates.copy()
-        cols = [c for c in ["group", "lhs", "op", "rhs", "label", "est", "se", "z", "pvalue",
+        cols = [c for c in ["group", "level", "lhs", "op", "rhs", "label", "est", "se", "z", "pvalue",
                             "std_all"] if c in est.columns]
         with pd.option_context("display.width", 120, "display.max_rows", 500,
                                "display.float_format", "{:.3f}".format):
