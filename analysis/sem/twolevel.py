@@ -295,23 +295,82 @@ def _cluster_gradients(cs: ClusterStats, Sw, SB, mu):
     return GW, GB, gm
 
 
-def _expected_info(cs, cache, dSw, dSB, dmu, N_minus_J):
-    """Expected Hessian of ``-2 log L`` for Jacobians dSw (q, pw, pw), dSB (q, P, P),
-    dmu (q, P)."""
+def info_blocks(cs: ClusterStats, cache):
+    """Ingredients of the expected information of ``-2 log L`` in the vech space of V.
+
+    For vech elements a = (i, j), b = (k, l) of the extended space (``np.tril_indices``
+    order), with ``w`` = 2 off the diagonal, ``c_n`` clusters of size n and
+    ``T_n(X)[a, b] = (X_il X_jk + X_ik X_jl) w_a w_b / 2``:
+
+    * ``A0 = sum_n c_n T_n(V_n^-1) + (N - J) T(Sigma_W^-1)`` (within elements only for the
+      second term): both entries of within parameters;
+    * ``A1 = sum_n c_n T_n(V_n^-1) s_n[b]`` and ``A2 = sum_n c_n s_n[a] T_n(V_n^-1) s_n[b]``
+      with ``s_n = d_i d_j`` the weight of between elements in ``V_n``;
+    * ``Mm = sum_n c_n D_n V_n^-1 D_n`` (means: the information is ``2 dmu' Mm dmu``).
+
+    Each sum is one matrix product ``X' diag(c) X`` over the size classes.
+
+    Parameters
+    ----------
+    cs : ClusterStats
+    cache : dict
+        From :func:`twolevel_objective` (``Vi``, ``Swi``, ``d``).
+
+    Returns
+    -------
+    dict with ``A0 A1 A2`` (E, E), ``Mm`` (P, P), ``iv jv`` (vech rows and columns).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"y": [1.0, 3.0, 2.0, 2.0, 5.0, 4.0], "c": [1, 1, 2, 2, 3, 3]})
+    >>> cs = cluster_stats(df, ["y"], [], "c")
+    >>> _, _, cache = twolevel_objective(cs, np.eye(1), 0.5 * np.eye(1), np.array([2.8]))
+    >>> float(info_blocks(cs, cache)["A0"][0, 0])  # 3 / 2**2 + 3
+    3.75
+    """
+    Vi, d, Swi = cache["Vi"], cache["d"], cache["Swi"]
+    K, P, _ = Vi.shape
+    pw = cs.pw
+    iv, jv = np.tril_indices(P)
+    w = np.where(iv == jv, 1.0, 2.0)
+    W2 = 0.5 * np.outer(w, w)
+    r1, c1 = iv[:, None] * P + iv[None, :], jv[:, None] * P + jv[None, :]
+    r2, c2 = iv[:, None] * P + jv[None, :], jv[:, None] * P + iv[None, :]
+    cnt = cs.counts.astype(float)
+
+    def T(X):
+        X2 = X.reshape(K, P * P)
+        M = (X2 * cnt[:, None]).T @ X2
+        return (M[r1, c1] + M[r2, c2]) * W2
+
+    A0 = T(Vi)
+    A1 = T(Vi * d[:, None, :])
+    A2 = T(Vi * d[:, :, None] * d[:, None, :])
+    wsel = (iv < pw) & (jv < pw)
+    if np.any(wsel) and cs.N > cs.J:
+        Sx = np.zeros((P, P))
+        Sx[:pw, :pw] = Swi
+        Mw = np.outer(Sx.ravel(), Sx.ravel())
+        Tw = (Mw[r1, c1] + Mw[r2, c2]) * W2
+        A0 += (cs.N - cs.J) * Tw * np.outer(wsel, wsel)
+    Mm = np.einsum("k,kab->ab", cnt, Vi * d[:, :, None] * d[:, None, :])
+    return dict(A0=A0, A1=A1, A2=A2, Mm=Mm, iv=iv, jv=jv)
+
+
+def _expected_info(cs, cache, dSw, dSB, dmu):
+    """Expected Hessian of ``-2 log L`` for Jacobians dSw (q, pw, pw), dSB (q, P, P) and
+    dmu (q, P), from :func:`info_blocks`."""
     q = dSw.shape[0]
     pw, P = cs.pw, cs.P
-    Swi, Vi, d, dd = cache["Swi"], cache["Vi"], cache["d"], cache["dd"]
-    X = (dSw.reshape(q * pw, pw) @ Swi).reshape(q, pw, pw)
-    X = (Swi @ X)  # Swi dSw Swi (batched)
-    H = N_minus_J * (dSw.reshape(q, -1) @ X.reshape(q, -1).T)
-    for k in range(len(cs.sizes)):
-        dV = dSB * dd[k]
-        dV[:, :pw, :pw] += dSw
-        Y = (dV.reshape(q * P, P) @ Vi[k]).reshape(q, P, P)
-        Y = np.matmul(Vi[k], Y)
-        H += cs.counts[k] * (dV.reshape(q, -1) @ Y.reshape(q, -1).T)
-        Dm = dmu * d[k]
-        H += 2.0 * cs.counts[k] * (Dm @ Vi[k] @ Dm.T)
+    B = info_blocks(cs, cache)
+    iv, jv = B["iv"], B["jv"]
+    dW = np.zeros((q, P, P))
+    dW[:, :pw, :pw] = dSw
+    DW = dW[:, iv, jv].T  # (E, q)
+    DB = dSB[:, iv, jv].T
+    X = B["A1"] @ DB
+    H = DW.T @ (B["A0"] @ DW) + DW.T @ X + X.T @ DW + DB.T @ (B["A2"] @ DB)
+    H += 2.0 * dmu @ B["Mm"] @ dmu.T
     return 0.5 * (H + H.T)
 
 
@@ -354,57 +413,22 @@ class _Linear:
         return np.concatenate([gw, gb, g_mu[self.mu_free]])
 
     def info(self, cache):
-        """Expected Hessian of -2 log L, accumulated in the vech space of the V_n.
-
-        ``tr(V^-1 E_a V^-1 E_b) = (Vi_il Vi_jk + Vi_ik Vi_jl) w_a w_b / 2`` for vech
-        elements a = (i, j), b = (k, l) (w = 2 off the diagonal); within parameters enter
-        V_n with weight 1, between parameters with ``d_i d_j`` (n, sqrt(n) or 1).
-        """
-        cs = self.cs
-        P = cs.P
-        Vi, d, Swi = cache["Vi"], cache["d"], cache["Swi"]
-        iv, jv = np.tril_indices(P)
-        E = len(iv)
+        """Expected Hessian of -2 log L in this parameterisation (:func:`info_blocks`)."""
+        B = info_blocks(self.cs, cache)
+        P = self.cs.P
         vidx = np.full((P, P), -1)
-        vidx[iv, jv] = np.arange(E)
-        vidx[jv, iv] = np.arange(E)
+        vidx[B["iv"], B["jv"]] = np.arange(len(B["iv"]))
+        vidx[B["jv"], B["iv"]] = np.arange(len(B["iv"]))
         ew = vidx[self.w_pairs[:, 0], self.w_pairs[:, 1]] if self.nw else np.zeros(0, int)
         eb = vidx[self.b_pairs[:, 0], self.b_pairs[:, 1]] if self.nb else np.zeros(0, int)
-        used = np.unique(np.concatenate([ew, eb]))
-        ia, ja = iv[used], jv[used]
-        A0 = np.zeros((len(used), len(used)))
-        A1, A2 = np.zeros_like(A0), np.zeros_like(A0)
-        Hm = np.zeros((len(self.mu_free), len(self.mu_free)))
-        for k in range(len(cs.sizes)):
-            V = Vi[k]
-            Vij = V[np.ix_(ia, ja)]
-            Ik = cs.counts[k] * (Vij * Vij.T + V[np.ix_(ia, ia)] * V[np.ix_(ja, ja)])
-            s = d[k][ia] * d[k][ja]
-            A0 += Ik
-            Iks = Ik * s[None, :]
-            A1 += Iks
-            A2 += Iks * s[:, None]
-            Dm = d[k][self.mu_free]
-            Hm += 2.0 * cs.counts[k] * V[np.ix_(self.mu_free, self.mu_free)] * np.outer(Dm, Dm)
-        pw_ = np.searchsorted(used, ew)
-        pb_ = np.searchsorted(used, eb)
-        nwb = self.nw + self.nb
-        Hc = np.zeros((nwb, nwb))
-        Hc[: self.nw, : self.nw] = A0[np.ix_(pw_, pw_)]
-        Hc[: self.nw, self.nw:] = A1[np.ix_(pw_, pb_)]
-        Hc[self.nw:, : self.nw] = A1[np.ix_(pw_, pb_)].T
-        Hc[self.nw:, self.nw:] = A2[np.ix_(pb_, pb_)]
-        if self.nw:
-            wi, wj = self.w_pairs.T
-            Swij = Swi[np.ix_(wi, wj)]
-            Iw = Swij * Swij.T + Swi[np.ix_(wi, wi)] * Swi[np.ix_(wj, wj)]
-            Hc[: self.nw, : self.nw] += (cs.N - cs.J) * Iw
-        allp = np.vstack([self.w_pairs, self.b_pairs])
-        wfac = np.where(allp[:, 0] == allp[:, 1], 1.0, 2.0)
-        Hc *= 0.5 * np.outer(wfac, wfac)
+        nw, nwb = self.nw, self.nw + self.nb
         H = np.zeros((self.q, self.q))
-        H[:nwb, :nwb] = Hc
-        H[nwb:, nwb:] = Hm
+        H[:nw, :nw] = B["A0"][np.ix_(ew, ew)]
+        H[:nw, nw:nwb] = B["A1"][np.ix_(ew, eb)]
+        H[nw:nwb, :nw] = H[:nw, nw:nwb].T
+        H[nw:nwb, nw:nwb] = B["A2"][np.ix_(eb, eb)]
+        mf = self.mu_free
+        H[nwb:, nwb:] = 2.0 * B["Mm"][np.ix_(mf, mf)]
         return H
 
     def value_grad(self, t):
@@ -728,12 +752,12 @@ class TwoLevelModel:
         locb, dSb_l, dmb_l = self.between.jacobian_local(theta[self.map_b], 0)
         dSw = np.zeros((q, cs.pw, cs.pw))
         dmw = np.zeros((q, cs.pw))
-        np.add.at(dSw, self.map_w[locw], dSw_l)
-        np.add.at(dmw, self.map_w[locw], dmw_l)
+        dSw[self.map_w[locw]] = dSw_l  # one level's local parameters map to distinct ones
+        dmw[self.map_w[locw]] = dmw_l
         dSb = np.zeros((q, pb, pb))
         dmb = np.zeros((q, pb))
-        np.add.at(dSb, self.map_b[locb], dSb_l)
-        np.add.at(dmb, self.map_b[locb], dmb_l)
+        dSb[self.map_b[locb]] = dSb_l
+        dmb[self.map_b[locb]] = dmb_l
         return dSw, dSb, dmw, dmb
 
     def value_grad(self, theta, with_info=False):
@@ -755,7 +779,7 @@ class TwoLevelModel:
             dmu = np.zeros((q, cs.P))
             dmu[:, : cs.pw] = dmw
             dmu[:, pb] += dmb
-            H = _expected_info(cs, cache, dSw, dSB, dmu, cs.N - cs.J)
+            H = _expected_info(cs, cache, dSw, dSB, dmu)
         return f, g, H
 
     def cluster_scores(self, theta):
@@ -928,7 +952,8 @@ def _value_only(model, theta):
 
 def numerical_information(grad_fun, theta) -> np.ndarray:
     """Observed information of ``log L`` from the gradient of ``-2 log L``: half its
-    Hessian, by central differences (relative step 1e-5; error ~1e-9 relative).
+    Hessian, by central differences (relative step 1e-5; error ~1e-9 relative; forward
+    differences were 1e-4 off); lavaan also differentiates its analytic gradient.
 
     Parameters
     ----------
@@ -1156,7 +1181,8 @@ def _fit_twolevel(syntax, data, *, cluster, estimator, missing, start, max_iter,
                  cluster_stats=cs)
     fi = _fit_indices(tl, theta, f0, f1, sat, t1, cs, mw, mb, both, ov_w, ov_b, pos_b, nmom)
     if estimator == "MLR":
-        vcov, fi_r = _mlr(tl, theta, A, fi, (Sw1, SB1, mu1), (cs, mw, mb, ov_w, ov_b, pos_b))
+        vcov, fi_r = _mlr(tl, theta, A, fi, (Sw1, SB1, mu1), (cs, mw, mb, ov_w, ov_b, pos_b),
+                          msgs)
         fi = pd.concat([fi, fi_r])
     fi.attrs = {}
     est = _estimates(tl, theta, vcov, std_se=std_se and not singular)
@@ -1317,7 +1343,7 @@ def _h1_restricted(cs, moments, mw, mb, ov_w, ov_b, pos_b):
     return _Linear(cs, Sw, SB, mu, w_pairs, b_pairs, mu_free)
 
 
-def _mlr(tl, theta, A, fi, h1, ctx):
+def _mlr(tl, theta, A, fi, h1, ctx, extra_msgs):
     """Huber-White vcov with cluster-wise scores and the Yuan-Bentler (Mplus) test.
 
     ``c = [tr(A1^-1 B1) - tr(A0^-1 B0)] / df`` with A the observed and B the cluster-wise
@@ -1335,6 +1361,10 @@ def _mlr(tl, theta, A, fi, h1, ctx):
     A1 = lin.observed_information(t)
     S1 = lin.cluster_scores(t)
     tr_h1 = float(np.trace(np.linalg.solve(A1, S1.T @ S1)))
+    if np.linalg.eigvalsh(A1)[0] <= 0:
+        extra_msgs.append("MLR: the information of the saturated model is not positive "
+                          "definite (its between covariance is on the boundary); the scaled "
+                          "test statistic and robust fit indices are unreliable")
     tr_h0 = float(np.trace(Ai @ B0))
     df = fi["df"]
     c = (tr_h1 - tr_h0) / df if df > 0 else np.nan

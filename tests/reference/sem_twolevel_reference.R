@@ -30,8 +30,10 @@ mat <- function(x) unname(as.matrix(x))
 
 write_case <- function(name, fit) {
   pe <- parameterEstimates(fit, ci = FALSE, zstat = FALSE, pvalue = FALSE,
-                           remove.nonfree = FALSE, remove.def = FALSE)
-  cols <- intersect(c("lhs", "op", "rhs", "level", "label", "est", "se"), names(pe))
+                           remove.nonfree = FALSE, remove.def = FALSE,
+                           standardized = TRUE)
+  cols <- intersect(c("lhs", "op", "rhs", "level", "label", "est", "se", "std.all"),
+                    names(pe))
   write.csv(pe[, cols], file.path(out_dir, paste0(name, "_est.csv")), row.names = FALSE)
   fm <- fitMeasures(fit)
   keep <- intersect(fit_names, names(fm))
