@@ -195,6 +195,8 @@ def test_boundary_h1_is_flagged(fits):
     res = fits("survey")
     assert any("boundary" in w for w in res.warnings)
     assert any("48 clusters" in w for w in res.warnings)
+    # as lavaan: "Level-1 variable CC1 has no variance within some clusters ... C48"
+    assert any("'CC1' has no variance within cluster(s) C48" in w for w in res.warnings)
     assert "level" in res.summary()
 
 

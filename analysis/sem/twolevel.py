@@ -1041,9 +1041,17 @@ def fit_twolevel(model: str, data: pd.DataFrame, *, cluster: str, estimator: str
     Returns
     -------
     SEMResult
-        ``estimates`` has a ``level`` column (1, 2); ``fit_indices`` adds ``srmr_within``,
-        ``srmr_between``, ``unrestricted_logl``, ``nclusters`` (lavaan's definitions;
-        ``srmr = srmr_within + srmr_between``).
+        ``estimates``: ``lhs op rhs label level est se z pvalue std_all se_std`` (level 1
+        or 2; 0 for ``:=`` rows). ``fit_indices``: npar ntotal nclusters chisq df pvalue
+        baseline_chisq baseline_df baseline_pvalue cfi tli rmsea rmsea_ci_lower
+        rmsea_ci_upper rmsea_pvalue srmr srmr_within srmr_between loglik
+        unrestricted_logl aic bic (lavaan's two-level definitions: srmr = srmr_within +
+        srmr_between, from correlation residuals; loglik conditional on fixed.x
+        covariates); MLR adds chisq_scaled df_scaled pvalue_scaled scaling_factor
+        baseline_chisq_scaled baseline_scaling_factor cfi_robust tli_robust rmsea_robust
+        rmsea_ci_lower_robust rmsea_ci_upper_robust. ``extra``: ``h1`` (saturated
+        moments), ``observed_information``, ``cluster_stats``, ``cluster``. ``model`` is a
+        :class:`TwoLevelModel`.
 
     Raises
     ------
@@ -1111,6 +1119,11 @@ def _fit_twolevel(syntax, data, *, cluster, estimator, missing, start, max_iter,
     if n_single:
         msgs.append(f"{n_single} cluster(s) of size 1 (they inform the between level only; "
                     f"allowed, as in lavaan)")
+    zero_w = (np.diagonal(cs.cl_W, axis1=1, axis2=2) <= 0) & (cs.cl_n > 1)[:, None]
+    for j in np.flatnonzero(zero_w.any(axis=0)):
+        ids = [str(cs.labels[c]) for c in np.flatnonzero(zero_w[:, j])[:5]]
+        msgs.append(f"level-1 variable {ov_w[j]!r} has no variance within cluster(s) "
+                    f"{', '.join(ids)}")
 
     # saturated model (h1)
     Sw0, SB0, mu0 = saturated_start(cs, pos_b)
@@ -1166,7 +1179,10 @@ def _fit_twolevel(syntax, data, *, cluster, estimator, missing, start, max_iter,
         msgs.append(f"{nb_free} free between-level parameters but only {cs.J} clusters: "
                     f"between-level estimates and standard errors are unreliable")
 
-    theta0 = tl.theta_start if start is None else np.asarray(start, float)
+    theta0 = tl.theta_start if start is None else np.asarray(start, float).ravel()
+    if theta0.shape != (tl.n_free,):
+        raise SEMError(f"start has {theta0.size} values but the model has {tl.n_free} free "
+                       f"parameters")
     theta, info = _fisher(tl, theta0.copy(), max_iter)
     if not info.converged:
         msgs.append(f"optimizer did not converge after {info.iterations} iterations "
@@ -1178,7 +1194,7 @@ def _fit_twolevel(syntax, data, *, cluster, estimator, missing, start, max_iter,
         msgs.append("information matrix is singular: the model may not be identified "
                     "(standard errors not computed)")
     extra = dict(h1=dict(Sigma_W=Sw1, Sigma_B=SB1, mu=mu1, theta=t1), observed_information=A,
-                 cluster_stats=cs)
+                 cluster_stats=cs, cluster=cluster)
     fi = _fit_indices(tl, theta, f0, f1, sat, t1, cs, mw, mb, both, ov_w, ov_b, pos_b, nmom)
     if estimator == "MLR":
         vcov, fi_r = _mlr(tl, theta, A, fi, (Sw1, SB1, mu1), (cs, mw, mb, ov_w, ov_b, pos_b),
@@ -1191,7 +1207,6 @@ def _fit_twolevel(syntax, data, *, cluster, estimator, missing, start, max_iter,
                     converged=info.converged, warnings=msgs, estimator=estimator,
                     missing=missing, n_obs=cs.N, n_dropped=n_dropped, group=None,
                     syntax=syntax if isinstance(syntax, str) else "", info=info, extra=extra)
-    res.cluster = cluster
     for m in res.warnings:
         _warnings.warn(m, SEMWarning, stacklevel=3)
     return res
