@@ -75,8 +75,9 @@ def _ref(case, estimator):
 
 
 def _merged(res, ref):
-    m = res.estimates.merge(ref, on=["lhs", "op", "rhs", "level"], suffixes=("", "_r"))
-    assert len(m) == len(ref[ref["op"] != ":="])
+    est = res.estimates[res.estimates["op"] != ":="]
+    m = est.merge(ref, on=["lhs", "op", "rhs", "level"], suffixes=("", "_r"))
+    assert len(m) == len(ref[ref["op"] != ":="]) == len(est)
     return m
 
 
@@ -160,6 +161,18 @@ def test_mlr_scaling_at_lavaans_h1_on_the_boundary(fits):
     assert any("MLR" in w and "unreliable" in w for w in res.warnings)
 
 
+@pytest.mark.parametrize("estimator", ["ML", "MLR"])
+def test_defined_parameter_across_levels_model(fits, estimator):
+    """``ind := b21*b32`` (level-1 labels) with a delta-method SE, as lavaan."""
+    est = fits("generated", estimator).estimates
+    ref, _ = _ref("generated", estimator)
+    ours = est[est["op"] == ":="].set_index("lhs")
+    theirs = ref[ref["op"] == ":="].set_index("lhs")
+    assert ours.loc["ind", "est"] == pytest.approx(theirs.loc["ind", "est"], rel=1e-3)
+    assert ours.loc["ind", "se"] == pytest.approx(theirs.loc["ind", "se"], rel=1e-3)
+    assert ours.loc["ind", "std_all"] == pytest.approx(theirs.loc["ind", "std.all"], rel=1e-3)
+
+
 def test_srmr_is_sum_of_levels(fits):
     fi = fits("demo").fit_indices
     assert fi["srmr"] == pytest.approx(fi["srmr_within"] + fi["srmr_between"], rel=1e-12)
@@ -188,7 +201,7 @@ def test_labels_constrain_loadings_across_levels(fits):
         w = est[(est.op == "=~") & (est.rhs == item) & (est.level == 1)]["est"].item()
         b = est[(est.op == "=~") & (est.rhs == item) & (est.level == 2)]["est"].item()
         assert w == b
-    assert sorted(est["level"].unique().tolist()) == [1, 2]
+    assert sorted(est["level"].unique().tolist()) == [0, 1, 2]  # 0: the := row
 
 
 def test_boundary_h1_is_flagged(fits):
@@ -268,6 +281,13 @@ def test_between_heywood_case_is_flagged():
     assert len(neg) and (neg["level"] == 2).all()
     assert any("Heywood" in w and "level 2" in w for w in res.warnings)
     assert "Heywood" in res.summary()
+
+
+def test_single_level_fit_refuses_level_blocks():
+    from analysis.sem import fit_sem
+
+    with pytest.raises(SEMError, match="two-level"):
+        fit_sem(SMALL, _small())
 
 
 def test_fiml_not_yet():

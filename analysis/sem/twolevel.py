@@ -65,7 +65,7 @@ Examples
 from __future__ import annotations
 
 import warnings as _warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -809,6 +809,7 @@ class TwoLevelModel:
 def _level_model(stmts, ss: SampleStats, both: set, level: int):
     """A level's SEMModel; at level 1 the intercepts of variables that also have a between
     part are fixed at 0 (their means live at level 2)."""
+    stmts = [replace(s, level=None) for s in stmts]  # one level: an ordinary model
     m = build_model(stmts, [ss], meanstructure=True)
     pt = m.partable.copy()
     if level == 1:

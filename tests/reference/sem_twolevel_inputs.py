@@ -29,12 +29,13 @@ GENERATED_MODEL = """level: 1
   fw1 =~ a1 + la2*a2 + la3*a3
   fw2 =~ b1 + b2 + b3
   fw3 =~ c1 + c2 + c3
-  fw2 ~ fw1
-  fw3 ~ fw1 + fw2
+  fw2 ~ b21*fw1
+  fw3 ~ fw1 + b32*fw2
 level: 2
   fb1 =~ a1 + la2*a2 + la3*a3
   fb2 =~ b1 + b2 + b3 + c1 + c2 + c3
   fb2 ~ fb1 + w
+ind := b21*b32
 """
 
 
