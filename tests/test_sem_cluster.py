@@ -222,7 +222,7 @@ def test_errors_name_column_and_rows(data):
     one = data["demo"][data["demo"]["cluster"] == 1]
     with pytest.raises(SEMError, match="only 1 cluster"):
         fit_sem(DEMO, one, cluster="cluster")
-    with pytest.raises(SEMError, match="two-level models"):
+    with pytest.raises(SEMError, match="missing value"):  # two-level: the same check
         fit_sem("level: 1\nfw =~ y1 + y2 + y3\nlevel: 2\nfb =~ y1 + y2 + y3", d,
                 cluster="cluster")
     with pytest.raises(SEMError, match="estimator"):
@@ -398,8 +398,8 @@ def test_complete_data_fast_paths_equal_the_casewise_definitions(data):
                                rtol=1e-10, atol=1e-8)
 
 
-def test_level_blocks_are_refused_until_the_two_level_module_is_wired(data):
-    with pytest.raises(SEMError, match="two-level models"):
+def test_level_blocks_without_cluster_are_refused(data):
+    with pytest.raises(SEMError, match="two-level model .* needs cluster="):
         fit_sem("level: within\nfw =~ y1 + y2 + y3\nlevel: between\nfb =~ y1 + y2 + y3",
                 data["demo"])
 

@@ -50,10 +50,11 @@ from .modindices import modification_indices
 from .multigroup import InvarianceResult, invariance, release_tests
 from .polychoric import PolychoricResult, polychoric
 from .result import SEMResult
+from .twolevel import fit_twolevel
 from .wls import lrt_scaled
 
 __all__ = ["BootstrapResult", "InvarianceResult", "PolychoricResult", "SEMError", "SEMResult", "SEMWarning",
            "bootstrap", "bootstrap_draws",
-           "chisq_difference", "fit_sem", "invariance", "lrt_scaled", "modification_indices", "polychoric",
+           "chisq_difference", "fit_sem", "fit_twolevel", "invariance", "lrt_scaled", "modification_indices", "polychoric",
            "release_tests", "single_thread_blas", "structural_matrix", "total_effects",
            "total_effects_matrix", "vech_index"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import pandas as pd
 
 from . import cluster as _cluster
-from . import wls
+from . import twolevel, wls
 from ._threads import single_thread_blas
 from .auxiliary import fit_auxiliary
 from .errors import SEMError
@@ -99,8 +99,15 @@ def fit_sem(model: str, data: pd.DataFrame, *, estimator: str = "ML",
     >>> res = fit_sem("f =~ x1 + x2 + x3", df)             # doctest: +SKIP
     >>> res.estimates.query("op == '=~'")                  # doctest: +SKIP
     """
-    if _cluster.has_level_blocks(model):  # two-level models: the lead wires the module here
-        raise SEMError("two-level models (level: blocks) are not yet wired into fit_sem")
+    if _cluster.has_level_blocks(model):  # two-level SEM (analysis/sem/twolevel.py)
+        if cluster is None:
+            raise SEMError("a two-level model (level: blocks) needs cluster= (the cluster column)")
+        if ordered or auxiliary or group is not None:
+            raise SEMError("two-level models take neither ordered=, auxiliary= nor group=")
+        with single_thread_blas():
+            return twolevel.fit_twolevel(model, data, cluster=cluster, estimator=estimator,
+                                         missing=missing, start=start, max_iter=max_iter,
+                                         std_se=std_se)
     aux = [auxiliary] if isinstance(auxiliary, str) else list(auxiliary or ())
     if aux:  # saturated correlates (analysis/sem/auxiliary.py)
         if cluster is not None or ordered is True or (ordered is not None

@@ -429,6 +429,9 @@ def build_model(syntax: str, samples: list[SampleStats], *, group_labels=None,
         values (lavaan's ``fixed.x = TRUE``).
     """
     stmts = parse_model(syntax) if isinstance(syntax, str) else syntax
+    if any(getattr(s, "level", None) for s in stmts):  # two-level syntax: never merge levels
+        raise SEMError("the model has 'level:' blocks: fit it as a two-level model "
+                       "(analysis.sem.twolevel.fit_twolevel, with cluster=)")
     ov, lv, ov_x, pure_y, lv_x = _roles(stmts)
     G = len(samples)
     group_labels = list(group_labels) if group_labels is not None else list(range(1, G + 1))

@@ -80,6 +80,9 @@ class SEMResult:
             f"  free parameters {int(fi['npar'])}",
         ]
         cl = self.extra.get("cluster")  # fit_sem(cluster=): analysis/sem/cluster.py
+        if self.extra.get("cluster_column"):  # two-level fits
+            lines.append(f"  clusters {int(fi.get('nclusters', 0))} ({self.extra['cluster_column']}); "
+                         f"two-level ML, observed information")
         if cl:
             lines.append(f"  clusters {' + '.join(map(str, cl['n_clusters']))} "
                          f"({cl['name']}); standard errors robust.cluster, scaled test "
@@ -100,7 +103,7 @@ class SEMResult:
             "",
         ]
         est = self.estimates.copy()
-        cols = [c for c in ["group", "lhs", "op", "rhs", "label", "est", "se", "z", "pvalue",
+        cols = [c for c in ["group", "level", "lhs", "op", "rhs", "label", "est", "se", "z", "pvalue",
                             "std_all"] if c in est.columns]
         with pd.option_context("display.width", 120, "display.max_rows", 500,
                                "display.float_format", "{:.3f}".format):

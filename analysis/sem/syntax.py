@@ -5,6 +5,8 @@ Supported: ``=~`` (measured by), ``~`` (regressed on), ``~~`` (covariance), ``~ 
 ``NA*x`` (free), ``start(0.5)*x``, per-group ``c(a, b)*x``; several left-hand sides
 (``y1 + y2 ~ x``); ``#`` and ``!`` comments; ``;`` or newlines between statements; a
 statement may continue on the next line after a trailing operator or ``+``.
+Two-level models: ``level: 1`` / ``level: 2`` (also ``level: within`` / ``level: between``)
+open blocks; every statement then carries its ``level`` (1 or 2), else ``level`` is None.
 
 Reference: Rosseel, Y. (2012). lavaan: An R package for structural equation modeling.
 Journal of Statistical Software, 48(2). https://lavaan.ugent.be/tutorial/syntax1.html
@@ -46,6 +48,7 @@ class Statement:
     expr: str | None = None  # for ":=" the right-hand expression
     line: int = 0
     modifiers: dict = field(default_factory=dict)
+    level: int | None = None  # 1 (within) or 2 (between) inside ``level:`` blocks
 
 
 def _strip_comments(text: str) -> list[tuple[int, str]]:
@@ -55,6 +58,28 @@ def _strip_comments(text: str) -> list[tuple[int, str]]:
         for part in line.split(";"):
             if part.strip():
                 out.append((i, part.strip()))
+    return out
+
+
+_LEVEL = re.compile(r"^level\s*:\s*([A-Za-z0-9_]+)\s*$", re.IGNORECASE)
+_LEVEL_NAMES = {"1": 1, "within": 1, "2": 2, "between": 2}
+
+
+def _split_levels(lines: list[tuple[int, str]]) -> list[tuple[int, str, int | None]]:
+    """Attach the level of the enclosing ``level:`` block (None outside blocks)."""
+    out, level, seen = [], None, False
+    for ln, s in lines:
+        m = _LEVEL.match(s)
+        if m:
+            key = m.group(1).lower()
+            if key not in _LEVEL_NAMES:
+                raise SyntaxError_(f"line {ln}: unknown level {m.group(1)!r}; use 1/within "
+                                   f"or 2/between")
+            level, seen = _LEVEL_NAMES[key], True
+            continue
+        out.append((ln, s, level))
+    if seen and out and out[0][2] is None:
+        raise SyntaxError_(f"line {out[0][0]}: statement before the first 'level:' line")
     return out
 
 
@@ -179,7 +204,21 @@ def parse_model(text: str) -> list[Statement]:
     if not isinstance(text, str) or not text.strip():
         raise SyntaxError_("model syntax is empty")
     out: list[Statement] = []
-    for ln, s in _join_continuations(_strip_comments(text)):
+    blocks: list[tuple[int | None, list]] = []
+    for ln, s, lev in _split_levels(_strip_comments(text)):
+        if not blocks or blocks[-1][0] != lev:
+            blocks.append((lev, []))
+        blocks[-1][1].append((ln, s))
+    for lev, lines in blocks:
+        start = len(out)
+        _parse_lines(lines, out)
+        for st in out[start:]:
+            st.level = lev
+    return out
+
+
+def _parse_lines(lines, out: list) -> None:
+    for ln, s in _join_continuations(lines):
         lhs, op, rhs = _split_op(s, ln)
         if op == ":=":
             if not _NAME.match(lhs):
@@ -215,4 +254,3 @@ def parse_model(text: str) -> list[Statement]:
                         line=ln,
                     )
                 )
-    return out

@@ -1,0 +1,116 @@
+"""Benchmark: two-level ML fit of a six-construct chain (level 1) and six factors (level 2).
+
+Data: ``tests/reference/sem_twolevel_inputs.simulate_twolevel`` (seeded): 80 communities
+of 20-40 residents (about 2,400), six constructs of four items; the level-1 model is the
+chain of ``chain.lav`` (CS ~ MS; OM ~ MS + CS; RA ~ CS + OM; CC ~ CS + OM;
+PV ~ MS + CS + OM + RA + CC), the level-2 model six correlated factors on the same items.
+Times ``analysis.sem.twolevel.fit_twolevel(..., cluster="community")`` (ML, with SEs and all
+fit indices) as the median of repeats and, where ``Rscript`` with lavaan is available,
+lavaan's ``sem(model, data, cluster = "community")`` on the same data in the same run
+(timed inside R, so R's start-up is excluded). Also reports the scaling of our fit to 500
+communities (lavaan at 500 with ``--lavaan-large``). Records rows ``task, n, ours_s,
+lavaan_s, ratio`` (ratio = lavaan / ours) in data/processed/benchmarks.csv.
+
+Usage::
+
+    .venv/bin/python bench/bench_twolevel.py [--repeats 3] [--no-lavaan] [--lavaan-large]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "reference"))
+
+from analysis.sem import fit_twolevel  # noqa: E402
+from sem_twolevel_inputs import simulate_twolevel  # noqa: E402
+from _common import median_time, record  # noqa: E402
+
+SEED = 20261202
+CONSTRUCTS = ["MS", "CS", "OM", "RA", "CC", "PV"]
+PATHS = {"CS": ["MS"], "OM": ["MS", "CS"], "RA": ["CS", "OM"], "CC": ["CS", "OM"],
+         "PV": ["MS", "CS", "OM", "RA", "CC"]}
+
+R_TIMER = r"""
+suppressMessages(library(lavaan))
+args <- commandArgs(trailingOnly = TRUE)
+d <- read.csv(args[1]); m <- paste(readLines(args[2]), collapse = "\n")
+reps <- as.integer(args[3])
+t1 <- system.time(fit <- sem(m, d, cluster = "community"))[["elapsed"]]
+t <- c(t1, if (reps > 1) replicate(reps - 1, system.time(sem(m, d, cluster = "community"))[["elapsed"]]))
+cat(lavInspect(fit, "converged"), fitMeasures(fit, "chisq"), median(t), "\n")
+"""
+
+
+def bench_model() -> str:
+    letters = "abcdef"
+    items = {c: [f"{letters[k]}{i}" for i in range(1, 5)] for k, c in enumerate(CONSTRUCTS)}
+    lines = ["level: 1"]
+    lines += [f"  {c}w =~ " + " + ".join(items[c]) for c in CONSTRUCTS]
+    lines += [f"  {c}w ~ " + " + ".join(f"{x}w" for x in xs) for c, xs in PATHS.items()]
+    lines += ["level: 2"]
+    lines += [f"  {c}b =~ " + " + ".join(items[c]) for c in CONSTRUCTS]
+    return "\n".join(lines) + "\n"
+
+
+def bench_data(n_clusters: int):
+    return simulate_twolevel(n_clusters, 6, 4, seed=SEED + n_clusters, size_range=(20, 40))
+
+
+def fit_ours(syntax, data):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fit_twolevel(syntax, data, cluster="community")
+
+
+def time_lavaan(syntax, data, repeats):
+    if shutil.which("Rscript") is None:
+        return float("nan"), float("nan")
+    with tempfile.TemporaryDirectory() as tmp:
+        csv, lav, script = Path(tmp, "d.csv"), Path(tmp, "m.lav"), Path(tmp, "t.R")
+        data.to_csv(csv, index=False)
+        lav.write_text(syntax, encoding="utf-8")
+        script.write_text(R_TIMER, encoding="utf-8")
+        out = subprocess.run(["Rscript", str(script), str(csv), str(lav), str(repeats)],
+                             capture_output=True, text=True)
+    if out.returncode != 0:
+        print(out.stderr[-500:], file=sys.stderr)
+        return float("nan"), float("nan")
+    conv, chisq, t = out.stdout.split()[-3:]
+    return float(t), float(chisq)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--no-lavaan", action="store_true")
+    ap.add_argument("--lavaan-large", action="store_true",
+                    help="also time lavaan at 500 communities (slow)")
+    args = ap.parse_args(argv)
+    syntax = bench_model()
+    rows = []
+    for J in (80, 200, 500):
+        data = bench_data(J)
+        res = fit_ours(syntax, data)
+        ours = median_time(lambda: fit_ours(syntax, data), args.repeats)
+        want_lav = not args.no_lavaan and (J == 80 or args.lavaan_large)
+        lav, lchisq = time_lavaan(syntax, data, args.repeats) if want_lav else (float("nan"),
+                                                                               float("nan"))
+        task = f"twolevel_ml_chain6_factors6_{J}communities"
+        rows.append(dict(task=task, n=len(data), ours_s=ours, lavaan_s=lav, ratio=lav / ours))
+        print(f"{task}: N={len(data)} converged={res.converged} "
+              f"chisq={res.fit_indices['chisq']:.3f} (lavaan {lchisq:.3f}); ours {ours:.2f} s, "
+              f"lavaan {lav:.2f} s, ratio {lav / ours:.1f}")
+    print(f"wrote {record(rows).relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
