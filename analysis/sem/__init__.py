@@ -22,6 +22,9 @@ modification_indices(result) -> score tests (mi, epc, sepc_all), sorted; FIML fi
 bootstrap(result, n_boot=1000, seed=..., ci="percentile" | "bca" | "bc", n_jobs=1,
           cluster=None)   (whole clusters resampled for cluster fits; WLSMV fits too)
     -> BootstrapResult (.table: est se ci_lower ci_upper, .n_failed)
+fit_sem("level: 1 ... level: 2 ...", data, cluster="id", estimator="ML" | "MLR")
+    -> two-level SEM (:mod:`analysis.sem.twolevel`)
+fit_sem(model, data, missing="fiml", auxiliary=["age"]) -> FIML with saturated correlates
 fit_sem(model, data, ordered=True | [columns], estimator="WLSMV" | "DWLS" | "WLS",
         parameterization="delta" | "theta") -> thresholds + polychorics + (D)WLS
 polychoric(data, columns=None, missing="listwise") -> matrix, thresholds, acov
