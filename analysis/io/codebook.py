@@ -264,6 +264,28 @@ def survey_columns_of(rows_: pd.DataFrame, path, rows) -> dict[str, str]:
     return dict(zip(names, rows_["source_column"]))
 
 
+def split_codes(text) -> list[str]:
+    """The entries of a ``missing_codes`` cell: ``;``- or ``,``-separated, blanks dropped.
+
+    Parameters
+    ----------
+    text : str or float
+        The cell (NaN or empty for none).
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> split_codes("9; 99,-1"), split_codes("")
+    (['9', '99', '-1'], [])
+    """
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return []
+    return [p.strip() for p in str(text).replace(",", ";").split(";") if p.strip()]
+
+
 def check_missing_codes(cb: pd.DataFrame, path) -> None:
     """Raise :class:`CodebookError` unless every ``missing_codes`` entry is a number off the scale.
 
@@ -290,7 +312,7 @@ def check_missing_codes(cb: pd.DataFrame, path) -> None:
     inside = []
     for i, item, text, lo, hi in zip(cb.index, cb["item"], cb["missing_codes"],
                                      cb["scale_min"], cb["scale_max"]):
-        for part in [p.strip() for p in str(text).replace(",", ";").split(";") if p.strip()]:
+        for part in split_codes(text):
             try:
                 code = float(part)
             except ValueError:
@@ -340,7 +362,7 @@ def check_value_labels(cb: pd.DataFrame, path) -> None:
             labels = parse_value_labels(text)
         except ValueError as err:
             raise CodebookError(f"{where}: {err}") from None
-        codes = {float(p) for p in str(miss).replace(",", ";").split(";") if p.strip()}
+        codes = {float(p) for p in split_codes(miss)}
         for code in labels.values():
             if not (lo <= code <= hi) and float(code) not in codes:
                 raise CodebookError(
@@ -508,8 +530,7 @@ def missing_codes(codebook: pd.DataFrame) -> dict[str, list[float]]:
     """
     out = {}
     for item, codes in zip(codebook["item"], codebook["missing_codes"]):
-        parts = [p.strip() for p in str(codes).replace(",", ";").split(";") if p.strip()]
-        out[item] = [float(p) for p in parts]
+        out[item] = [float(p) for p in split_codes(codes)]
     return out
 
 

@@ -1,10 +1,11 @@
-"""Running Monte Carlo replications: progress bars, one BLAS thread per worker, joblib or Dask.
+"""Running Monte Carlo replications: progress bars, joblib or Dask.
 
 The simulation studies (:mod:`analysis.study.recovery`, :mod:`analysis.study.power`) split
 their replications into tasks and run them with joblib; these helpers are what they share:
-:func:`progress_bar` (tqdm only when asked), :func:`single_thread` (small matrices do not
-profit from BLAS threads, which only contend between workers) and :func:`backend` (the same
-tasks on a Dask cluster through joblib's dask backend).
+:func:`progress_bar` (tqdm only when asked) and :func:`backend` (the same tasks on a Dask
+cluster through joblib's dask backend). Workers hold BLAS to one thread through the engine's
+:func:`analysis.sem.single_thread_blas`, because small matrices do not profit from BLAS threads,
+which only contend between workers.
 """
 
 from __future__ import annotations
@@ -41,28 +42,6 @@ def progress_bar(iterable, total: int, show: bool, desc: str):
     from tqdm import tqdm  # plain text: tqdm.auto warns without ipywidgets
 
     return tqdm(iterable, total=total, desc=desc)
-
-
-def single_thread():
-    """One BLAS thread per worker: the matrices are small and threads only contend.
-
-    Returns
-    -------
-    context manager
-        ``threadpoolctl.threadpool_limits(limits=1)``, or a no-op if threadpoolctl is absent.
-
-    Examples
-    --------
-    >>> from threadpoolctl import threadpool_info
-    >>> with single_thread():
-    ...     {pool["num_threads"] for pool in threadpool_info()} <= {1}
-    True
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1)
 
 
 @contextlib.contextmanager

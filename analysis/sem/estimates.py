@@ -97,15 +97,8 @@ def build_estimates(model, theta, vcov, *, std_se: bool = True) -> pd.DataFrame:
     if model.defined:
         dJ = numeric_jacobian(lambda t: defined_values(model, t), theta)
         dse = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", dJ, vcov, dJ), 0, None))
-        drows = pd.DataFrame(dict(lhs=[d[0] for d in model.defined], op=":=",
-                                  rhs=[d[1] for d in model.defined],
-                                  label=[d[0] for d in model.defined], group=0,
-                                  est=dvals, se=dse, std_all=dstd))
-        rows = pd.concat([rows, drows], ignore_index=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = np.where(rows["se"] > 0, rows["est"] / rows["se"], np.nan)
-    rows["z"] = z
-    rows["pvalue"] = 2 * stats.norm.sf(np.abs(z))
+        rows = append_defined_rows(rows, model.defined, dvals, dse, dstd, group=0)
+    rows = add_z_pvalue(rows)
     if std_se and vcov is not None and np.all(np.isfinite(vcov)):
         def stdfun(t):
             s, _, ds = std_and_defined(model, t)
@@ -141,3 +134,57 @@ def heywood_messages(model, theta, est: pd.DataFrame) -> list[str]:
     return msgs
 
 
+def append_defined_rows(rows: pd.DataFrame, defined, est, se, std, **constant) -> pd.DataFrame:
+    """Append one ``:=`` row per defined parameter to a parameter table.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        The free and fixed parameters (``lhs op rhs label ... est se std_all``).
+    defined : list of (name, expression)
+        The model's ``:=`` definitions.
+    est, se, std : array-like
+        Value, delta-method SE and standardised value of each definition.
+    **constant
+        Columns with one value for every defined row (e.g. ``group=0`` or ``level=0``).
+
+    Returns
+    -------
+    DataFrame
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"lhs": ["y"], "op": ["~"], "rhs": ["x"], "label": ["a"],
+    ...                   "est": [0.5], "se": [0.1], "std_all": [0.4]})
+    >>> append_defined_rows(t, [("ab", "a*2")], [1.0], [0.2], [0.8])["op"].tolist()
+    ['~', ':=']
+    """
+    names = [d[0] for d in defined]
+    drows = pd.DataFrame(dict(lhs=names, op=":=", rhs=[d[1] for d in defined], label=names,
+                              **constant, est=est, se=se, std_all=std))
+    return pd.concat([rows, drows], ignore_index=True)
+
+
+def add_z_pvalue(rows: pd.DataFrame) -> pd.DataFrame:
+    """Add Wald ``z = est / se`` and its two-sided normal ``pvalue`` (NaN where se is 0).
+
+    Parameters
+    ----------
+    rows : DataFrame
+        With ``est`` and ``se``.
+
+    Returns
+    -------
+    DataFrame
+        The same frame with ``z`` and ``pvalue``.
+
+    Examples
+    --------
+    >>> add_z_pvalue(pd.DataFrame({"est": [0.2, 1.0], "se": [0.1, 0.0]}))["z"].tolist()
+    [2.0, nan]
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.where(rows["se"] > 0, rows["est"] / rows["se"], np.nan)
+    rows["z"] = z
+    rows["pvalue"] = 2 * stats.norm.sf(np.abs(z))
+    return rows

@@ -75,6 +75,7 @@ from ._threads import single_thread_blas
 from .defined import compile_definitions, label_values, numeric_jacobian
 from .errors import SEMError, SEMWarning
 from .estimate import FitInfo
+from .estimates import add_z_pvalue, append_defined_rows
 from .fit_indices import rmsea_ci
 from .model import SampleStats, SEMModel, build_model, observed_variables
 from .result import SEMResult
@@ -1295,15 +1296,9 @@ def _estimates(tl: TwoLevelModel, theta, vcov, std_se=True) -> pd.DataFrame:
     if tl.defined:
         dJ = numeric_jacobian(defvals, theta)
         dse = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", dJ, vcov, dJ), 0, None))
-        drows = pd.DataFrame(dict(lhs=[d[0] for d in tl.defined], op=":=",
-                                  rhs=[d[1] for d in tl.defined],
-                                  label=[d[0] for d in tl.defined], level=0,
-                                  est=defvals(theta), se=dse, std_all=defvals(theta, True)))
-        rows = pd.concat([rows, drows], ignore_index=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = np.where(rows["se"] > 0, rows["est"] / rows["se"], np.nan)
-    rows["z"] = z
-    rows["pvalue"] = 2 * stats.norm.sf(np.abs(z))
+        rows = append_defined_rows(rows, tl.defined, defvals(theta), dse, defvals(theta, True),
+                                   level=0)
+    rows = add_z_pvalue(rows)
     if std_se and np.all(np.isfinite(vcov)):
         def stdfun(t):
             return np.concatenate([tl.std_all(t), defvals(t, True)])

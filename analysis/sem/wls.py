@@ -74,6 +74,7 @@ from scipy import stats
 
 from .defined import label_values
 from .errors import SEMError, SEMWarning
+from .estimates import add_z_pvalue, append_defined_rows
 from .fit_indices import rmsea_ci
 from .model import SampleStats, SEMModel, build_model, observed_variables
 from .polychoric import encode_ordinal, ordinal_stats, pair_index
@@ -488,15 +489,8 @@ def _estimates(model, theta, vcov, std_se):
         lab = (pt["label"].to_numpy() != "") & (fr >= 0)
         dJ = _columns_jacobian(lambda t: defined(t), theta, np.unique(fr[lab]), central=True)
         dse = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", dJ, vcov, dJ), 0, None))
-        drows = pd.DataFrame(dict(lhs=[d[0] for d in model.defined], op=":=",
-                                  rhs=[d[1] for d in model.defined],
-                                  label=[d[0] for d in model.defined], group=0,
-                                  est=dvals, se=dse, std_all=dstd))
-        rows = pd.concat([rows, drows], ignore_index=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = np.where(rows["se"] > 0, rows["est"] / rows["se"], np.nan)
-    rows["z"] = z
-    rows["pvalue"] = 2 * stats.norm.sf(np.abs(z))
+        rows = append_defined_rows(rows, model.defined, dvals, dse, dstd, group=0)
+    rows = add_z_pvalue(rows)
     if std_se and np.all(np.isfinite(vcov)):
         def stdfun(t):
             s = _std_rows(model, t)

@@ -62,8 +62,8 @@ import pandas as pd
 from scipy import stats
 
 from analysis.io.codebook import construct_items, elements, load_codebook, outcome
-from analysis.methods.montecarlo import backend, progress_bar, single_thread
-from analysis.sem import fit_sem, vech_index
+from analysis.methods.montecarlo import backend, progress_bar
+from analysis.sem import fit_sem, single_thread_blas, vech_index
 from analysis.study.models import chain_model
 from analysis.study.population import POPULATION, latent_correlation, path_matrix
 from analysis.study.recovery import (
@@ -548,7 +548,7 @@ def simulate_planned(population: dict, codebook: pd.DataFrame, n_residents: int,
 
 def _power_task(pop, codebook, model, start, n, k, reps, seed):
     rows = []
-    with single_thread():
+    with single_thread_blas():
         for r in reps:
             rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(n, k, r)))
             data = simulate_planned(pop, codebook, n, k, rng)

@@ -59,8 +59,8 @@ import pandas as pd
 from scipy import optimize, stats
 
 from analysis.io.codebook import construct_items, load_codebook, missing_codes
-from analysis.methods.montecarlo import backend, progress_bar, single_thread
-from analysis.sem import fit_sem
+from analysis.methods.montecarlo import backend, progress_bar
+from analysis.sem import fit_sem, single_thread_blas
 from analysis.study.models import CHAIN_PATHS, chain_model
 from analysis.study.population import POPULATION, latent_correlation, simulate_survey
 
@@ -729,7 +729,7 @@ def fit_replication(design: Design, rep: int, seed: int, *, population: dict = P
 
 def _task(design: Design, reps: Sequence[int], seed: int, population: dict,
           codebook: pd.DataFrame, model: str, start) -> pd.DataFrame:
-    with single_thread():
+    with single_thread_blas():
         return pd.concat([fit_replication(design, r, seed, population=population,
                                           codebook=codebook, model=model, start=start)
                           for r in reps], ignore_index=True)
@@ -990,7 +990,7 @@ def _boot_task(design: Design, reps, seed, population, codebook, model, start, n
     from analysis.sem import bootstrap
 
     rows = []
-    with single_thread():
+    with single_thread_blas():
         for rep in reps:
             data = simulate_design(design, _rep_seed(seed, design, rep), population, codebook)
             with warnings.catch_warnings():
