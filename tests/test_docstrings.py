@@ -35,23 +35,6 @@ MODULES = sorted(PACKAGE.rglob("*.py"))
 KNOWN_GAPS: dict[tuple[str, str], frozenset[str]] = {
     (path, name): frozenset(gaps.split())
     for path, name, gaps in (
-        ("analysis/sem/fiml.py", "PatternState", "docstring"),
-        ("analysis/sem/fiml.py", "baseline_loglik", "parameters"),
-        ("analysis/sem/fiml.py", "casewise_scores", "parameters returns"),
-        ("analysis/sem/fiml.py", "duplication_matrix", "parameters returns"),
-        ("analysis/sem/fiml.py", "expected_information", "parameters returns"),
-        ("analysis/sem/fiml.py", "gradient", "parameters returns"),
-        ("analysis/sem/fiml.py", "hessian", "parameters returns"),
-        ("analysis/sem/fiml.py", "loglik", "undocumented"),
-        ("analysis/sem/fiml.py", "maximise_fiml", "parameters"),
-        ("analysis/sem/fiml.py", "pattern_state", "docstring parameters returns"),
-        ("analysis/sem/fiml.py", "saturated_em", "undocumented"),
-        ("analysis/sem/fiml.py", "score_crossprod", "parameters returns"),
-        ("analysis/sem/fiml.py", "srmr_moments", "parameters returns"),
-        ("analysis/sem/fiml.py", "sym_gradient", "parameters returns"),
-        ("analysis/sem/fiml.py", "value_grad_info", "parameters returns"),
-        ("analysis/sem/fiml.py", "vech", "parameters returns"),
-        ("analysis/sem/fiml.py", "vech_indices", "parameters returns"),
         ("analysis/sem/model.py", "build_model", "returns"),
         ("analysis/sem/model.py", "observed_variables", "parameters returns"),
         ("analysis/sem/model.py", "vech_index", "parameters returns"),
