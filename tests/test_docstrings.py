@@ -38,20 +38,6 @@ KNOWN_GAPS: dict[tuple[str, str], frozenset[str]] = {
         ("analysis/sem/model.py", "build_model", "returns"),
         ("analysis/sem/model.py", "observed_variables", "parameters returns"),
         ("analysis/sem/model.py", "vech_index", "parameters returns"),
-        ("analysis/sem/robust.py", "apply_mlr", "parameters returns"),
-        ("analysis/sem/robust.py", "baseline_groups", "parameters returns"),
-        ("analysis/sem/robust.py", "block_diag", "parameters returns"),
-        ("analysis/sem/robust.py", "complete_information", "parameters returns"),
-        ("analysis/sem/robust.py", "fiml_corrected", "undocumented"),
-        ("analysis/sem/robust.py", "linear_model_information", "parameters returns"),
-        ("analysis/sem/robust.py", "meat", "parameters returns"),
-        ("analysis/sem/robust.py", "ml_discrepancy", "parameters returns"),
-        ("analysis/sem/robust.py", "mlr_groups", "parameters returns"),
-        ("analysis/sem/robust.py", "observed_information", "parameters returns"),
-        ("analysis/sem/robust.py", "robust_indices", "parameters returns"),
-        ("analysis/sem/robust.py", "sandwich", "parameters returns"),
-        ("analysis/sem/robust.py", "scaled_measures", "parameters returns"),
-        ("analysis/sem/robust.py", "yuan_bentler_mplus", "parameters"),
     )
 }
 
