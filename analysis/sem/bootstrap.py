@@ -151,9 +151,44 @@ def _run(fun, model, theta_hat, items, chunk_size, n_jobs, max_iter, progress, d
 
 def bca_limits(boot: np.ndarray, est: np.ndarray, jack: np.ndarray | None,
                level: float = 0.95):
-    """BCa limits (Efron 1987) per column of ``boot`` (n_boot, k) given the estimates
-    ``est`` (k,) and leave-one-out jackknife estimates ``jack`` (n, k); with ``jack=None``
-    the acceleration is 0 (bias-corrected percentile, lavaan's "bca.simple")."""
+    """BCa confidence limits per column of ``boot``.
+
+    With bias correction ``z0 = Phi^-1(#{boot < est} / B)`` and acceleration
+    ``a = sum d^3 / (6 (sum d^2)^1.5)``, ``d`` the deviations of the jackknife estimates from
+    their mean, the limits are the bootstrap quantiles at
+    ``Phi(z0 + (z0 + z_alpha) / (1 - a (z0 + z_alpha)))`` for ``z_alpha`` at ``(1 -+ level)/2``.
+    With ``jack=None`` the acceleration is 0 (bias-corrected percentile, lavaan's "bca.simple").
+
+    Parameters
+    ----------
+    boot : ndarray, shape (n_boot, k)
+        Bootstrap replicates (converged resamples only).
+    est : ndarray, shape (k,)
+        Estimates from the full sample.
+    jack : ndarray, shape (n, k), or None
+        Leave-one-out jackknife estimates; None for the bias-corrected percentile interval.
+    level : float, default 0.95
+        Confidence level.
+
+    Returns
+    -------
+    lower, upper : ndarray, shape (k,)
+        The interval limits.
+
+    References
+    ----------
+    Efron, B. (1987). Better bootstrap confidence intervals. JASA 82, 171-185.
+    Efron, B., & Tibshirani, R. J. (1993). An Introduction to the Bootstrap, ch. 14.
+    Chapman & Hall.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> boot = rng.normal(size=(2000, 1))
+    >>> lo, hi = bca_limits(boot, np.array([0.0]), None)
+    >>> bool(-2.2 < lo[0] < -1.8 and 1.8 < hi[0] < 2.2)
+    True
+    """
     boot, est = np.atleast_2d(boot), np.atleast_1d(est)
     if jack is None:
         a = np.zeros(len(est))
@@ -177,8 +212,53 @@ def bca_limits(boot: np.ndarray, est: np.ndarray, jack: np.ndarray | None,
 def bootstrap_draws(result, n_boot: int = 1000, seed=None, *, n_jobs: int = 1,
                     chunk_size: int = 50, max_iter: int = 100,
                     progress: bool = True, cluster=None) -> np.ndarray:
-    """Bootstrap replicates of (theta, defined parameters): array (n_boot, q + d), NaN rows
-    for resamples that failed to converge; ``cluster`` as for :func:`bootstrap`."""
+    """Bootstrap replicates of (theta, defined parameters), one row per resample.
+
+    Rows (or, with ``cluster``, whole clusters) are drawn with replacement within groups and
+    the model is refitted from the full-sample estimates; WLSMV/DWLS/WLS fits are resampled by
+    :mod:`analysis.sem.wls`. Each resample has its own child of ``SeedSequence(seed)``, so the
+    replicates do not depend on ``n_jobs`` or ``chunk_size``.
+
+    Parameters
+    ----------
+    result : SEMResult
+        A complete-data (listwise) ML fit from raw data, or a WLSMV/DWLS/WLS fit.
+    n_boot : int, default 1000
+        Number of resamples.
+    seed : int or None
+        Seed of the random generator (None: fresh entropy).
+    n_jobs : int, default 1
+        joblib workers.
+    chunk_size : int, default 50
+        Resamples per joblib task.
+    max_iter : int, default 100
+        Iterations of each refit.
+    progress : bool, default True
+        Show a tqdm progress bar.
+    cluster : None, False, str or array-like
+        As for :func:`bootstrap`: whole clusters resampled instead of rows (None: the
+        clusters of a ``fit_sem(..., cluster=)`` fit, else rows); not available for
+        WLSMV/DWLS/WLS fits.
+
+    Returns
+    -------
+    ndarray, shape (n_boot, q + d)
+        Free parameters (model order) then defined parameters; NaN rows for resamples that
+        failed to converge.
+
+    References
+    ----------
+    Efron, B., & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> res = fit_sem("visual =~ x1 + x2 + x3", holzinger39.get_data())
+    >>> draws = bootstrap_draws(res, n_boot=5, seed=1, progress=False)
+    >>> draws.shape
+    (5, 6)
+    """
     model = result.model
     if getattr(result, "estimator", "ML") in ("WLSMV", "DWLS", "WLS"):  # ordinal (wls.py)
         from .wls import bootstrap_draws_wls

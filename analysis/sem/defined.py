@@ -29,7 +29,40 @@ _ALLOWED = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Name, ast.Load, ast.Cons
 def compile_definitions(defined, labels):
     """Compile ``[(name, expr), ...]`` into a function mapping label values to defined values.
 
-    Raises :class:`SEMError` when an expression uses an unknown name or unsupported syntax.
+    Expressions are lavaan ``:=`` right-hand sides: ``+ - * / ^`` (``**``), numbers,
+    parentheses, ``exp log sqrt abs`` and the names of labels or of earlier definitions.
+    They are parsed with :mod:`ast` and checked against that whitelist before compilation.
+
+    Parameters
+    ----------
+    defined : sequence of (str, str)
+        ``(name, expression)`` pairs in the order of the syntax; a definition may use those
+        before it.
+    labels : iterable of str
+        Parameter labels the expressions may refer to.
+
+    Returns
+    -------
+    callable
+        ``evaluate(values: dict) -> dict`` from label values to ``{name: value}`` of every
+        definition (floats, in definition order).
+
+    Raises
+    ------
+    SEMError
+        When an expression cannot be parsed, uses an unknown name, or uses unsupported
+        syntax or functions.
+
+    References
+    ----------
+    Rosseel, Y. (2012). lavaan: An R package for structural equation modeling. Journal of
+    Statistical Software 48(2), 1-36 (the ``:=`` operator).
+
+    Examples
+    --------
+    >>> f = compile_definitions([("ind", "a*b"), ("tot", "ind + c")], {"a", "b", "c"})
+    >>> f({"a": 2.0, "b": 3.0, "c": 1.0})
+    {'ind': 6.0, 'tot': 7.0}
     """
     known = set(labels)
     codes = []
@@ -65,7 +98,28 @@ def compile_definitions(defined, labels):
 
 
 def label_values(partable, values) -> dict:
-    """Label -> value, from per-row values (first occurrence of each label)."""
+    """Label -> value, from per-row values (first occurrence of each label).
+
+    Parameters
+    ----------
+    partable : DataFrame
+        Parameter table with a ``label`` column (empty string for unlabelled rows).
+    values : array_like
+        One value per row of ``partable`` (estimates, or standardised values).
+
+    Returns
+    -------
+    dict
+        ``{label: value}``; a label shared by several rows (an equality constraint) takes the
+        value of its first row.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> pt = pd.DataFrame({"label": ["a", "", "b", "a"]})
+    >>> label_values(pt, [1.0, 2.0, 3.0, 4.0])
+    {'a': 1.0, 'b': 3.0}
+    """
     key = id(partable)
     cached = _LABEL_ROWS.get(key)
     if cached is None or cached[0] is not partable:
@@ -89,6 +143,34 @@ def numeric_jacobian(fun, theta, rel_step: float = 1e-6, central: bool = True) -
 
     Central differences (error O(h^2), ~1e-10 here) by default; forward differences
     (error O(h), ~1e-6 relative: ample for standard errors) halve the evaluations.
+    The step for coordinate k is ``rel_step * max(1, |theta_k|)``.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(theta) -> array_like`` of any fixed length.
+    theta : array_like
+        Point of evaluation.
+    rel_step : float, default 1e-6
+        Relative step (at least 1e-7 for forward differences).
+    central : bool, default True
+        Central rather than forward differences.
+
+    Returns
+    -------
+    ndarray, shape (len(fun(theta)), len(theta))
+        The Jacobian; the delta-method covariance of ``fun`` is ``J V J'``.
+
+    References
+    ----------
+    Sobel, M. E. (1982). Asymptotic confidence intervals for indirect effects in structural
+    equation models. Sociological Methodology 13, 290-312 (delta method).
+
+    Examples
+    --------
+    >>> J = numeric_jacobian(lambda t: [t[0] * t[1]], [2.0, 3.0])
+    >>> np.round(J, 6)
+    array([[3., 2.]])
     """
     theta = np.asarray(theta, float)
     f0 = np.asarray(fun(theta), float)

@@ -43,6 +43,31 @@ def _si_dS_times(Si, dS, mats):
 
 
 def group_weights(model, samples=None):
+    """Group weights ``N_g / N`` of the discrepancy and the total sample size N.
+
+    Parameters
+    ----------
+    model : SEMModel
+        The model; its own sample moments are used unless ``samples`` is given.
+    samples : list of SampleStats, optional
+        Moments of each group (e.g. of a resample).
+
+    Returns
+    -------
+    weights : ndarray, shape (G,)
+        ``N_g / N``.
+    N : float
+        Total sample size.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> res = fit_sem("visual =~ x1 + x2 + x3", holzinger39.get_data(), group="school")
+    >>> w, N = group_weights(res.model)
+    >>> np.round(w, 4), float(N)
+    (array([0.5183, 0.4817]), 301.0)
+    """
     samples = samples or model.sample
     n = np.array([s.n for s in samples], dtype=float)
     return n / n.sum(), n.sum()
@@ -60,7 +85,39 @@ def _logdet_inv(Sigma):
 
 
 def ml_value(model, theta, samples=None) -> float:
-    """F(theta) (lavaan's ML discrepancy times 2); +inf where Sigma is not positive definite."""
+    """F(theta) (lavaan's ML discrepancy times 2); +inf where Sigma is not positive definite.
+
+    ``F = sum_g (N_g / N) [log|Sigma_g| + tr(S_g Sigma_g^-1) - log|S_g| - p
+    + (ybar_g - mu_g)' Sigma_g^-1 (ybar_g - mu_g)]`` (mean term only with a mean structure).
+
+    Parameters
+    ----------
+    model : SEMModel
+        The model.
+    theta : ndarray
+        Free parameters.
+    samples : list of SampleStats, optional
+        Moments to fit (default the model's own).
+
+    Returns
+    -------
+    float
+        F; ``chisq = N F`` at the estimates.
+
+    References
+    ----------
+    Jöreskog, K. G. (1969). A general approach to confirmatory maximum likelihood factor
+    analysis. Psychometrika 34, 183-202.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> res = fit_sem("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6", holzinger39.get_data())
+    >>> F = ml_value(res.model, res.theta)
+    >>> bool(np.isclose(301 * F, res.fit_indices["chisq"]))
+    True
+    """
     samples = samples or model.sample
     w, _ = group_weights(model, samples)
     F = 0.0
@@ -122,7 +179,48 @@ def _ml_value_grad_fast(model, theta, samples):
 
 
 def ml_value_grad_info(model, theta, samples=None, info: bool = True):
-    """F, dF/dtheta and (optionally) the expected Hessian H of F at theta."""
+    """F, dF/dtheta and (optionally) the expected Hessian H of F at theta.
+
+    ``H_ab = sum_g (N_g/N) [tr(Sigma^-1 dSigma_a Sigma^-1 dSigma_b) + 2 dmu_a' Sigma^-1 dmu_b]``;
+    ``vcov = 2 / N * H^-1`` (lavaan's expected information). Without ``info`` the gradient is
+    computed from the RAM matrices without forming dSigma (faster).
+
+    Parameters
+    ----------
+    model : SEMModel
+        The model.
+    theta : ndarray
+        Free parameters.
+    samples : list of SampleStats, optional
+        Moments to fit (default the model's own).
+    info : bool, default True
+        Also compute H.
+
+    Returns
+    -------
+    F : float
+        The discrepancy (+inf where Sigma is not positive definite).
+    grad : ndarray, shape (q,)
+        dF/dtheta (NaN where F is infinite).
+    H : ndarray, shape (q, q), or None
+        Expected Hessian of F (None when ``info`` is False).
+
+    References
+    ----------
+    Jöreskog, K. G. (1969). A general approach to confirmatory maximum likelihood factor
+    analysis. Psychometrika 34, 183-202.
+    Lee, S.-Y., & Jennrich, R. I. (1979). A study of algorithms for covariance structure
+    analysis with specific comparisons using factor analysis. Psychometrika 44, 99-113.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> res = fit_sem("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6", holzinger39.get_data())
+    >>> F, g, Hm = ml_value_grad_info(res.model, res.theta)
+    >>> bool(np.abs(g).max() < 1e-6), Hm.shape
+    (True, (13, 13))
+    """
     samples = samples or model.sample
     if not info:
         return _ml_value_grad_fast(model, theta, samples)
@@ -163,6 +261,21 @@ def ml_value_grad_info(model, theta, samples=None, info: bool = True):
 
 @dataclass
 class FitInfo:
+    """How an optimisation ended, as returned by :func:`fit_ml` and :func:`fit_newton`.
+
+    Attributes
+    ----------
+    converged : bool
+        Whether the convergence criterion was met.
+    iterations : int
+        Iterations used (Fisher scoring or quasi-Newton, plus any L-BFGS-B fallback).
+    fmin : float
+        The discrepancy F at the returned theta.
+    message : str
+        How it stopped (e.g. ``"converged (Newton decrement)"``).
+    method : str
+        ``"fisher"``, ``"newton"`` or ``"lbfgs"`` (the method that produced the result).
+    """
     converged: bool
     iterations: int
     fmin: float
@@ -275,8 +388,39 @@ def ml_observed_hessian(model, theta, samples=None):
     Beyond the expected part, the Hessian has the residual term
     ``2 tr(Sigma^-1 dSigma_b P dSigma_a)`` with ``P = Sigma^-1 (S - Sigma) Sigma^-1`` and
     ``tr(M d2Sigma_ab)`` (``M = -P``), where the second derivatives of the RAM form
-    ``Sigma = F B S B' F'`` follow from ``dB = B dA B``. Returns ``None`` for models with a
-    mean structure (the caller then uses the expected information).
+    ``Sigma = F B S B' F'`` follow from ``dB = B dA B``.
+
+    Parameters
+    ----------
+    model : SEMModel
+        The model (without a mean structure).
+    theta : ndarray
+        Free parameters.
+    samples : list of SampleStats, optional
+        Moments to fit (default the model's own).
+
+    Returns
+    -------
+    tuple (F, grad, H) or None
+        F (float), dF/dtheta (q,) and the observed Hessian of F (q, q); ``None`` for models
+        with a mean structure or where Sigma is not positive definite (the caller then uses
+        the expected information).
+
+    References
+    ----------
+    McArdle, J. J., & McDonald, R. P. (1984). Some algebraic properties of the reticular
+    action model for moment structures. British Journal of Mathematical and Statistical
+    Psychology 37, 234-251.
+    Magnus, J. R., & Neudecker, H. (1999). Matrix Differential Calculus, 2nd ed. Wiley.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> res = fit_sem("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6", holzinger39.get_data())
+    >>> F, g, Ho = ml_observed_hessian(res.model, res.theta)
+    >>> bool(np.allclose(Ho, Ho.T))
+    True
     """
     if model.meanstructure:
         return None
@@ -333,8 +477,31 @@ def ml_observed_hessian(model, theta, samples=None):
 
 
 def observed_hessian_factor(model, theta, samples=None):
-    """The observed Hessian of F at theta (the expected one where the observed is not
-    positive definite), for warm-started refits; None when neither is usable."""
+    """Hessian of F at theta for warm-started refits (observed if positive definite).
+
+    Parameters
+    ----------
+    model : SEMModel
+        The model.
+    theta : ndarray
+        Free parameters (usually the full-sample estimates).
+    samples : list of SampleStats, optional
+        Moments (default the model's own).
+
+    Returns
+    -------
+    ndarray, shape (q, q), or None
+        The observed Hessian of F (:func:`ml_observed_hessian`) when it is positive
+        definite, else the expected one when that is; None when neither is.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> res = fit_sem("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6", holzinger39.get_data())
+    >>> observed_hessian_factor(res.model, res.theta).shape
+    (13, 13)
+    """
     out = ml_observed_hessian(model, theta, samples)
     mats = [out[2]] if out is not None and np.isfinite(out[0]) else []
     exp = ml_value_grad_info(model, theta, samples)[2]
@@ -358,6 +525,42 @@ def fit_newton(model, start, samples=None, max_iter: int = 100, tol: float = 1e-
     so that each step costs one value-and-gradient evaluation (no dSigma is formed) and
     convergence is superlinear. Falls back to :func:`fit_ml` (Fisher scoring) for mean
     structures or when a step fails.
+
+    Parameters
+    ----------
+    model : SEMModel
+        The model.
+    start : ndarray
+        Starting values (e.g. the full-sample estimates).
+    samples : list of SampleStats, optional
+        Moments to fit (default the model's own).
+    max_iter : int, default 100
+        Maximum number of iterations.
+    tol : float, default 1e-6
+        Convergence when the Newton decrement falls below ``tol**2``.
+    hess_factor : ndarray, optional
+        Starting Hessian (:func:`observed_hessian_factor`); computed at ``start`` if omitted.
+
+    Returns
+    -------
+    theta : ndarray
+        The estimates.
+    info : FitInfo
+        How the optimisation ended.
+
+    References
+    ----------
+    Nocedal, J., & Wright, S. J. (2006). Numerical Optimization, 2nd ed., ch. 6 (BFGS).
+    Springer.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> res = fit_sem("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6", holzinger39.get_data())
+    >>> theta, info = fit_newton(res.model, res.theta * 1.01)
+    >>> info.converged, bool(np.allclose(theta, res.theta, atol=1e-4))
+    (True, True)
     """
     theta = np.array(start, dtype=float)
     if model.meanstructure:

@@ -39,7 +39,39 @@ def check_identified(model) -> None:
 
 
 def vcov_expected(model, theta):
-    """Covariance of theta from the expected information (lavaan ML default)."""
+    """Covariance of theta from the expected information (lavaan ML default).
+
+    ``vcov = 2 / N * H^-1`` with H the expected Hessian of the discrepancy F
+    (:func:`analysis.sem.estimate.ml_value_grad_info`), N the total sample size.
+
+    Parameters
+    ----------
+    model : SEMModel
+        The model with its sample moments.
+    theta : ndarray
+        Free parameters at the estimates.
+
+    Returns
+    -------
+    vcov : ndarray, shape (q, q)
+        The covariance matrix (all NaN when H is singular).
+    singular : bool
+        Whether the smallest eigenvalue of H is at most 1e-10 times the largest.
+
+    References
+    ----------
+    Rosseel, Y. (2012). lavaan: An R package for structural equation modeling. Journal of
+    Statistical Software 48(2), 1-36 (``information = "expected"``).
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> res = fit_sem("visual =~ x1 + a*x2 + b*x3; ab := a*b", holzinger39.get_data())
+    >>> V, singular = vcov_expected(res.model, res.theta)
+    >>> bool(np.allclose(V, res.vcov)), singular
+    (True, False)
+    """
     _, _, H = ml_value_grad_info(model, theta)
     N = sum(s.n for s in model.sample)
     ev = np.linalg.eigvalsh(H)
@@ -50,7 +82,34 @@ def vcov_expected(model, theta):
 
 
 def std_and_defined(model, theta):
-    """(std.all per partable row, defined values, std.all of defined)."""
+    """Standardised values of the rows and the defined parameters, raw and standardised.
+
+    Parameters
+    ----------
+    model : SEMModel
+        The model (its parameter table and ``:=`` definitions).
+    theta : ndarray
+        Free parameters.
+
+    Returns
+    -------
+    std : ndarray, shape (n_rows,)
+        std.all per parameter-table row (:func:`analysis.sem.standardize.std_all_rows`).
+    defined : ndarray, shape (n_defined,)
+        The ``:=`` parameters evaluated at the unstandardised row values.
+    defined_std : ndarray, shape (n_defined,)
+        The ``:=`` parameters evaluated at the standardised row values (lavaan's std.all of a
+        defined parameter).
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> res = fit_sem("visual =~ x1 + a*x2 + b*x3; ab := a*b", holzinger39.get_data())
+    >>> std, d, dstd = std_and_defined(res.model, res.theta)
+    >>> bool(np.isclose(d[0], res.estimates.query("op == ':='")["est"].iloc[0]))
+    True
+    """
     pt = model.partable
     vals = row_values(model, theta)
     std = std_all_rows(model, theta)
@@ -63,7 +122,28 @@ def std_and_defined(model, theta):
 
 
 def row_values(model, theta) -> np.ndarray:
-    """Estimate for every partable row (free from theta, fixed from their value)."""
+    """Estimate for every partable row (free from theta, fixed from their value).
+
+    Parameters
+    ----------
+    model : SEMModel
+        The model (its parameter table's ``free`` and ``value`` columns).
+    theta : ndarray
+        Free parameters (model order).
+
+    Returns
+    -------
+    ndarray, shape (len(model.partable),)
+        The value of each row.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> res = fit_sem("visual =~ x1 + a*x2 + b*x3; ab := a*b", holzinger39.get_data())
+    >>> float(row_values(res.model, res.theta)[0])  # the fixed first loading
+    1.0
+    """
     cache = model.__dict__.get("_row_arrays")
     if cache is None:
         fr = model.partable["free"].to_numpy()
@@ -76,6 +156,29 @@ def row_values(model, theta) -> np.ndarray:
 
 
 def defined_values(model, theta) -> np.ndarray:
+    """Values of the ``:=`` defined parameters at ``theta``.
+
+    Parameters
+    ----------
+    model : SEMModel
+        The model (its parameter table and ``:=`` definitions).
+    theta : ndarray
+        Free parameters (model order).
+
+    Returns
+    -------
+    ndarray, shape (n_defined,)
+        One value per definition, in syntax order (empty without definitions).
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> res = fit_sem("visual =~ x1 + a*x2 + b*x3; ab := a*b", holzinger39.get_data())
+    >>> a, b = res.estimates.set_index("label").loc[["a", "b"], "est"]
+    >>> bool(np.isclose(defined_values(res.model, res.theta)[0], a * b))
+    True
+    """
     if not model.defined:
         return np.zeros(0)
     return np.array(list(model.def_fun(label_values(model.partable,
@@ -83,7 +186,49 @@ def defined_values(model, theta) -> np.ndarray:
 
 
 def build_estimates(model, theta, vcov, *, std_se: bool = True) -> pd.DataFrame:
-    """The lavaan-style parameter table (with std.all and delta-method SEs)."""
+    """The lavaan-style parameter table (with std.all and delta-method SEs).
+
+    SEs of free parameters are the square roots of the diagonal of ``vcov``; SEs of defined
+    parameters and of std.all values use the delta method with a numerical Jacobian; z and
+    two-sided normal p-values are ``est / se``.
+
+    Parameters
+    ----------
+    model : SEMModel
+        The model (parameter table, definitions, number of groups).
+    theta : ndarray
+        Free parameters at the estimates.
+    vcov : ndarray or None
+        Covariance matrix of ``theta`` (None: SEs are NaN).
+    std_se : bool, default True
+        Compute ``se_std`` (the delta-method SEs of std.all); NaN otherwise or when ``vcov``
+        is not finite.
+
+    Returns
+    -------
+    DataFrame
+        ``lhs op rhs label [group] est se z pvalue std_all se_std``: one row per parameter
+        (free and fixed) and per ``:=`` definition; ``group`` (1-based, 0 for definitions)
+        only with several groups.
+
+    References
+    ----------
+    Rosseel, Y. (2012). lavaan: An R package for structural equation modeling. Journal of
+    Statistical Software 48(2), 1-36 (``parameterEstimates``, ``standardizedSolution``).
+    Sobel, M. E. (1982). Asymptotic confidence intervals for indirect effects in structural
+    equation models. Sociological Methodology 13, 290-312 (delta method).
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> res = fit_sem("visual =~ x1 + a*x2 + b*x3; ab := a*b", holzinger39.get_data())
+    >>> est = build_estimates(res.model, res.theta, res.vcov, std_se=False)
+    >>> list(est.columns)
+    ['lhs', 'op', 'rhs', 'label', 'est', 'se', 'z', 'pvalue', 'std_all', 'se_std']
+    >>> bool(np.allclose(est["se"], res.estimates["se"]))
+    True
+    """
     pt = model.partable
     est = row_values(model, theta)
     fr = pt["free"].to_numpy()
@@ -117,6 +262,37 @@ def build_estimates(model, theta, vcov, *, std_se: bool = True) -> pd.DataFrame:
 
 
 def heywood_messages(model, theta, est: pd.DataFrame) -> list[str]:
+    """Warnings about improper solutions: negative variances, latent covariance not PD.
+
+    Parameters
+    ----------
+    model : SEMModel
+        The fitted model.
+    theta : ndarray
+        Free parameters at the estimates.
+    est : DataFrame
+        Its parameter table (:func:`build_estimates`).
+
+    Returns
+    -------
+    list of str
+        One message per negative variance estimate (a Heywood case) and per group whose
+        model-implied covariance matrix of the latent variables is not positive definite;
+        empty for a proper solution.
+
+    References
+    ----------
+    Kolenikov, S., & Bollen, K. A. (2012). Testing negative error variances: is a Heywood
+    case a symptom of misspecification? Sociological Methods & Research 41, 124-167.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> res = fit_sem("visual =~ x1 + a*x2 + b*x3; ab := a*b", holzinger39.get_data())
+    >>> heywood_messages(res.model, res.theta, res.estimates)
+    []
+    """
     msgs = []
     var = est[(est["op"] == "~~") & (est["lhs"] == est["rhs"])]
     neg = var[var["est"] < 0]

@@ -55,6 +55,21 @@ LOG2PI = np.log(2.0 * np.pi)
 def vech_indices(p: int) -> tuple[np.ndarray, np.ndarray]:
     """Row and column indices of lavaan's vech (column-major lower triangle).
 
+    Parameters
+    ----------
+    p : int
+        Order of the symmetric matrix.
+
+    Returns
+    -------
+    rows, cols : ndarray of int, shape (p(p+1)/2,)
+        ``S[rows, cols]`` is ``vech(S)``: ``(0,0), (1,0), ..., (p-1,0), (1,1), ...``.
+
+    References
+    ----------
+    Magnus, J. R., & Neudecker, H. (1999). Matrix Differential Calculus with Applications in
+    Statistics and Econometrics, 2nd ed., ch. 3. Wiley.
+
     Examples
     --------
     >>> vech_indices(2)
@@ -65,7 +80,29 @@ def vech_indices(p: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def duplication_matrix(p: int) -> np.ndarray:
-    """Duplication matrix D with vec(S) = D vech(S) for symmetric S (p^2 x p*)."""
+    """Duplication matrix D with vec(S) = D vech(S) for symmetric S (p^2 x p*).
+
+    Parameters
+    ----------
+    p : int
+        Order of the symmetric matrix.
+
+    Returns
+    -------
+    ndarray, shape (p * p, p(p+1)/2)
+        The 0/1 duplication matrix for lavaan's vech order (:func:`vech_indices`).
+
+    References
+    ----------
+    Magnus, J. R., & Neudecker, H. (1999). Matrix Differential Calculus with Applications in
+    Statistics and Econometrics, 2nd ed., ch. 3. Wiley.
+
+    Examples
+    --------
+    >>> S = np.array([[2.0, 1.0], [1.0, 3.0]])
+    >>> bool(np.allclose(duplication_matrix(2) @ vech(S), S.ravel()))
+    True
+    """
     r, c = vech_indices(p)
     D = np.zeros((p * p, r.size))
     k = np.arange(r.size)
@@ -75,7 +112,28 @@ def duplication_matrix(p: int) -> np.ndarray:
 
 
 def vech(S: np.ndarray) -> np.ndarray:
-    """lavaan's vech of a symmetric matrix (column-major lower triangle)."""
+    """lavaan's vech of a symmetric matrix (column-major lower triangle).
+
+    Parameters
+    ----------
+    S : ndarray, shape (p, p)
+        Symmetric matrix.
+
+    Returns
+    -------
+    ndarray, shape (p(p+1)/2,)
+        The non-duplicated elements in the order of :func:`vech_indices`.
+
+    References
+    ----------
+    Magnus, J. R., & Neudecker, H. (1999). Matrix Differential Calculus with Applications in
+    Statistics and Econometrics, 2nd ed., ch. 3. Wiley.
+
+    Examples
+    --------
+    >>> vech(np.array([[1.0, 2.0], [2.0, 3.0]]))
+    array([1., 2., 3.])
+    """
     r, c = vech_indices(S.shape[0])
     return S[r, c]
 
@@ -226,6 +284,23 @@ def _pattern_inverses(pat: MissingPatterns, Sigma: np.ndarray):
 
 @dataclass
 class PatternState:
+    """Per-pattern quantities at given moments, shared by the likelihood and its derivatives.
+
+    Built by :func:`pattern_state`; pass it as ``state=`` to :func:`loglik`,
+    :func:`gradient`, :func:`hessian`, :func:`casewise_scores` to avoid recomputation.
+
+    Attributes
+    ----------
+    P : ndarray, shape (K, p, p)
+        Inverse of each pattern's observed sub-covariance, embedded in p x p (zeros at the
+        missing variables).
+    logdet : ndarray, shape (K,)
+        log-determinant of each observed sub-covariance.
+    d : ndarray, shape (K, p)
+        ``ybar - mu`` on the observed variables (0 where missing).
+    v : ndarray, shape (K, p)
+        ``P d``.
+    """
     P: np.ndarray  # (K, p, p) embedded inverses
     logdet: np.ndarray  # (K,)
     d: np.ndarray  # (K, p) ybar - mu on observed entries
@@ -233,6 +308,37 @@ class PatternState:
 
 
 def pattern_state(pat, mu, Sigma) -> PatternState:
+    """The :class:`PatternState` of ``pat`` at the moments ``(mu, Sigma)``.
+
+    Parameters
+    ----------
+    pat : MissingPatterns
+        The data grouped by missingness pattern.
+    mu : array_like, shape (p,)
+        Mean vector.
+    Sigma : array_like, shape (p, p)
+        Covariance matrix.
+
+    Returns
+    -------
+    PatternState
+        Embedded inverses and log-determinants of the observed sub-covariances, the
+        mean deviations ``d`` and ``v = P d`` per pattern.
+
+    Raises
+    ------
+    ValueError
+        When ``mu`` or ``Sigma`` has the wrong shape.
+    numpy.linalg.LinAlgError
+        When an observed sub-covariance is not positive definite.
+
+    Examples
+    --------
+    >>> X = np.array([[0.0, 1.0], [1.0, np.nan], [2.0, 0.5]])
+    >>> st = pattern_state(MissingPatterns(X), [1.0, 0.5], np.eye(2))
+    >>> st.P.shape, st.logdet.shape
+    ((2, 2, 2), (2,))
+    """
     mu = np.asarray(mu, dtype=float)
     Sigma = np.asarray(Sigma, dtype=float)
     if mu.shape != (pat.p,) or Sigma.shape != (pat.p, pat.p):
@@ -249,14 +355,24 @@ def loglik(pat: MissingPatterns, mu, Sigma, *, state: PatternState | None = None
     Parameters
     ----------
     pat : MissingPatterns
+        The data grouped by missingness pattern.
     mu : array_like, shape (p,)
+        Mean vector.
     Sigma : array_like, shape (p, p)
+        Covariance matrix.
+    state : PatternState, optional
+        :func:`pattern_state` of ``(pat, mu, Sigma)`` when already computed.
 
     Returns
     -------
     float
         ``sum_i log N(y_i,obs; mu_obs, Sigma_obs)``; ``-inf`` if an observed
         sub-covariance is not positive definite.
+
+    References
+    ----------
+    Arbuckle, J. L. (1996). Full information estimation in the presence of incomplete data.
+    In Marcoulides & Schumacker (Eds.), Advanced Structural Equation Modeling, 243-277.
 
     Examples
     --------
@@ -275,7 +391,41 @@ def loglik(pat: MissingPatterns, mu, Sigma, *, state: PatternState | None = None
 
 
 def sym_gradient(pat, st):
-    """Gradient w.r.t. mu and the symmetric matrix gradient w.r.t. Sigma."""
+    """Gradient w.r.t. mu and the symmetric matrix gradient w.r.t. Sigma.
+
+    Summed over patterns k with n_k rows, P_k the embedded inverse and v_k = P_k d_k:
+    ``g_mu = sum_k n_k v_k`` and ``G = 1/2 sum_k n_k (P_k T_k P_k + v_k v_k' - P_k)``,
+    treating all p^2 entries of Sigma as free.
+
+    Parameters
+    ----------
+    pat : MissingPatterns
+        The data grouped by missingness pattern.
+    st : PatternState
+        :func:`pattern_state` of ``pat`` at the moments.
+
+    Returns
+    -------
+    g_mu : ndarray, shape (p,)
+        dL/dmu.
+    G : ndarray, shape (p, p)
+        dL/dSigma as a symmetric matrix.
+    PTP : ndarray, shape (K, p, p)
+        ``P_k T_k P_k`` per pattern.
+
+    References
+    ----------
+    Arbuckle, J. L. (1996). Full information estimation in the presence of incomplete data.
+    In Marcoulides & Schumacker (Eds.), Advanced Structural Equation Modeling, 243-277.
+
+    Examples
+    --------
+    >>> X = np.array([[0.0, 1.0], [1.0, np.nan], [2.0, 0.5]])
+    >>> pat = MissingPatterns(X)
+    >>> g_mu, G, _ = sym_gradient(pat, pattern_state(pat, [1.0, 0.75], np.eye(2)))
+    >>> g_mu
+    array([0., 0.])
+    """
     n = pat.counts.astype(float)
     g_mu = n @ st.v
     PTP = st.P @ pat.T @ st.P
@@ -290,6 +440,27 @@ def gradient(pat: MissingPatterns, mu, Sigma, *, state: PatternState | None = No
 
     Per pattern (observed part), ``dL/dmu = n Sigma^-1 (ybar - mu)`` and
     ``dL/dSigma = n/2 Sigma^-1 (T + dd' - Sigma) Sigma^-1``.
+
+    Parameters
+    ----------
+    pat : MissingPatterns
+        The data grouped by missingness pattern.
+    mu : array_like, shape (p,)
+        Mean vector.
+    Sigma : array_like, shape (p, p)
+        Covariance matrix.
+    state : PatternState, optional
+        :func:`pattern_state` of ``(pat, mu, Sigma)`` when already computed.
+
+    Returns
+    -------
+    ndarray, shape (p(p+1)/2 + p,)
+        ``[dL/dvech(Sigma), dL/dmu]`` (an off-diagonal vech element counts both cells).
+
+    References
+    ----------
+    Arbuckle, J. L. (1996). Full information estimation in the presence of incomplete data.
+    In Marcoulides & Schumacker (Eds.), Advanced Structural Equation Modeling, 243-277.
 
     Examples
     --------
@@ -327,6 +498,27 @@ def hessian(pat: MissingPatterns, mu, Sigma, *, state: PatternState | None = Non
     From the second differential per pattern, with P = Sigma_obs^-1,
     B = P (T + dd') P and v = P d:
     ``d2L = n/2 tr(P dS P dS) - n tr(dS P dS B) - 2n dmu' P dS v - n dmu' P dmu``.
+
+    Parameters
+    ----------
+    pat : MissingPatterns
+        The data grouped by missingness pattern.
+    mu : array_like, shape (p,)
+        Mean vector.
+    Sigma : array_like, shape (p, p)
+        Covariance matrix.
+    state : PatternState, optional
+        :func:`pattern_state` of ``(pat, mu, Sigma)`` when already computed.
+
+    Returns
+    -------
+    ndarray, shape (p(p+1)/2 + p, p(p+1)/2 + p)
+        The symmetric Hessian, blocks ordered ``[vech(Sigma), mu]``.
+
+    References
+    ----------
+    Savalei, V. (2010). Expected versus observed information in SEM with incomplete normal
+    and nonnormal data. Psychological Methods 15, 352-367.
 
     Examples
     --------
@@ -386,6 +578,30 @@ def casewise_scores(pat: MissingPatterns, mu, Sigma, *, state: PatternState | No
     ``d/dmu = P e`` and ``d/dSigma = -1/2 (P - P e e' P)``. Rows are returned
     in the order of the (non-empty) input rows; their sum is :func:`gradient`.
 
+    Parameters
+    ----------
+    pat : MissingPatterns
+        The data grouped by missingness pattern.
+    mu : array_like, shape (p,)
+        Mean vector.
+    Sigma : array_like, shape (p, p)
+        Covariance matrix.
+    state : PatternState, optional
+        :func:`pattern_state` of ``(pat, mu, Sigma)`` when already computed.
+    chunk : int, default 256
+        Rows computed per block (memory traffic, not the result, depends on it).
+
+    Returns
+    -------
+    ndarray, shape (n, p(p+1)/2 + p)
+        The casewise scores.
+
+    References
+    ----------
+    Yuan, K.-H., & Bentler, P. M. (2000). Three likelihood-based methods for mean and
+    covariance structure analysis with nonnormal missing data. Sociological Methodology 30,
+    165-200.
+
     Examples
     --------
     >>> X = np.array([[0.0, 1.0], [1.0, np.nan], [2.0, 0.5]])
@@ -403,6 +619,34 @@ def score_crossprod(pat: MissingPatterns, mu, Sigma, *, state: PatternState | No
     The first-order information (``right=None``) or the sandwich meat in the parameters
     (``right`` = Delta), accumulated block by block so that the n x (p* + p) score array
     is never held whole.
+
+    Parameters
+    ----------
+    pat : MissingPatterns
+        The data grouped by missingness pattern.
+    mu : array_like, shape (p,)
+        Mean vector.
+    Sigma : array_like, shape (p, p)
+        Covariance matrix.
+    state : PatternState, optional
+        :func:`pattern_state` of ``(pat, mu, Sigma)`` when already computed.
+    cols : slice or array of int, default all
+        Moments kept (e.g. the covariance part only, without a mean structure).
+    right : ndarray, shape (len(cols), q), optional
+        Jacobian that maps the moment scores to parameter scores.
+    chunk : int, default 256
+        Rows computed per block.
+
+    Returns
+    -------
+    ndarray
+        ``len(cols) x len(cols)`` (``right=None``) or ``q x q``.
+
+    References
+    ----------
+    Yuan, K.-H., & Bentler, P. M. (2000). Three likelihood-based methods for mean and
+    covariance structure analysis with nonnormal missing data. Sociological Methodology 30,
+    165-200.
 
     Examples
     --------
@@ -449,10 +693,18 @@ def saturated_em(X, *, tol: float = 1e-8, max_iter: int = 5000,
     tol : float
         Stop when the largest absolute change of a moment is below ``tol``.
     max_iter : int
+        Maximum number of EM steps (a warning when it is reached).
+    patterns : MissingPatterns, optional
+        ``X`` already grouped by pattern (then ``X`` is not read).
 
     Returns
     -------
     EMResult
+
+    References
+    ----------
+    Little, R. J. A., & Rubin, D. B. (2002). Statistical Analysis with Missing Data, 2nd ed.,
+    ch. 8. Wiley.
 
     Examples
     --------
@@ -496,9 +748,31 @@ def baseline_loglik(pat: MissingPatterns) -> tuple[float, np.ndarray, np.ndarray
     estimates are each variable's mean and variance (divisor n_j) over its
     observed values (lavaan's baseline model under ``missing = "ml"``).
 
+    Parameters
+    ----------
+    pat : MissingPatterns
+        The data grouped by missingness pattern.
+
     Returns
     -------
-    (loglik, mu, var)
+    loglik : float
+        Maximised log-likelihood of the independence model.
+    mu : ndarray, shape (p,)
+        Available-case means.
+    var : ndarray, shape (p,)
+        Available-case variances (divisor n_j).
+
+    References
+    ----------
+    Arbuckle, J. L. (1996). Full information estimation in the presence of incomplete data.
+    In Marcoulides & Schumacker (Eds.), Advanced Structural Equation Modeling, 243-277.
+
+    Examples
+    --------
+    >>> X = np.array([[0.0, 1.0], [1.0, np.nan], [2.0, 0.5]])
+    >>> ll, mu, var = baseline_loglik(MissingPatterns(X))
+    >>> mu
+    array([1.  , 0.75])
     """
     w = pat.counts[:, None] * pat.mask
     nj = w.sum(axis=0)
@@ -517,6 +791,26 @@ def srmr_moments(S, m, Sigma, mu) -> float:
     ``(m_i - mu_i) / sqrt(s_ii)``; root mean square over p* (+ p) elements.
     This is lavaan's "srmr" with a mean structure, which under
     ``missing = "ml"`` uses the EM moments as S and m.
+
+    Parameters
+    ----------
+    S : array_like, shape (p, p)
+        Saturated (sample or EM) covariance matrix.
+    m : array_like, shape (p,), or None
+        Saturated means (None: covariance residuals only).
+    Sigma : array_like, shape (p, p)
+        Model-implied covariance matrix.
+    mu : array_like, shape (p,), or None
+        Model-implied means.
+
+    Returns
+    -------
+    float
+        The SRMR.
+
+    References
+    ----------
+    Bentler, P. M. (1995). EQS Structural Equations Program Manual. Multivariate Software.
 
     Examples
     --------
@@ -538,6 +832,35 @@ def expected_information(pat: MissingPatterns, mu, Sigma, *, state: PatternState
 
     ``sum_k n_k [1/2 D'(P_k x P_k) D, P_k]`` over patterns (block diagonal);
     used as the metric of the Fisher-scoring optimiser.
+
+    Parameters
+    ----------
+    pat : MissingPatterns
+        The data grouped by missingness pattern.
+    mu : array_like, shape (p,)
+        Mean vector.
+    Sigma : array_like, shape (p, p)
+        Covariance matrix.
+    state : PatternState, optional
+        :func:`pattern_state` of ``(pat, mu, Sigma)`` when already computed.
+
+    Returns
+    -------
+    ndarray, shape (p(p+1)/2 + p, p(p+1)/2 + p)
+        The information, blocks ordered ``[vech(Sigma), mu]``.
+
+    References
+    ----------
+    Savalei, V. (2010). Expected versus observed information in SEM with incomplete normal
+    and nonnormal data. Psychological Methods 15, 352-367.
+
+    Examples
+    --------
+    >>> X = np.array([[0.0, 1.0], [1.0, np.nan], [2.0, 0.5]])
+    >>> I = expected_information(MissingPatterns(X), [1.0, 0.75], np.eye(2))
+    >>> I[3:, 3:]
+    array([[3., 0.],
+           [0., 2.]])
     """
     st = state or pattern_state(pat, mu, Sigma)
     p = pat.p
@@ -555,7 +878,51 @@ def expected_information(pat: MissingPatterns, mu, Sigma, *, state: PatternState
 # --------------------------------------------------------------------------
 
 def value_grad_info(model, pats, theta, info: bool = True):
-    """FIML loglik, its gradient and expected information w.r.t. theta."""
+    """FIML loglik, its gradient and expected information w.r.t. theta.
+
+    Moment-level derivatives chained through each group's ``Delta = dm/dtheta``:
+    ``g = sum_g Delta_g' dL_g/dm``, ``I = sum_g Delta_g' I_g Delta_g``.
+
+    Parameters
+    ----------
+    model : SEMModel
+        The model (with a mean structure).
+    pats : list of MissingPatterns
+        One per group.
+    theta : ndarray
+        Free parameters.
+    info : bool, default True
+        Also compute the expected information.
+
+    Returns
+    -------
+    loglik : float
+        Total FIML log-likelihood (``-inf`` where a sub-covariance is not positive
+        definite, with ``grad`` and ``info`` None).
+    grad : ndarray, shape (q,)
+        Its gradient.
+    info : ndarray, shape (q, q), or None
+        Expected information (None when ``info`` is False).
+
+    References
+    ----------
+    Arbuckle, J. L. (1996). Full information estimation in the presence of incomplete data.
+    In Marcoulides & Schumacker (Eds.), Advanced Structural Equation Modeling, 243-277.
+    Savalei, V. (2010). Expected versus observed information in SEM with incomplete normal
+    and nonnormal data. Psychological Methods 15, 352-367.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> df = holzinger39.get_data()[["x1", "x2", "x3"]].copy()
+    >>> df.iloc[::10, 0] = np.nan
+    >>> res = fit_sem("f =~ x1 + x2 + x3", df, missing="fiml")
+    >>> pats = res.extra["patterns"]
+    >>> ll, g, info = value_grad_info(res.model, pats, res.theta)
+    >>> bool(np.isclose(ll, res.fit_indices["loglik"])), bool(np.abs(g).max() < 1e-3)
+    (True, True)
+    """
     q = model.n_free
     ll, grad = 0.0, np.zeros(q)
     I = np.zeros((q, q)) if info else None
@@ -588,9 +955,51 @@ def maximise_fiml(model, pats, theta0, *, max_iter: int = 200, tol: float = 1e-1
     Delta, backtracking on the log-likelihood; converged when the Newton
     decrement ``g' I^-1 g`` is below ``tol``. Falls back to L-BFGS-B.
 
+    Parameters
+    ----------
+    model : SEMModel
+        The model (with a mean structure).
+    pats : list of MissingPatterns
+        One per group.
+    theta0 : ndarray
+        Starting values (the model's own are used if the implied moments there are not
+        admissible).
+    max_iter : int, default 200
+        Maximum number of Fisher-scoring steps.
+    tol : float, default 1e-10
+        Bound on the Newton decrement.
+
     Returns
     -------
-    theta, loglik, iterations, converged, message
+    theta : ndarray
+        The estimates.
+    loglik : float
+        The maximised log-likelihood.
+    iterations : int
+        Steps taken.
+    converged : bool
+        Whether the convergence criterion was met.
+    message : str
+        How it stopped.
+
+    References
+    ----------
+    Arbuckle, J. L. (1996). Full information estimation in the presence of incomplete data.
+    In Marcoulides & Schumacker (Eds.), Advanced Structural Equation Modeling, 243-277.
+    Lee, S.-Y. & Jennrich, R. I. (1979). A study of algorithms for covariance structure
+    analysis with specific comparisons using factor analysis. Psychometrika 44, 99-113.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> df = holzinger39.get_data()[["x1", "x2", "x3"]].copy()
+    >>> df.iloc[::10, 0] = np.nan
+    >>> res = fit_sem("f =~ x1 + x2 + x3", df, missing="fiml")
+    >>> pats = res.extra["patterns"]
+    >>> theta, ll, it, ok, msg = maximise_fiml(res.model, pats, res.model.theta_start)
+    >>> ok, bool(np.allclose(theta, res.theta, atol=1e-4))
+    (True, True)
     """
     import scipy.optimize as so
 

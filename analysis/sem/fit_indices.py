@@ -30,7 +30,35 @@ __all__ = ["fit_indices", "n_moments", "rmsea", "rmsea_ci", "cfi", "tli"]
 
 
 def n_moments(model) -> int:
-    """Number of sample moments the model reproduces (lavaan's ndat with fixed.x)."""
+    """Number of sample moments the model reproduces (lavaan's ``ndat`` with fixed.x).
+
+    Per group ``p(p+1)/2`` covariances (plus ``p`` means with a mean structure), minus the
+    moments of the k exogenous observed covariates fixed at their sample values
+    (``k(k+1)/2`` covariances and ``k`` means); summed over groups.
+
+    Parameters
+    ----------
+    model : SEMModel
+        The model (its ``p``, ``ov_x``, ``meanstructure`` and ``n_groups`` are used).
+
+    Returns
+    -------
+    int
+        Number of sample moments; ``df = n_moments(model) - model.n_free``.
+
+    References
+    ----------
+    Rosseel, Y. (2012). lavaan: An R package for structural equation modeling. Journal of
+    Statistical Software 48(2), 1-36.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> res = fit_sem("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6", holzinger39.get_data())
+    >>> n_moments(res.model)
+    21
+    """
     p = model.p
     k = len(getattr(model, "ov_x", []))
     per = p * (p + 1) // 2 - k * (k + 1) // 2
@@ -44,6 +72,31 @@ def rmsea(X2: float, df: float, N: float, c: float = 1.0, G: int = 1) -> float:
 
     With c the scaling factor of a robust test, this is the robust RMSEA of
     Brosseau-Liard, Savalei & Li (2012) as in lavaan's "rmsea.robust".
+
+    Parameters
+    ----------
+    X2 : float
+        Test statistic (the unscaled one, also for the robust RMSEA).
+    df : float
+        Degrees of freedom; ``df <= 0`` gives 0.
+    N : float
+        Total sample size (lavaan divides by N, not N - 1).
+    c : float, default 1
+        Scaling factor of the robust test statistic.
+    G : int, default 1
+        Number of groups (Steiger's multi-group correction ``sqrt(G)``).
+
+    Returns
+    -------
+    float
+        The point estimate of the RMSEA.
+
+    References
+    ----------
+    Steiger, J. H. (1990). Structural model evaluation and modification: an interval
+    estimation approach. Multivariate Behavioral Research 25, 173-180.
+    Brosseau-Liard, P. E., Savalei, V., & Li, L. (2012). An investigation of the sample
+    performance of two nonnormality corrections for RMSEA. MBR 47, 904-930.
 
     Examples
     --------
@@ -62,6 +115,40 @@ def rmsea_ci(X2: float, df: float, N: float, c: float = 1.0, G: int = 1,
     For the robust RMSEA, X2 is the scaled statistic and c its scaling factor:
     ``rmsea = sqrt(c lambda / (N df))`` at the noncentrality lambda where
     ``P(chi2_df(lambda) <= X2)`` equals (1 +- level)/2.
+
+    Parameters
+    ----------
+    X2 : float
+        Test statistic (the scaled one for the robust interval).
+    df : float
+        Degrees of freedom; below 1 the interval is ``(0, 0)``.
+    N : float
+        Total sample size.
+    c : float, default 1
+        Scaling factor of the robust test statistic.
+    G : int, default 1
+        Number of groups (multi-group correction ``sqrt(G)``).
+    level : float, default 0.90
+        Confidence level (lavaan reports the 90% interval).
+
+    Returns
+    -------
+    tuple of float
+        ``(lower, upper)``; a limit whose noncentrality is 0 is reported as 0; ``(nan, nan)``
+        for a non-finite statistic.
+
+    References
+    ----------
+    Steiger, J. H. (1990). Structural model evaluation and modification: an interval
+    estimation approach. Multivariate Behavioral Research 25, 173-180.
+    Browne, M. W., & Cudeck, R. (1993). Alternative ways of assessing model fit. In Bollen &
+    Long (Eds.), Testing Structural Equation Models, 136-162.
+
+    Examples
+    --------
+    >>> lo, hi = rmsea_ci(85.3055, 24, 301)
+    >>> round(lo, 3), round(hi, 3)
+    (0.071, 0.114)
     """
     if not (np.isfinite(X2) and np.isfinite(df) and df >= 1):
         return (0.0, 0.0) if df < 1 else (np.nan, np.nan)
@@ -88,6 +175,27 @@ def cfi(X2, df, X2_0, df_0, c=1.0, c_0=1.0) -> float:
     ``1 - max(X2 - c df, 0) / max(X2 - c df, X2_0 - c_0 df_0, 0)``
     (Brosseau-Liard & Savalei 2014), X2 and X2_0 the unscaled statistics.
 
+    Parameters
+    ----------
+    X2, df : float
+        Test statistic and degrees of freedom of the model.
+    X2_0, df_0 : float
+        Test statistic and degrees of freedom of the baseline (independence) model.
+    c, c_0 : float, default 1
+        Scaling factors of the model's and the baseline's robust tests (1: the usual CFI).
+
+    Returns
+    -------
+    float
+        The CFI (1 when both numerator and denominator are 0).
+
+    References
+    ----------
+    Bentler, P. M. (1990). Comparative fit indexes in structural models. Psychological
+    Bulletin 107, 238-246.
+    Brosseau-Liard, P. E., & Savalei, V. (2014). Adjusting incremental fit indices for
+    nonnormality. MBR 49, 460-470.
+
     Examples
     --------
     >>> round(cfi(85.3055, 24, 918.852, 36), 4)
@@ -99,7 +207,37 @@ def cfi(X2, df, X2_0, df_0, c=1.0, c_0=1.0) -> float:
 
 
 def tli(X2, df, X2_0, df_0, c=1.0, c_0=1.0) -> float:
-    """TLI; with scaling factors the robust TLI (Brosseau-Liard & Savalei 2014)."""
+    """TLI; with scaling factors the robust TLI (Brosseau-Liard & Savalei 2014).
+
+    ``1 - (X2 - c df) df_0 / ((X2_0 - c_0 df_0) df)``, i.e.
+    ``(X2_0/df_0 - X2/df) / (X2_0/df_0 - 1)`` when c = c_0 = 1.
+
+    Parameters
+    ----------
+    X2, df : float
+        Test statistic and degrees of freedom of the model.
+    X2_0, df_0 : float
+        Test statistic and degrees of freedom of the baseline (independence) model.
+    c, c_0 : float, default 1
+        Scaling factors of the model's and the baseline's robust tests (1: the usual TLI).
+
+    Returns
+    -------
+    float
+        The TLI (1 when ``df`` is 0 or the baseline term vanishes).
+
+    References
+    ----------
+    Tucker, L. R., & Lewis, C. (1973). A reliability coefficient for maximum likelihood
+    factor analysis. Psychometrika 38, 1-10.
+    Brosseau-Liard, P. E., & Savalei, V. (2014). Adjusting incremental fit indices for
+    nonnormality. MBR 49, 460-470.
+
+    Examples
+    --------
+    >>> round(tli(85.3055, 24, 918.852, 36), 4)
+    0.8958
+    """
     t1 = (X2 - c * df) * df_0
     t2 = (X2_0 - c_0 * df_0) * df
     if df > 0 and abs(t2) > 0:
@@ -144,7 +282,43 @@ def _gfi_parts_fixed_x(ss, Sigma, Si, d, xs, meanstructure):
 
 
 def fit_indices(model, theta, fmin_F: float) -> pd.Series:
-    """lavaan-style fit measures for an ML fit at ``theta`` with discrepancy ``fmin_F``."""
+    """lavaan-style fit measures for an ML fit at ``theta`` with discrepancy ``fmin_F``.
+
+    The definitions are those of the module docstring (lavaan 0.6 ``fitMeasures()``).
+
+    Parameters
+    ----------
+    model : SEMModel
+        The fitted model with its sample moments.
+    theta : ndarray
+        Free parameters at the ML estimates (model order).
+    fmin_F : float
+        Minimum of the discrepancy F of :mod:`analysis.sem.estimate` (lavaan's fmin times 2).
+
+    Returns
+    -------
+    Series
+        ``npar ntotal chisq df pvalue baseline_chisq baseline_df baseline_pvalue cfi tli rmsea
+        rmsea_ci_lower rmsea_ci_upper rmsea_pvalue srmr gfi agfi loglik aic bic fmin``.
+
+    References
+    ----------
+    Rosseel, Y. (2012). lavaan: An R package for structural equation modeling. Journal of
+    Statistical Software 48(2), 1-36.
+    Bentler, P. M. (1990). Comparative fit indexes in structural models. Psychological
+    Bulletin 107, 238-246.
+    Browne, M. W., & Cudeck, R. (1993). Alternative ways of assessing model fit. In Bollen &
+    Long (Eds.), Testing Structural Equation Models, 136-162.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> res = fit_sem("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6", holzinger39.get_data())
+    >>> fi = fit_indices(res.model, res.theta, res.fit_indices["fmin"] * 2)
+    >>> bool(abs(fi["chisq"] - res.fit_indices["chisq"]) < 1e-9)
+    True
+    """
     G = model.n_groups
     N = float(sum(s.n for s in model.sample))
     npar = model.n_free

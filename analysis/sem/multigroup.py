@@ -41,7 +41,32 @@ _STEPS = (("configural", ()), ("metric", ("loadings",)), ("scalar", ("loadings",
 
 
 def warm_start(previous, model) -> np.ndarray:
-    """Start values for ``model`` from a fitted result of a related model (same rows)."""
+    """Start values for ``model`` from a fitted result of a related model (same rows).
+
+    Free parameters of ``model`` whose ``(lhs, op, rhs, group)`` row was estimated (or fixed)
+    in ``previous`` start at that value; the others keep the model's own start values. Used
+    to fit the nested invariance models (configural -> metric -> scalar) quickly.
+
+    Parameters
+    ----------
+    previous : SEMResult
+        A fit of a related model to the same data.
+    model : SEMModel
+        The model to be fitted.
+
+    Returns
+    -------
+    ndarray, shape (model.n_free,)
+        Start values in ``model``'s parameter order.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> res = fit_sem("visual =~ x1 + x2 + x3", holzinger39.get_data())
+    >>> bool(np.allclose(warm_start(res, res.model), res.theta))
+    True
+    """
     prev = previous.model.partable.copy()
     vals = np.where(prev["free"] >= 0, previous.theta[prev["free"].clip(lower=0)], prev["value"])
     lookup = {(r.lhs, r.op, r.rhs, r.group): v for r, v in zip(prev.itertuples(), vals)}

@@ -60,7 +60,7 @@ class SEMResult:
         Returns
         -------
         DataFrame
-            As :attr:`estimates` (``se_std`` not computed).
+            As the ``estimates`` attribute (``se_std`` not computed).
         """
         return build_estimates(self.model, self.theta, np.asarray(vcov, dtype=float),
                                std_se=False)

@@ -65,6 +65,25 @@ from .fit_indices import cfi, rmsea, rmsea_ci, tli
 def sandwich(information: np.ndarray, meat: np.ndarray) -> np.ndarray:
     """Huber-White covariance ``E^-1 B E^-1`` from total information and meat.
 
+    Parameters
+    ----------
+    information : ndarray, shape (q, q)
+        Total (not per-case) information E of theta.
+    meat : ndarray, shape (q, q)
+        Total cross-product B of the casewise scores (:func:`meat`).
+
+    Returns
+    -------
+    ndarray, shape (q, q)
+        The (symmetrised) robust covariance matrix of theta.
+
+    References
+    ----------
+    Huber, P. J. (1967). The behavior of maximum likelihood estimates under nonstandard
+    conditions. Proc. Fifth Berkeley Symposium 1, 221-233.
+    White, H. (1982). Maximum likelihood estimation of misspecified models. Econometrica 50,
+    1-25.
+
     Examples
     --------
     >>> sandwich(np.eye(2) * 2.0, np.eye(2))
@@ -177,7 +196,36 @@ class GroupMoments:
 
 
 def meat(groups: list[GroupMoments]) -> np.ndarray:
-    """``B = sum_i s_i s_i'`` over all cases of all groups (theta scores)."""
+    """``B = sum_i s_i s_i'`` over all cases of all groups (theta scores).
+
+    Parameters
+    ----------
+    groups : list of GroupMoments
+        One per group (:func:`mlr_groups`, or the FIML path's).
+
+    Returns
+    -------
+    ndarray, shape (q, q)
+        The total meat of the sandwich.
+
+    References
+    ----------
+    Huber, P. J. (1967). The behavior of maximum likelihood estimates under nonstandard
+    conditions. Proc. Fifth Berkeley Symposium 1, 221-233.
+    White, H. (1982). Maximum likelihood estimation of misspecified models. Econometrica 50,
+    1-25.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> res = fit_sem("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6", holzinger39.get_data())
+    >>> groups = mlr_groups(res.model, res.theta)
+    >>> B = meat(groups)
+    >>> S = np.vstack([g.scores() for g in groups])
+    >>> bool(np.allclose(B, S.T @ S))
+    True
+    """
     return sum(g.meat() for g in groups)
 
 
@@ -186,11 +234,45 @@ def yuan_bentler_mplus(groups: list[GroupMoments], information: np.ndarray, df: 
     """Scaling factor of the Yuan-Bentler (Mplus variant) test statistic.
 
     ``c = [sum_g tr(A1_g^-1 B1_g) - tr(E^-1 B)] / df`` with E the (total)
-    observed information of the model and B the (total) casewise meat.
+    observed information of the model and B the (total) casewise meat;
+    A1_g and B1_g are the observed and first-order h1 information of group g, without the
+    moments of fixed.x covariates.
+
+    Parameters
+    ----------
+    groups : list of GroupMoments
+        One per group (:func:`mlr_groups`, or the FIML path's).
+    information : ndarray, shape (q, q)
+        Total observed information E of the model (:func:`observed_information`).
+    df : int
+        Degrees of freedom of the test (NaN results when ``df <= 0``).
+    B : ndarray, shape (q, q), optional
+        Total meat (computed by :func:`meat` when omitted).
 
     Returns
     -------
-    dict with ``trace_h1``, ``trace_h0``, ``trace_ugamma``, ``scaling_factor``.
+    dict
+        ``trace_h1``, ``trace_h0``, ``trace_ugamma`` (their difference) and
+        ``scaling_factor`` (NaN unless positive).
+
+    References
+    ----------
+    Yuan, K.-H., & Bentler, P. M. (2000). Three likelihood-based methods for mean and
+    covariance structure analysis with nonnormal missing data. Sociological Methodology 30,
+    165-200.
+    Asparouhov, T., & Muthen, B. (2005). Multivariate statistical modeling with survey data.
+    Proceedings of the Federal Committee on Statistical Methodology Research Conference.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> res = fit_sem("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6", holzinger39.get_data())
+    >>> groups = mlr_groups(res.model, res.theta)
+    >>> E = observed_information(res.model, res.theta, groups)
+    >>> yb = yuan_bentler_mplus(groups, E, int(res.fit_indices["df"]))
+    >>> bool(yb["scaling_factor"] > 0)
+    True
     """
     if df <= 0:
         return dict(trace_h1=np.nan, trace_h0=np.nan, trace_ugamma=np.nan, scaling_factor=np.nan)
@@ -215,6 +297,36 @@ def baseline_groups(groups: list[GroupMoments], mus, variances) -> list[GroupMom
     its own parameters (columns). Without a mean structure the means are the
     sample means and not parameters; fixed.x covariates keep their sample
     covariance block and means, as in lavaan's baseline.
+
+    Parameters
+    ----------
+    groups : list of GroupMoments
+        The fitted model's groups (data and h1 moments are shared with the baseline).
+    mus : sequence of array_like
+        Estimated means of the baseline, one vector per group.
+    variances : sequence of array_like
+        Estimated variances of the baseline, one vector per group.
+
+    Returns
+    -------
+    list of GroupMoments
+        One per group, for the baseline model.
+
+    References
+    ----------
+    Rosseel, Y. (2012). lavaan: An R package for structural equation modeling. Journal of
+    Statistical Software 48(2), 1-36.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> res = fit_sem("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6", holzinger39.get_data())
+    >>> groups = mlr_groups(res.model, res.theta)
+    >>> ss = res.model.sample[0]
+    >>> base = baseline_groups(groups, [ss.mean], [np.diag(ss.cov)])
+    >>> base[0].delta.shape  # vech(Sigma) rows x (6 variances)
+    (21, 6)
     """
     blocks, sigmas = [], []
     for g, var0 in zip(groups, variances):
@@ -245,7 +357,24 @@ def baseline_groups(groups: list[GroupMoments], mus, variances) -> list[GroupMom
 
 
 def block_diag(mats: list[np.ndarray]) -> np.ndarray:
-    """Block-diagonal matrix (tiny helper; avoids scipy.linalg import cost)."""
+    """Block-diagonal matrix (tiny helper; avoids scipy.linalg import cost).
+
+    Parameters
+    ----------
+    mats : list of ndarray
+        2-d blocks (any shapes), placed along the diagonal in order.
+
+    Returns
+    -------
+    ndarray
+        ``sum rows x sum cols``, zeros off the blocks.
+
+    Examples
+    --------
+    >>> block_diag([np.ones((1, 1)), 2 * np.ones((1, 2))])
+    array([[1., 0., 0.],
+           [0., 2., 2.]])
+    """
     n = sum(m.shape[0] for m in mats)
     k = sum(m.shape[1] for m in mats)
     out = np.zeros((n, k))
@@ -261,6 +390,25 @@ def linear_model_information(groups: list[GroupMoments]) -> np.ndarray:
     """Total observed information ``-sum_g Delta_g' H_g Delta_g`` at the implied moments.
 
     Exact for models whose moments are linear in theta (e.g. the baseline).
+
+    Parameters
+    ----------
+    groups : list of GroupMoments
+        One per group (:func:`mlr_groups`, or the FIML path's).
+
+    Returns
+    -------
+    ndarray, shape (q, q)
+        The total observed information of theta (without second derivatives of the moments).
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> res = fit_sem("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6", holzinger39.get_data())
+    >>> groups = mlr_groups(res.model, res.theta)
+    >>> linear_model_information(groups).shape
+    (13, 13)
     """
     return -sum(g.delta.T @ g.moment_hessian() @ g.delta for g in groups)
 
@@ -273,6 +421,32 @@ def ml_discrepancy(S, m, Sigma, mu) -> float:
     """Complete-data ML discrepancy F with a mean structure.
 
     ``log|Sigma| + tr(S Sigma^-1) - log|S| - p + (m - mu)' Sigma^-1 (m - mu)``
+
+    Parameters
+    ----------
+    S : ndarray, shape (p, p)
+        Saturated (sample or EM) covariance matrix.
+    m : array_like, shape (p,)
+        Saturated means.
+    Sigma : ndarray, shape (p, p)
+        Model-implied covariance matrix.
+    mu : array_like, shape (p,)
+        Model-implied means.
+
+    Returns
+    -------
+    float
+        F (0 when the moments agree).
+
+    References
+    ----------
+    Joreskog, K. G. (1969). A general approach to confirmatory maximum likelihood factor
+    analysis. Psychometrika 34, 183-202.
+
+    Examples
+    --------
+    >>> ml_discrepancy(np.eye(2), np.zeros(2), np.eye(2), np.zeros(2))
+    0.0
     """
     p = S.shape[0]
     Si = np.linalg.inv(Sigma)
@@ -281,8 +455,38 @@ def ml_discrepancy(S, m, Sigma, mu) -> float:
 
 
 def complete_information(Sigma, mu) -> np.ndarray:
-    """Per-case normal information of ``[vech(Sigma), mu]`` (expected = observed
-    at the sample moments): ``blockdiag(1/2 D'(S^-1 x S^-1) D, S^-1)``."""
+    """Per-case normal information of ``[vech(Sigma), mu]``.
+
+    ``blockdiag(1/2 D'(Sigma^-1 x Sigma^-1) D, Sigma^-1)`` with D the duplication matrix
+    (expected = observed at the sample moments); Wc of Zhang & Savalei (2022) at the EM
+    moments.
+
+    Parameters
+    ----------
+    Sigma : ndarray, shape (p, p)
+        Covariance matrix.
+    mu : array_like, shape (p,)
+        Mean vector (the information does not depend on it).
+
+    Returns
+    -------
+    ndarray, shape (p(p+1)/2 + p, p(p+1)/2 + p)
+        The information per case.
+
+    References
+    ----------
+    Zhang, X., & Savalei, V. (2022). New computations for RMSEA and CFI following FIML and TS
+    estimation with missing data. Psychological Methods.
+    Savalei, V., & Rosseel, Y. (2022). Computational options for standard errors and test
+    statistics with incomplete normal and nonnormal data in SEM. Structural Equation
+    Modeling 29, 163-181.
+
+    Examples
+    --------
+    >>> complete_information(np.eye(1), np.zeros(1))
+    array([[0.5, 0. ],
+           [0. , 1. ]])
+    """
     Si = np.linalg.inv(Sigma)
     D = fiml.duplication_matrix(Si.shape[0])
     return block_diag([0.5 * D.T @ np.kron(Si, Si) @ D, Si])
@@ -307,12 +511,24 @@ def fiml_corrected(groups: list[GroupMoments], df: int, baseline: list[GroupMome
     groups : list of GroupMoments
         The fitted model.
     df : int
+        Degrees of freedom of the model.
     baseline : list of GroupMoments
         The fitted independence model.
+    version : {"V3", "V6"}, default "V3"
+        lavaan's V3 (with a scaled test, estimator MLR) or V6 (without, estimator ML).
 
     Returns
     -------
-    dict with ``XX3``, ``c3``, ``XX3_null``, ``c3_null``.
+    dict
+        ``XX3``, ``c3`` (model), ``XX3_null``, ``c3_null``, ``df_null`` (baseline).
+
+    References
+    ----------
+    Zhang, X., & Savalei, V. (2022). New computations for RMSEA and CFI following FIML and TS
+    estimation with missing data. Psychological Methods.
+    Savalei, V., & Rosseel, Y. (2022). Computational options for standard errors and test
+    statistics with incomplete normal and nonnormal data in SEM. Structural Equation
+    Modeling 29, 163-181.
     """
     if version not in ("V3", "V6"):
         raise ValueError("version must be 'V3' or 'V6'")
@@ -417,6 +633,37 @@ def observed_information(model, theta, groups: list[GroupMoments]) -> np.ndarray
     ``phi(theta) = g_hat' m(theta)`` (g_hat fixed), by central differences of
     its analytic gradient (no data involved). This is lavaan's
     ``information = "observed"`` with ``observed.information = "hessian"``.
+
+    Parameters
+    ----------
+    model : SEMModel
+        The model.
+    theta : ndarray
+        Free parameters at the estimates.
+    groups : list of GroupMoments
+        One per group (:func:`mlr_groups`, or the FIML path's).
+
+    Returns
+    -------
+    ndarray, shape (q, q)
+        The symmetric total observed information.
+
+    References
+    ----------
+    Rosseel, Y. (2012). lavaan: An R package for structural equation modeling. Journal of
+    Statistical Software 48(2), 1-36.
+    Savalei, V. (2010). Expected versus observed information in SEM with incomplete normal
+    and nonnormal data. Psychological Methods 15, 352-367.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> res = fit_sem("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6", holzinger39.get_data())
+    >>> groups = mlr_groups(res.model, res.theta)
+    >>> E = observed_information(res.model, res.theta, groups)
+    >>> bool(np.allclose(E, E.T)), bool(np.linalg.eigvalsh(E)[0] > 0)
+    (True, True)
     """
     theta = np.asarray(theta, dtype=float)
     q = theta.size
@@ -444,6 +691,36 @@ def robust_indices(X2, df, c, X2_0, df_0, c_0, N, G=1) -> dict:
     X2, X2_0 are the unscaled statistics of the model and the baseline
     (complete data) or the FIML-corrected ones (:func:`fiml_corrected`), c and
     c_0 their scaling factors.
+
+    Parameters
+    ----------
+    X2, df, c : float
+        Statistic, degrees of freedom and scaling factor of the model.
+    X2_0, df_0, c_0 : float
+        The same for the baseline model.
+    N : float
+        Total sample size.
+    G : int, default 1
+        Number of groups.
+
+    Returns
+    -------
+    dict
+        ``cfi_robust``, ``tli_robust``, ``rmsea_robust``, ``rmsea_ci_lower_robust``,
+        ``rmsea_ci_upper_robust`` (NaN unless c is finite and positive).
+
+    References
+    ----------
+    Brosseau-Liard, P. E., Savalei, V., & Li, L. (2012). An investigation of the sample
+    performance of two nonnormality corrections for RMSEA. MBR 47, 904-930.
+    Brosseau-Liard, P. E., & Savalei, V. (2014). Adjusting incremental fit indices for
+    nonnormality. MBR 49, 460-470.
+
+    Examples
+    --------
+    >>> r = robust_indices(85.3055, 24, 0.979042, 918.852, 36, 1.0, 301)
+    >>> round(r["rmsea_robust"], 5)
+    0.0925
     """
     ok = np.isfinite(c) and c > 0
     out = dict(cfi_robust=cfi(X2, df, X2_0, df_0, c, c_0) if ok else np.nan,
@@ -455,7 +732,45 @@ def robust_indices(X2, df, c, X2_0, df_0, c_0, N, G=1) -> dict:
 
 
 def scaled_measures(groups, information, B, df, chisq, N, G, bgroups, bchisq, bdf) -> dict:
-    """Yuan-Bentler (Mplus) scaled statistics of the model and the baseline."""
+    """Yuan-Bentler (Mplus) scaled statistics of the model and the baseline.
+
+    Parameters
+    ----------
+    groups : list of GroupMoments
+        One per group (:func:`mlr_groups`, or the FIML path's).
+    information : ndarray, shape (q, q)
+        Total observed information of the model.
+    B : ndarray, shape (q, q)
+        Total meat of the model.
+    df : int
+        Degrees of freedom of the model.
+    chisq : float
+        Unscaled statistic of the model.
+    N : float
+        Total sample size (unused; kept for a uniform call).
+    G : int
+        Number of groups (unused; kept for a uniform call).
+    bgroups : list of GroupMoments
+        The baseline model (:func:`baseline_groups`).
+    bchisq : float
+        Unscaled statistic of the baseline.
+    bdf : int
+        Degrees of freedom of the baseline.
+
+    Returns
+    -------
+    dict
+        ``chisq_scaled``, ``scaling_factor``, ``pvalue_scaled``, ``baseline_chisq_scaled``,
+        ``baseline_scaling_factor``.
+
+    References
+    ----------
+    Yuan, K.-H., & Bentler, P. M. (2000). Three likelihood-based methods for mean and
+    covariance structure analysis with nonnormal missing data. Sociological Methodology 30,
+    165-200.
+    Asparouhov, T., & Muthen, B. (2005). Multivariate statistical modeling with survey data.
+    Proceedings of the Federal Committee on Statistical Methodology Research Conference.
+    """
     yb = yuan_bentler_mplus(groups, information, df, B)
     c = yb["scaling_factor"]
     ybb = yuan_bentler_mplus(bgroups, linear_model_information(bgroups), bdf)
@@ -467,7 +782,35 @@ def scaled_measures(groups, information, B, df, chisq, N, G, bgroups, bchisq, bd
 
 
 def mlr_groups(model, theta) -> list[GroupMoments]:
-    """GroupMoments of a complete-data fit (sample moments as the h1 moments)."""
+    """GroupMoments of a complete-data fit (sample moments as the h1 moments).
+
+    Parameters
+    ----------
+    model : SEMModel
+        A model fitted from raw data (each ``model.sample[g].data`` is set).
+    theta : ndarray
+        Free parameters at the estimates.
+
+    Returns
+    -------
+    list of GroupMoments
+        One per group; without a mean structure Delta has only the covariance rows and mu
+        is the sample mean.
+
+    Raises
+    ------
+    ValueError
+        When the model was fitted from moments (no raw data).
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> res = fit_sem("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6", holzinger39.get_data())
+    >>> groups = mlr_groups(res.model, res.theta)
+    >>> len(groups), groups[0].delta.shape
+    (1, (21, 13))
+    """
     groups = []
     ps = model.p * (model.p + 1) // 2
     for g, ss in enumerate(model.sample):
@@ -484,7 +827,7 @@ def mlr_groups(model, theta) -> list[GroupMoments]:
 
 
 def apply_mlr(res):
-    """Turn a complete-data ML :class:`SEMResult` into lavaan's MLR.
+    r"""Turn a complete-data ML :class:`~analysis.sem.result.SEMResult` into lavaan's MLR.
 
     Replaces the vcov/SEs by the Huber-White sandwich with the observed
     information and adds ``chisq_scaled``, ``scaling_factor``,
@@ -492,11 +835,34 @@ def apply_mlr(res):
     ``cfi_robust``, ``tli_robust``, ``rmsea_robust`` and its CI to
     ``fit_indices``. Point estimates and the unscaled chisq are ML's.
 
+    Parameters
+    ----------
+    res : SEMResult
+        A complete-data ML fit from raw data.
+
+    Returns
+    -------
+    SEMResult
+        A copy with ``estimator="MLR"``, robust ``vcov`` and ``estimates`` and the scaled and
+        robust fit indices.
+
+    References
+    ----------
+    Huber, P. J. (1967). The behavior of maximum likelihood estimates under nonstandard
+    conditions. Proc. Fifth Berkeley Symposium 1, 221-233.
+    White, H. (1982). Maximum likelihood estimation of misspecified models. Econometrica 50,
+    1-25.
+    Yuan, K.-H., & Bentler, P. M. (2000). Three likelihood-based methods for mean and
+    covariance structure analysis with nonnormal missing data. Sociological Methodology 30,
+    165-200.
+    Asparouhov, T., & Muthen, B. (2005). Multivariate statistical modeling with survey data.
+    Proceedings of the Federal Committee on Statistical Methodology Research Conference.
+
     Examples
     --------
     >>> from semopy.examples import holzinger39
     >>> from analysis.sem import fit_sem
-    >>> res = fit_sem("visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\n"
+    >>> res = fit_sem("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\n"
     ...               "speed =~ x7 + x8 + x9", holzinger39.get_data(), estimator="MLR")
     >>> round(float(res.fit_indices["chisq_scaled"]), 3)
     87.132
