@@ -13,11 +13,6 @@ without a leading underscore:
 A section is a numpydoc header: its name on one line, a line of dashes under it. Methods,
 ``__init__`` and properties are exempt (the class docstring documents them), as are names
 with a leading underscore.
-
-``KNOWN_GAPS`` lists the gaps that remain in the engine (``analysis/sem/``), whose function
-bodies other branches are editing at the same time; the list may only shrink. A gap that is
-not listed fails, and so does a listed gap that has been fixed (delete its entry), so the
-list stays an exact record.
 """
 
 from __future__ import annotations
@@ -30,16 +25,6 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "analysis"
 MODULES = sorted(PACKAGE.rglob("*.py"))
-
-#: (module path relative to the repository, name) -> the rules it still breaks.
-KNOWN_GAPS: dict[tuple[str, str], frozenset[str]] = {
-    (path, name): frozenset(gaps.split())
-    for path, name, gaps in (
-        ("analysis/sem/model.py", "build_model", "returns"),
-        ("analysis/sem/model.py", "observed_variables", "parameters returns"),
-        ("analysis/sem/model.py", "vech_index", "parameters returns"),
-    )
-}
 
 
 def has_section(doc: str, name: str) -> bool:
@@ -141,25 +126,10 @@ MESSAGES = {"docstring": "no docstring", "parameters": "no 'Parameters' section"
 def test_public_names_are_documented(path):
     problems = []
     for (rel, name), (line, broken, missing) in gaps(path).items():
-        new = broken - KNOWN_GAPS.get((rel, name), frozenset())
-        if new:
+        if broken:
             problems.append(f"{rel}:{line} {name}: " + "; ".join(
-                MESSAGES[b].format(missing=", ".join(missing)) for b in sorted(new)))
+                MESSAGES[b].format(missing=", ".join(missing)) for b in sorted(broken)))
     assert not problems, "undocumented public names:\n" + "\n".join(problems)
-
-
-def test_known_gaps_are_still_gaps():
-    """Fixed gaps leave KNOWN_GAPS, so the list records exactly what is missing."""
-    found = {}
-    for path in MODULES:
-        found.update(gaps(path))
-    stale = []
-    for key, listed in sorted(KNOWN_GAPS.items()):
-        fixed = listed - found.get(key, (0, frozenset(), []))[1]
-        if fixed:
-            stale.append(f"{key[0]} {key[1]}: {', '.join(sorted(fixed))} now documented "
-                         "(or the name is gone); update KNOWN_GAPS")
-    assert not stale, "\n".join(stale)
 
 
 def test_the_checker_sees_each_kind_of_gap(tmp_path):

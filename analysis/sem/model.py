@@ -46,7 +46,18 @@ __all__ = ["SEMModel", "SampleStats", "build_model", "vech_index"]
 
 
 def vech_index(p: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column indices of lavaan's vech: lower triangle, column by column."""
+    """Row and column indices of lavaan's vech: lower triangle, column by column.
+
+    Parameters
+    ----------
+    p : int
+        Order of the symmetric matrix.
+
+    Returns
+    -------
+    rows, cols : ndarray of int
+        ``S[rows, cols]`` is ``vech(S)``, the p(p+1)/2 non-duplicated elements.
+    """
     j, i = np.triu_indices(p)
     return i, j
 
@@ -427,6 +438,11 @@ def build_model(syntax: str, samples: list[SampleStats], *, group_labels=None,
     fixed_x : bool
         Fix variances/covariances/means of exogenous observed covariates at their sample
         values (lavaan's ``fixed.x = TRUE``).
+
+    Returns
+    -------
+    SEMModel
+        The free-parameter layout and the matrices it fills, ready for an estimator.
     """
     stmts = parse_model(syntax) if isinstance(syntax, str) else syntax
     if any(getattr(s, "level", None) for s in stmts):  # two-level syntax: never merge levels
@@ -554,6 +570,18 @@ def build_model(syntax: str, samples: list[SampleStats], *, group_labels=None,
 
 
 def observed_variables(syntax: str) -> list[str]:
-    """Observed variable names of a model, in the order the model uses."""
+    """Observed variable names of a model, in the order the model uses.
+
+    Parameters
+    ----------
+    syntax : str
+        lavaan model syntax.
+
+    Returns
+    -------
+    list of str
+        Indicators first, in the order they appear, then observed variables named only in
+        regressions or covariances.
+    """
     stmts = parse_model(syntax) if isinstance(syntax, str) else syntax
     return _roles(stmts)[0]
