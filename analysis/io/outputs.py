@@ -331,10 +331,13 @@ def savefig(fig, name: str, directory: str | os.PathLike | None = None, *,
 
     Examples
     --------
+    >>> import tempfile
     >>> import matplotlib.pyplot as plt
     >>> fig, ax = plt.subplots()
     >>> _ = ax.plot([0, 1], [0, 1])
-    >>> savefig(fig, "example", directory=tmp_path)  # doctest: +SKIP
+    >>> [p.name for p in savefig(fig, "example", directory=tempfile.mkdtemp())]
+    ['example.png', 'example.pdf']
+    >>> plt.close(fig)
     """
     if not name or "/" in name or name.endswith((".png", ".pdf")):
         raise ValueError(f"figure name must be a bare stem like 'ipma-map', got {name!r}")

@@ -286,7 +286,8 @@ def fit_ml(model, start=None, samples=None, max_iter: int = 500, tol: float = 1e
         newton = fixed_info is None and not model.meanstructure
         theta, extra = polish(theta, lambda th: scoring_step(model, th, samples, fixed_info,
                                                              observed=newton),
-                              max_steps=10 if newton else 50, shrink=0.5 if newton else 0.9)
+                              max_steps=10 if newton else 50, shrink=0.5 if newton else 0.7,
+                              floor=1e-28)  # F is per case: 1e-28 is ~1e-14 relative in theta
         return theta, FitInfo(True, it + extra, ml_value(model, theta, samples), msg, "fisher")
     # fallback: quasi-Newton with the analytic gradient
     def fun(th):

@@ -630,8 +630,9 @@ def maximise_fiml(model, pats, theta0, *, max_iter: int = 200, tol: float = 1e-1
         if dec < tol:
             # polish to the floating-point limit, so the result does not depend on the BLAS
             # kernel's rounding along the way (analysis.sem.converge)
+            # (decrement of the total log-likelihood: 1e-24 is ~1e-13 relative in theta)
             theta, extra = polish(theta, lambda th: fiml_scoring_step(model, pats, th),
-                                  first=(-ll, step, dec))
+                                  first=(-ll, step, dec), floor=1e-24)
             return theta, _loglik_theta(model, pats, theta), it + extra, True, \
                 "converged (Newton decrement)"
         t = 1.0
