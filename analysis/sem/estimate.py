@@ -307,7 +307,14 @@ def fit_ml(model, start=None, samples=None, max_iter: int = 500, tol: float = 1e
         except np.linalg.LinAlgError:
             ok = bool(np.max(np.abs(g2)) < 1e-6)
     theta_out = res.x if (np.isfinite(F2) and F2 <= F) else theta
-    return theta_out, FitInfo(ok, it + res.nit, min(F, F2), msg if not ok else
+    extra = 0
+    if ok:  # polish as above: L-BFGS-B stops ~1e-9 from the optimum, path-dependently
+        newton = fixed_info is None and not model.meanstructure
+        theta_out, extra = polish(theta_out, lambda th: scoring_step(
+            model, th, samples, fixed_info, observed=newton), max_steps=10 if newton else 50,
+            shrink=0.5 if newton else 0.7, floor=1e-28)
+        F2 = ml_value(model, theta_out, samples)
+    return theta_out, FitInfo(ok, it + res.nit + extra, min(F, F2), msg if not ok else
                               "converged (L-BFGS-B after Fisher scoring)", "lbfgs")
 
 
