@@ -1,4 +1,10 @@
-"""Where the compendium's files live, and the one way outputs are written (atomically)."""
+"""Where the compendium's files live, and the one way outputs are written (atomically).
+
+Outputs (``figures/`` and ``data/processed/``) go under the repository, or under the folder
+named by the environment variable ``COMPENDIUM_OUTPUT_DIR`` when it is set (read once, at
+import): ``make verify`` regenerates every output there and compares it with the committed
+one, without touching the repository.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +16,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA_RAW = ROOT / "data" / "raw"
-DATA_PROCESSED = ROOT / "data" / "processed"
-FIGURES = ROOT / "figures"
+#: Where figures and tables are written: the repository, or ``$COMPENDIUM_OUTPUT_DIR``.
+OUTPUT_ROOT = Path(os.environ["COMPENDIUM_OUTPUT_DIR"]).resolve() \
+    if os.environ.get("COMPENDIUM_OUTPUT_DIR") else ROOT
+DATA_PROCESSED = OUTPUT_ROOT / "data" / "processed"
+FIGURES = OUTPUT_ROOT / "figures"
 
 CODEBOOK = DATA_RAW / "codebook.csv"
 SURVEY = DATA_RAW / "survey.csv"

@@ -240,7 +240,9 @@ def build_estimates(model, theta, vcov, *, std_se: bool = True) -> pd.DataFrame:
     std, dvals, dstd = std_and_defined(model, theta)
     rows["std_all"] = std
     if model.defined:
-        dJ = numeric_jacobian(lambda t: defined_values(model, t), theta)
+        # central steps of 1e-4: truncation error ~1e-8 (the same on every machine), rounding
+        # noise ~1e-12 (an unrounded 1e-6 step gives 1e-10, which differs between BLAS kernels)
+        dJ = numeric_jacobian(lambda t: defined_values(model, t), theta, rel_step=1e-4)
         dse = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", dJ, vcov, dJ), 0, None))
         rows = append_defined_rows(rows, model.defined, dvals, dse, dstd, group=0)
     rows = add_z_pvalue(rows)
@@ -249,7 +251,7 @@ def build_estimates(model, theta, vcov, *, std_se: bool = True) -> pd.DataFrame:
             s, _, ds = std_and_defined(model, t)
             return np.concatenate([s, ds])
 
-        J = numeric_jacobian(stdfun, theta, central=False)
+        J = numeric_jacobian(stdfun, theta, rel_step=1e-4)  # central, as dJ above
         v = np.einsum("ij,jk,ik->i", J, vcov, J)
         rows["se_std"] = np.sqrt(np.clip(v, 0, None))
     else:

@@ -28,6 +28,7 @@ from .estimates import (
     heywood_messages,
     vcov_expected,
 )
+from .fiml_polish import polish_fiml
 from .fit_indices import cfi, n_moments, rmsea, rmsea_ci, tli
 from .fit_indices import fit_indices as _fit_indices
 from .model import SampleStats, build_model, observed_variables
@@ -258,6 +259,8 @@ def fit_fiml(stmts, ov, Xs, labels, *, estimator="ML", group=None, group_equal=(
     nmom = n_moments(model)
     theta0, _ = fit_ml(model)  # complete-data ML to the EM moments: a close start
     theta, ll0, iters, converged, message = fiml.maximise_fiml(model, pats, theta0, max_iter=max_iter)
+    if converged:  # where scoring converged slowly: Newton steps to the floating-point limit
+        theta, ll0 = polish_fiml(model, pats, ems, theta)
     if not converged:
         msgs.append(f"FIML optimizer did not converge ({message}); estimates are not trustworthy")
 
