@@ -19,9 +19,11 @@ from matplotlib.text import Text
 
 from analysis.io import paths
 from analysis.io.outputs import savefig, write_table
-from analysis.io.terms import check_language, glossary, translate, translate_columns
+from analysis.io.terms import check_language, glossary, translate
+from analysis.plots.style import CJK_FAMILY, register_cjk_font
 
-__all__ = ["edition_directory", "translate_figure", "save_figure", "save_table", "UNTRANSLATED"]
+__all__ = ["edition_directory", "translate_figure", "save_figure", "translate_tex",
+           "translate_tables", "UNTRANSLATED"]
 
 #: Strings with Latin letters that an edition left unchanged (for checking the glossary).
 UNTRANSLATED: set[str] = set()
@@ -93,6 +95,7 @@ def translate_figure(fig, labels: str = "zh", sources: Iterable[pd.DataFrame] = 
     mapping = glossary(labels, sources)
     if not mapping:
         return fig
+    register_cjk_font()
     fig.canvas.draw()                           # tick labels exist only once drawn
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
@@ -102,6 +105,9 @@ def translate_figure(fig, labels: str = "zh", sources: Iterable[pd.DataFrame] = 
         new = translate(old, mapping)
         if new != old:
             text.set_text(new)
+            family = list(text.get_fontfamily())
+            if CJK_FAMILY not in family:           # also when use_style was not called
+                text.set_fontfamily(family + [CJK_FAMILY])
         elif any("a" <= ch.lower() <= "z" for ch in old):
             UNTRANSLATED.add(old)
     return fig
@@ -143,46 +149,130 @@ def save_figure(fig, name: str, labels: str = "en", directory: str | os.PathLike
     return savefig(fig, name, directory=target)
 
 
-def save_table(df: pd.DataFrame, name: str, labels: str = "en", *, caption: str | None = None,
-               directory: str | os.PathLike | None = None, sources: Iterable[pd.DataFrame] = (),
-               **kwargs) -> list[Path]:
-    """Write a table with :func:`analysis.io.outputs.write_table`; for ``labels="zh"`` a
-    copy with translated column headers and caption goes to ``directory/zh``.
+_TEX_ESCAPES = {r"\_": "_", r"\&": "&", r"\%": "%", r"\#": "#", r"\$": "$"}
 
-    The English ``.csv`` and ``.tex`` are always written (other steps read the csv by its
-    English column names); the Chinese edition adds ``zh/<name>.tex`` and ``zh/<name>.csv``
-    whose headers (not values) are translated.
+
+def _tex_unescape(text: str) -> str:
+    for k, v in _TEX_ESCAPES.items():
+        text = text.replace(k, v)
+    return text
+
+
+def _tex_escape(text: str) -> str:
+    text = text.replace("\\", r"\textbackslash{}")
+    for k, v in _TEX_ESCAPES.items():
+        text = text.replace(v, k)
+    return text
+
+
+def translate_tex(tex: str, mapping) -> str:
+    r"""Translate the caption and the header row of a booktabs table written by
+    :func:`analysis.io.outputs.write_table` (the body is left as it is).
 
     Parameters
     ----------
-    df : pandas.DataFrame
-    name : str
-    labels : {"en", "zh"}
-    caption : str, optional
+    tex : str
+    mapping : mapping
+        From :func:`analysis.io.terms.glossary`.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> tex = "\\caption{Scores}\n\\toprule\ncommunity\\_type & n \\\\\n\\midrule\n"
+    >>> print(translate_tex(tex, {"community_type": "社区类型", "Scores": "得分"}))
+    \caption{得分}
+    \toprule
+    社区类型 & n \\
+    \midrule
+    <BLANKLINE>
+    """
+    def cell(c: str) -> str:
+        raw = _tex_unescape(c.strip())
+        new = translate(raw, mapping)
+        return c if new == raw else _tex_escape(new)
+
+    lines = tex.split("\n")
+    out = []
+    header_next = False
+    for line in lines:
+        if line.startswith("\\caption{") and line.endswith("}"):
+            line = "\\caption{" + cell(line[len("\\caption{"):-1]) + "}"
+        elif header_next and line.endswith(" \\\\"):
+            line = " & ".join(cell(c) for c in line[:-3].split(" & ")) + " \\\\"
+        header_next = line == "\\toprule"
+        out.append(line)
+    return "\n".join(out)
+
+
+def translate_tables(labels: str = "zh", directory: str | os.PathLike | None = None,
+                     sources: Iterable[pd.DataFrame] = ()) -> list[Path]:
+    """Write the ``labels`` edition of every table in ``directory`` to ``directory/<labels>``.
+
+    The English tables stay as they are (other steps read the csv files by their column
+    names). The edition's ``.tex`` has its caption and header row translated; its ``.csv``
+    its header line. Cell values (codes, numbers) are unchanged.
+
+    Parameters
+    ----------
+    labels : {"zh"}
     directory : path, optional
         Default ``data/processed/``.
     sources : iterable of DataFrame
-    **kwargs
-        Passed to :func:`analysis.io.outputs.write_table`.
+        Further bilingual tables for :func:`analysis.io.terms.glossary`.
 
     Returns
     -------
     list of pathlib.Path
+        The files written.
 
     Examples
     --------
     >>> import tempfile
-    >>> d = tempfile.mkdtemp()
-    >>> out = save_table(pd.DataFrame({"community_type": ["x"]}), "demo", "zh", directory=d)
-    >>> sorted(p.relative_to(d).as_posix() for p in out)
-    ['demo.csv', 'demo.tex', 'zh/demo.csv', 'zh/demo.tex']
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = write_table(pd.DataFrame({"community_type": ["x"]}), "demo", directory=d)
+    >>> [p.relative_to(d).as_posix() for p in translate_tables("zh", d)]
+    ['zh/demo.csv', 'zh/demo.tex']
+    >>> (d / "zh" / "demo.csv").read_text(encoding="utf-8").splitlines()[0]
+    '社区类型'
     """
     base = Path(directory) if directory is not None else paths.DATA_PROCESSED
-    out = write_table(df, name, caption=caption, directory=base, **kwargs)
-    if check_language(labels) != "en":
-        mapping = glossary(labels, sources)
-        tdf = translate_columns(df.reset_index() if kwargs.get("index") else df, labels, sources)
-        kw = {k: v for k, v in kwargs.items() if k != "index"}
-        out += write_table(tdf, name, caption=translate(caption, mapping) if caption else None,
-                           directory=edition_directory(labels, base, paths.DATA_PROCESSED), **kw)
-    return out
+    if check_language(labels) == "en":
+        return []
+    mapping = glossary(labels, sources)
+    target = edition_directory(labels, base, paths.DATA_PROCESSED)
+    written = []
+    for src in sorted(base.glob("*.csv")):
+        df = pd.read_csv(src, nrows=0)
+        header = ",".join(_csv_cell(translate(str(c), mapping)) for c in df.columns)
+        body = src.read_text(encoding="utf-8").split("\n", 1)
+        paths.write_text(target / src.name, header + "\n" + (body[1] if len(body) > 1 else ""))
+        written.append(target / src.name)
+        tex = src.with_suffix(".tex")
+        if tex.exists():
+            paths.write_text(target / tex.name,
+                             translate_tex(tex.read_text(encoding="utf-8"), mapping))
+            written.append(target / tex.name)
+    return written
+
+
+def _csv_cell(text: str) -> str:
+    return f'"{text.replace(chr(34), chr(34) * 2)}"' if any(ch in text for ch in ',"\n') else text
+
+
+def main(argv=None) -> int:
+    """``python -m analysis.plots.edition zh``: the Chinese edition of the tables."""
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    labels = args[0] if args else "zh"
+    out = translate_tables(labels)
+    print(f"{len(out)} files of the {labels!r} edition of the tables in "
+          f"{edition_directory(labels, None, paths.DATA_PROCESSED)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
