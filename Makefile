@@ -14,8 +14,12 @@ NBVAL_NOTEBOOKS := $(filter-out $(NBVAL_SKIP),$(NOTEBOOKS))
 #   make reproduce SURVEY=data/raw/private/my-survey.xlsx CODEBOOK=data/raw/private/codebook.csv
 SURVEY ?=
 CODEBOOK ?=
+# Labels of the figures: en (the committed edition, in figures/) or zh (Chinese edition, written
+# to figures/zh/ and data/processed/zh/, git-ignored):  make reproduce LABELS=zh
+LABELS ?= en
 NB_PARAMS := $(if $(SURVEY),-p survey_path $(abspath $(SURVEY)),) \
-             $(if $(CODEBOOK),-p codebook_path $(abspath $(CODEBOOK)),)
+             $(if $(CODEBOOK),-p codebook_path $(abspath $(CODEBOOK)),) \
+             $(if $(filter-out en,$(LABELS)),-p labels $(LABELS),)
 
 # One BLAS thread: on 2 cores it costs nothing, and sums in a fixed order make every number
 # bit-reproducible from run to run.

@@ -89,7 +89,34 @@ def plot_timeline(table: pd.DataFrame, fitted: pd.DataFrame, ax=None, colors=Non
                      markeredgecolor="0.3", label="coder differs"),
               Line2D([], [], marker="x", linestyle="", color="0.4", label="unverified (U)")]
     ax.legend(handles=legend, loc="lower right", fontsize=8)
+    if "id" in table.columns:
+        _label_milestones(table, ax, ypos)
     return ax
+
+
+def _label_milestones(table: pd.DataFrame, ax, ypos) -> None:
+    """Number every milestone beside its marker and list the numbers with their titles
+    under the axis (one line each)."""
+    t = table.sort_values(["year", "id"], kind="stable").reset_index(drop=True)
+    last: dict[str, float] = {}
+    for k, r in enumerate(t.itertuples(), start=1):
+        yv = ypos[r.stage_hand]
+        near = r.year - last.get(r.stage_hand, -1e9) < 2.5
+        last[r.stage_hand] = r.year
+        ax.annotate(str(k), (r.year, yv), xytext=(0, 7 if not near or k % 2 else -11),
+                    textcoords="offset points", ha="center", fontsize=6.5, color="0.2")
+    if "title_en" not in t.columns:
+        return
+    fig = ax.figure
+    n = len(t)
+    key = fig.add_axes((0.0, -0.09 - 0.026 * n, 1.0, 0.026 * n))
+    key.axis("off")
+    key.set_xlim(0, 1)
+    key.set_ylim(n, 0)
+    for k, r in enumerate(t.itertuples()):
+        key.text(0.0, k + 0.5, f"{k + 1}", fontsize=6.5, va="center", ha="right")
+        key.text(0.01, k + 0.5, f"{str(r.date)[:7]}", fontsize=6.5, va="center", color="0.3")
+        key.text(0.075, k + 0.5, str(r.title_en), fontsize=6.5, va="center")
 
 
 def plot_value_heatmap(counts: pd.DataFrame, ax=None):

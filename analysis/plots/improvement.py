@@ -7,15 +7,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.plots.style import PALETTE
+from analysis.plots.style import PALETTE, type_colors
 
 QUADRANT_POS = {"concentrate here": (1, 0), "keep up the good work": (1, 1),
                 "low priority": (0, 0), "possible overkill": (0, 1)}
 
 
 def plot_ipma(table: pd.DataFrame, ax, group="all", level: str = "construct",
-              title: str | None = None):
+              title: str | None = None, min_span: float = 15.0, limits=None,
+              reference: str | None = None):
     """Importance (x) against performance (y) for one group, split at the means.
+
+    The performance axis spans at least ``min_span`` points of the 0-100 scale, so that a
+    spread of two or three points is not blown up to the full height of the panel.
 
     Parameters
     ----------
@@ -27,6 +31,13 @@ def plot_ipma(table: pd.DataFrame, ax, group="all", level: str = "construct",
     level : {"construct", "item"}
     title : str, optional
         Default ``"<group>: <level>s"``.
+    min_span : float
+        Smallest span of the performance axis, in points of the 0-100 scale.
+    limits : tuple of float, optional
+        ``(x0, x1, y0, y1)``: fixed axes, for panels that must share scales (see
+        :func:`ipma_limits`).
+    reference : str, optional
+        Another group (e.g. ``"all"``) drawn as grey rings for comparison.
 
     Returns
     -------
@@ -59,16 +70,23 @@ def plot_ipma(table: pd.DataFrame, ax, group="all", level: str = "construct",
     labels = (sub["construct"] if level == "construct" else sub["item"]).to_numpy()
     constructs = list(dict.fromkeys(table.loc[table["level"] == "construct", "construct"]))
     colours = [PALETTE[constructs.index(c) % len(PALETTE)] for c in sub["construct"]]
+    if reference is not None and reference != group:
+        ref = table[(table["group"] == reference) & (table["level"] == level)]
+        ref = ref.set_index(["construct", "item"] if level == "item" else "construct")
+        key = list(zip(sub["construct"], sub["item"])) if level == "item" else list(sub["construct"])
+        ref = ref.reindex(key)
+        ax.scatter(ref["importance"], ref["performance"], s=60, facecolors="none",
+                   edgecolors="0.6", zorder=2, label=f"{reference}")
+        ax.vlines(x, ref["performance"].to_numpy(), y, color="0.7", lw=0.8, zorder=1)
     ax.scatter(x, y, c=colours, s=60 if level == "construct" else 30, zorder=3)
     for xi, yi, lab in zip(x, y, labels):
         ax.annotate(lab, (xi, yi), xytext=(4, 3), textcoords="offset points", fontsize=8)
     mx, my = x.mean(), y.mean()
     ax.axvline(mx, color="grey", lw=0.8, ls="--")
     ax.axhline(my, color="grey", lw=0.8, ls="--")
-    pad_x = 0.15 * (x.max() - x.min() or 1)
-    pad_y = 0.15 * (y.max() - y.min() or 1)
-    x0, x1 = x.min() - pad_x, x.max() + pad_x
-    y0, y1 = y.min() - pad_y, y.max() + pad_y
+    if limits is None:
+        limits = ipma_limits(sub, min_span=min_span)
+    x0, x1, y0, y1 = limits
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     for name, (right, top) in QUADRANT_POS.items():  # corners, in axes coordinates
@@ -79,6 +97,35 @@ def plot_ipma(table: pd.DataFrame, ax, group="all", level: str = "construct",
     ax.set_ylabel("performance (0-100)")
     ax.set_title(title if title is not None else f"{group}: {level}s")
     return ax
+
+
+def ipma_limits(rows: pd.DataFrame, min_span: float = 15.0) -> tuple[float, float, float, float]:
+    """Axis limits ``(x0, x1, y0, y1)`` that show every row of an IPMA table.
+
+    The performance range is padded to at least ``min_span`` points, centred on the data.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        ``importance`` and ``performance`` columns (several groups for shared panels).
+    min_span : float
+
+    Returns
+    -------
+    tuple of float
+
+    Examples
+    --------
+    >>> ipma_limits(pd.DataFrame({"importance": [0.2, 0.4], "performance": [60.0, 62.0]}))
+    (0.17, 0.43, 53.5, 68.5)
+    """
+    x, y = rows["importance"].to_numpy(float), rows["performance"].to_numpy(float)
+    pad_x = 0.15 * (x.max() - x.min() or 1)
+    x0, x1 = x.min() - pad_x, x.max() + pad_x
+    span = max(1.3 * (y.max() - y.min()), min_span)
+    mid = (y.max() + y.min()) / 2
+    return (round(float(x0), 6), round(float(x1), 6), round(float(mid - span / 2), 6),
+            round(float(mid + span / 2), 6))
 
 
 def plot_whatif(table: pd.DataFrame, ax):
@@ -156,41 +203,62 @@ def plot_frontier(front: pd.DataFrame, ax, budget: float | None = None):
     return ax
 
 
-def plot_efficiency(eff: pd.DataFrame, ax, types: pd.Series | None = None):
-    """CRS against VRS efficiency per community (scale efficiency is their ratio).
+def plot_efficiency(eff: pd.DataFrame, ax, types: pd.Series | None = None,
+                    colours: dict | None = None):
+    """DEA efficiency of every community, ranked: BCC (variable returns, dot) and CCR
+    (constant returns, cross) per row, coloured by community type; efficient units are
+    named with the number of inefficient communities whose peer set they belong to.
 
     Parameters
     ----------
-    eff : pandas.DataFrame
+    eff : DataFrame
         :func:`analysis.study.improvement.community_efficiency` (``unit efficiency_crs
-        efficiency_vrs``).
-    ax : matplotlib.axes.Axes
-    types : pandas.Series, optional
-        Community id -> type, to colour the points (with a legend).
+        efficiency_vrs efficient_vrs peers``).
+    ax : matplotlib Axes
+    types : Series, optional
+        community id -> type.
+    colours : dict, optional
+        type -> colour (default :func:`analysis.plots.style.type_colors` of ``types``).
 
     Returns
     -------
-    matplotlib.axes.Axes
+    Axes
 
     Examples
     --------
     >>> import matplotlib.pyplot as plt
     >>> eff = pd.DataFrame({"unit": ["C1", "C2"], "efficiency_crs": [0.8, 1.0],
-    ...                     "efficiency_vrs": [0.9, 1.0]})
+    ...                     "efficiency_vrs": [0.9, 1.0], "efficient_vrs": [False, True],
+    ...                     "peers": ["C2", "C2"]})
     >>> fig, ax = plt.subplots()
-    >>> plot_efficiency(eff, ax, types=pd.Series({"C1": "old", "C2": "new"})).get_xlabel()
-    'CCR efficiency (constant returns)'
+    >>> [t.get_text() for t in plot_efficiency(eff, ax).get_yticklabels()]
+    ['C1', 'C2  (peer of 1)']
     >>> plt.close(fig)
     """
-    colours = PALETTE[0]
+    e = eff.sort_values(["efficiency_vrs", "efficiency_crs", "unit"],
+                        ascending=[True, True, False], kind="stable").reset_index(drop=True)
+    y = np.arange(len(e))
     if types is not None:
-        levels = sorted(types.unique())
-        colours = [PALETTE[levels.index(t) % len(PALETTE)] for t in types.reindex(eff["unit"])]
-        for i, t in enumerate(levels):
-            ax.scatter([], [], color=PALETTE[i % len(PALETTE)], label=t)
-        ax.legend(loc="lower right", fontsize=8)
-    ax.scatter(eff["efficiency_crs"], eff["efficiency_vrs"], c=colours, s=25, zorder=3)
-    ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
-    ax.set_xlabel("CCR efficiency (constant returns)")
-    ax.set_ylabel("BCC efficiency (variable returns)")
+        colours = colours or type_colors(types)
+        col = [colours.get(str(t), "0.5") for t in types.reindex(e["unit"])]
+        for t, c in colours.items():
+            ax.scatter([], [], color=c, label=t, s=25)
+    else:
+        col = [PALETTE[0]] * len(e)
+    peer_count: dict[str, int] = {}
+    for unit, peers in zip(e["unit"], e["peers"].fillna("") if "peers" in e else [""] * len(e)):
+        for q in str(peers).split(";"):
+            if q and q != unit:
+                peer_count[q] = peer_count.get(q, 0) + 1
+    ax.hlines(y, e["efficiency_crs"], e["efficiency_vrs"], color="0.75", lw=1, zorder=1)
+    ax.scatter(e["efficiency_vrs"], y, c=col, s=28, zorder=3)
+    ax.scatter(e["efficiency_crs"], y, c=col, marker="x", s=18, zorder=3, linewidths=1)
+    ax.scatter([], [], color="0.3", s=28, label="BCC (variable returns)")
+    ax.scatter([], [], color="0.3", marker="x", s=18, label="CCR (constant returns)")
+    names = [f"{u}  (peer of {peer_count.get(u, 0)})" if ok else str(u)
+             for u, ok in zip(e["unit"], e.get("efficient_vrs", e["efficiency_vrs"] >= 1 - 1e-9))]
+    ax.set_yticks(y, names, fontsize=7)
+    ax.set_ylim(-0.8, len(e) - 0.2)
+    ax.set_xlabel("efficiency (1 = on the frontier)")
+    ax.legend(loc="lower right", fontsize=7)
     return ax

@@ -14,10 +14,13 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from analysis.plots.style import type_colors
+
 # --- figures -------------------------------------------------------------------------------------
 
 
-def plot_caterpillar(summary: pd.DataFrame, group: str = "community_id", ax=None):
+def plot_caterpillar(summary: pd.DataFrame, group: str = "community_id", ax=None,
+                     types: pd.Series | None = None, colours: dict | None = None):
     """Nominal rank (cross), median rank (dot) and 5th-95th percentile band per community.
 
     Parameters
@@ -28,6 +31,11 @@ def plot_caterpillar(summary: pd.DataFrame, group: str = "community_id", ax=None
         Column naming the communities.
     ax : matplotlib.axes.Axes, optional
         Drawn on a new figure when not given.
+    types : pandas.Series, optional
+        Community id -> type: bands and dots take the type's colour and the legend names
+        the types.
+    colours : dict, optional
+        type -> colour (default :func:`analysis.plots.style.type_colors` of ``types``).
 
     Returns
     -------
@@ -44,19 +52,88 @@ def plot_caterpillar(summary: pd.DataFrame, group: str = "community_id", ax=None
     >>> plt.close(ax.figure)
     """
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
     s = summary.sort_values("nominal_rank", kind="stable").reset_index(drop=True)
     if ax is None:
-        _, ax = plt.subplots(figsize=(7.0, max(4.0, 0.16 * len(s) + 1)))
+        _, ax = plt.subplots(figsize=(7.0, max(4.0, 0.18 * len(s) + 1)))
     y = np.arange(len(s))
-    ax.hlines(y, s["rank_p05"], s["rank_p95"], color="#1b6ca8", lw=2, alpha=0.6,
-              label="5th-95th percentile")
-    ax.plot(s["median_rank"], y, "o", color="#1b6ca8", ms=4, label="median rank")
-    ax.plot(s["nominal_rank"], y, "x", color="#d1495b", ms=5, label="nominal rank")
-    ax.set_yticks(y, s[group], fontsize=7)
+    if types is not None:
+        colours = colours or type_colors(types)
+        col = [colours.get(str(t), "0.4") for t in types.reindex(s[group])]
+    else:
+        colours, col = {}, ["#1b6ca8"] * len(s)
+    ax.hlines(y, s["rank_p05"], s["rank_p95"], colors=col, lw=2.4, alpha=0.55)
+    ax.scatter(s["median_rank"], y, color=col, s=20, zorder=3)
+    ax.plot(s["nominal_rank"], y, "x", color="black", ms=5, zorder=4)
+    ax.set_yticks(y, s[group], fontsize=8)
+    ax.tick_params(axis="x", labelsize=9)
     ax.invert_yaxis()
     ax.set_xlabel("rank across Monte Carlo runs (1 = best)")
-    ax.legend(loc="upper right", fontsize=8)
+    handles = [Line2D([], [], color="0.4", lw=2.4, alpha=0.55, label="5th-95th percentile"),
+               Line2D([], [], marker="o", ls="", color="0.4", label="median rank"),
+               Line2D([], [], marker="x", ls="", color="black", label="nominal rank")]
+    handles += [Line2D([], [], color=c, lw=4, label=t) for t, c in colours.items()]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    return ax
+
+
+def plot_element_heatmap(scores: pd.DataFrame, element_names: Sequence[str],
+                         group: str = "community_id", type_col: str = "community_type",
+                         ax=None, colours: dict | None = None, overall: str | None = "score"):
+    """Element scores (0-100) of every community as a heatmap, communities grouped by type.
+
+    Rows are communities, sorted by type and, within a type, by ``overall`` (best first);
+    each cell shows the score; a colour strip at the left marks the community type
+    (:func:`analysis.plots.style.type_colors`).
+
+    Parameters
+    ----------
+    scores : DataFrame
+        One row per community: ``group``, ``type_col``, the element columns and ``overall``.
+    element_names : sequence of str
+    group, type_col : str
+    ax : Axes, optional
+    colours : dict, optional
+        type -> colour.
+    overall : str or None
+        Column to sort by within a type, also drawn as the last column.
+
+    Returns
+    -------
+    Axes
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    cols = list(element_names) + ([overall] if overall and overall in scores else [])
+    d = scores.sort_values([type_col, overall if overall in scores else group],
+                           ascending=[True, False], kind="stable").reset_index(drop=True)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.0, 0.17 * len(d) + 1.5))
+    values = d[cols].to_numpy(float)
+    im = ax.imshow(values, cmap="RdYlBu", vmin=np.floor(np.nanmin(values) / 5) * 5,
+                   vmax=np.ceil(np.nanmax(values) / 5) * 5, aspect="auto")
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            ax.text(j, i, f"{values[i, j]:.0f}", ha="center", va="center", fontsize=6)
+    colours = colours or type_colors(scores[type_col])
+    for i, t in enumerate(d[type_col]):
+        ax.add_patch(Rectangle((-1.05, i - 0.5), 0.4, 1, color=colours.get(str(t), "0.5"),
+                               clip_on=False))
+    starts = [i for i in range(len(d)) if i == 0 or d[type_col].iat[i] != d[type_col].iat[i - 1]]
+    for i in starts[1:]:
+        ax.axhline(i - 0.5, color="black", lw=1)
+    ax.set_xticks(range(len(cols)), cols)
+    ax.xaxis.tick_top()
+    ax.set_yticks(range(len(d)), d[group], fontsize=6.5)
+    ax.tick_params(axis="y", pad=14)
+    ax.set_xlim(-0.5, len(cols) - 0.5)
+    ax.grid(False)
+    for t, c in colours.items():
+        ax.scatter([], [], marker="s", color=c, label=t)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.25, 1.0), fontsize=8, title=None)
+    ax.figure.colorbar(im, ax=ax, label="score (0-100)", shrink=0.5, pad=0.02)
     return ax
 
 
@@ -149,6 +226,7 @@ def plot_elements_by_type(scores: pd.DataFrame, element_names: Sequence[str],
     if ax is None:
         _, ax = plt.subplots(figsize=(8.0, 4.5))
     order = sorted(long[type_col].unique())
+    palette = palette or type_colors(order)
     sns.boxplot(data=long, x="element", y="element score", hue=type_col, hue_order=order,
                 ax=ax, palette=palette, fliersize=0, linewidth=0.8)
     # a swarm, not a jittered strip: no random numbers, so the figure is byte-reproducible

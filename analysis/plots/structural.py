@@ -129,24 +129,43 @@ def _segment_distance(p, a, b) -> float:
     return float(np.hypot(*(p - (a + t * ab))))
 
 
-def _label_spot(a, b, placed, centres, segments=(), min_gap: float = 0.75,
-                min_line: float = 0.3) -> tuple[float, float]:
-    """A point on the segment a-b for a coefficient label, away from earlier labels, nodes
-    and the other arrows.
+def _ellipse_reach(u, half_w: float, half_h: float) -> float:
+    """Distance from an ellipse's centre to its boundary along the unit vector ``u``."""
+    return 1.0 / max(np.hypot(u[0] / half_w, u[1] / half_h), 1e-12)
 
-    Tries fractions 0.5, 0.42, 0.58, 0.34, 0.66, ... and keeps the first whose distance to
-    every placed label is at least ``min_gap`` and to every other arrow at least
-    ``min_line`` (else the one with the most room).
+
+def _label_spot(a, b, placed, centres, segments=(), min_gap: float = 0.75,
+                min_line: float = 0.3, reach: float = 0.0, aspect: float = 2.4,
+                head: float = 0.3, node_size: tuple[float, float] = (1.0, 0.55)
+                ) -> tuple[float, float]:
+    """A point on the arrow a-b for a coefficient label, away from earlier labels, nodes,
+    the other arrows and the arrowhead.
+
+    Only the visible part of the arrow counts (``reach`` = how far the nodes extend from
+    the centres along it, plus ``head`` for the arrowhead at ``b``); fractions 0.5, 0.4,
+    0.6, 0.32, 0.68, 0.25 of that part are
+    tried and the first whose distance to every placed label is at least ``min_gap`` and
+    to every other arrow at least ``min_line`` is kept (else the one with the most room).
+    Distances stretch the vertical by ``aspect``, the width-to-height ratio of a label, so
+    a line passing just above or below a label counts as touching it.
     """
     (x0, y0), (x1, y1) = a, b
+    length = max(np.hypot(x1 - x0, y1 - y0), 1e-9)
+    t0 = min(reach / length, 0.45)
+    t1 = max(1 - (reach + head) / length, t0 + 0.05)
     best, best_d = None, -np.inf
-    for t in (0.5, 0.42, 0.58, 0.34, 0.66, 0.28, 0.72):
+    scale = np.array([1.0, aspect])
+    for f in (0.5, 0.4, 0.6, 0.32, 0.68, 0.25):
+        t = t0 + f * (t1 - t0)
         p = (x0 + t * (x1 - x0), y0 + t * (y1 - y0))
+        ps = np.asarray(p) * scale
         d_lab = min((np.hypot(p[0] - q[0], (p[1] - q[1]) * 1.8) for q in placed), default=9.0)
-        d_node = min(np.hypot(p[0] - c[0], p[1] - c[1]) for c in centres)
-        d_line = min((_segment_distance(p, s0, s1) for s0, s1 in segments
+        d_node = min(np.hypot((p[0] - c[0]) / node_size[0], (p[1] - c[1]) / node_size[1])
+                     for c in centres)
+        d_line = min((_segment_distance(ps, np.asarray(s0) * scale, np.asarray(s1) * scale)
+                      for s0, s1 in segments
                       if (tuple(s0), tuple(s1)) != (tuple(a), tuple(b))), default=9.0)
-        d = min(d_lab / min_gap, d_node / (0.9 * min_gap), d_line / min_line)
+        d = min(d_lab / min_gap, d_node, d_line / min_line)
         if d >= 1:
             return p
         if d > best_d:
@@ -235,17 +254,21 @@ def path_diagram(estimates: pd.DataFrame, ax, *, show_items: bool = False,
     var = _rows(estimates, "~~")
     resid = {r.lhs: r.std_all for r in var.itertuples() if r.lhs == r.rhs}
     endo = set(regs["lhs"])
+    node_texts = []  # (text, largest height as a share of the ellipse's height)
     for v in lv:
         x, y = pos[v]
         e = Ellipse((x, y), W, H, facecolor=colours.get(v, "white"), edgecolor="black",
                     lw=1.2, alpha=0.9, zorder=3)
         ax.add_patch(e)
         patches[v] = e
-        ax.text(x, y + (0.08 if v in endo else 0), v, ha="center", va="center",
-                fontsize=12, fontweight="bold", color="white", zorder=4)
-        if v in endo and v in resid:
-            ax.text(x, y - 0.17, f"R² = {1 - resid[v]:.2f}", ha="center", va="center",
-                    fontsize=8, color="white", zorder=4)
+        has_r2 = v in endo and v in resid
+        node_texts.append((ax.text(x, y + (0.1 if has_r2 else 0), v, ha="center",
+                                   va="center", fontsize=12, fontweight="bold",
+                                   color="white", zorder=4), 0.36))
+        if has_r2:
+            node_texts.append((ax.text(x, y - 0.17, f"R² = {1 - resid[v]:.2f}", ha="center",
+                                       va="center", fontsize=8, color="white", zorder=4),
+                               0.24))
     # items
     extent = [np.array(p) for p in pos.values()]
     if show_items:
@@ -274,7 +297,13 @@ def path_diagram(estimates: pd.DataFrame, ax, *, show_items: bool = False,
                                       posB=(xi, yi), arrowstyle="-|>", mutation_scale=8,
                                       lw=0.6, color="0.45", zorder=2, shrinkA=0, shrinkB=0)
                 ax.add_patch(arr)
-                mx, my = x + 0.7 * (xi - x), y + 0.7 * (yi - y)
+                # halfway between the ellipse's edge and the box's edge
+                L = max(np.hypot(xi - x, yi - y), 1e-9)
+                u = ((xi - x) / L, (yi - y) / L)
+                t_e = _ellipse_reach(u, W / 2, H / 2) / L
+                t_b = 1 - min(bw / 2 / max(abs(u[0]), 1e-9), bh / 2 / max(abs(u[1]), 1e-9)) / L
+                t = (t_e + t_b) / 2
+                mx, my = x + t * (xi - x), y + t * (yi - y)
                 ax.text(mx, my, f"{r.std_all:.{digits}f}", fontsize=6.5, ha="center",
                         va="center", color="0.25", zorder=5,
                         bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8))
@@ -292,42 +321,73 @@ def path_diagram(estimates: pd.DataFrame, ax, *, show_items: bool = False,
                               linestyle="-" if sig else (0, (4, 3)), zorder=2,
                               shrinkA=0, shrinkB=2)
         ax.add_patch(arr)
-        lx, ly = _label_spot((x0, y0), (x1, y1), placed, list(pos.values()), segments)
+        L = max(np.hypot(x1 - x0, y1 - y0), 1e-9)
+        reach = _ellipse_reach(((x1 - x0) / L, (y1 - y0) / L), W / 2, H / 2) + 0.12
+        lx, ly = _label_spot((x0, y0), (x1, y1), placed, list(pos.values()), segments,
+                             reach=reach)
         placed.append((lx, ly))
         ax.text(lx, ly, f"{r.std_all:.{digits}f}{stars(r.pvalue)}", ha="center",
                 va="center", fontsize=9, zorder=6,
                 bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="0.7", lw=0.5))
     if show_covariances:
-        cov = var[(var["lhs"] != var["rhs"]) & var["lhs"].isin(lv) & var["rhs"].isin(lv)]
-        for r in cov.itertuples():
-            (x0, y0), (x1, y1) = pos[r.lhs], pos[r.rhs]
-            # bulge clear of the ellipses in between, wider for longer spans
-            dist = max(np.hypot(x1 - x0, y1 - y0), 1e-9)
-            bulge = 0.8 + 0.25 * max(dist - 1.9, 0)
-            rad = 2 * bulge / dist * (1 if y1 <= y0 else -1)
-            arr = FancyArrowPatch(patchA=patches[r.lhs], patchB=patches[r.rhs],
-                                  posA=(x0, y0), posB=(x1, y1), arrowstyle="<|-|>",
-                                  mutation_scale=10, lw=0.7, color="0.5",
-                                  connectionstyle=f"arc3,rad={rad:.4f}", zorder=1)
-            ax.add_patch(arr)
-            # midpoint of matplotlib's arc3 Bezier: centre + rad / 2 * (dy, -dx)
-            mx = (x0 + x1) / 2 + 0.5 * rad * (y1 - y0)
-            my = (y0 + y1) / 2 - 0.5 * rad * (x1 - x0)
-            ax.text(mx, my, f"{r.std_all:.{digits}f}{stars(r.pvalue)}", fontsize=7,
-                    ha="center", va="center", color="0.3", zorder=6,
-                    bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.85))
-            extent.append(np.array([mx - 0.4, my]))
+        xs_, ys_ = [q[0] for q in pos.values()], [q[1] for q in pos.values()]
+        k = len(lv)
+        extent += _correlation_table(ax, var, lv, digits, left=min(xs_) - 1.2 - 1.05 * k,
+                                     top=max(ys_))
     pts = np.array(extent)
     ax.set_xlim(pts[:, 0].min() - 1.0, pts[:, 0].max() + 1.0)
     ax.set_ylim(pts[:, 1].min() - 0.8, pts[:, 1].max() + 0.8)
     ax.set_aspect("equal")
     ax.axis("off")
+    _fit_node_texts(ax, node_texts, H)
     if title:
         ax.set_title(title)
     ax.text(0.0, 0.0, "standardised coefficients (std.all); * p<.05, ** p<.01, *** p<.001; "
             "dashed: not significant", transform=ax.transAxes, fontsize=7, color="0.35",
             va="top")
     return ax
+
+
+def _fit_node_texts(ax, node_texts, height: float) -> None:
+    """Shrink the names and R² inside the ellipses so that they stay inside them at the
+    axis' scale (points per data unit, aspect equal)."""
+    fig = ax.figure
+    w_in, h_in = fig.get_size_inches() * np.array(ax.get_position().size)
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    ppu = 72 * min(w_in / abs(x1 - x0), h_in / abs(y1 - y0))
+    for text, share in node_texts:
+        text.set_fontsize(min(text.get_fontsize(), share * height * ppu))
+
+
+def _correlation_table(ax, var: pd.DataFrame, lv: Sequence[str], digits: int, left: float,
+                       top: float, cell: tuple[float, float] = (1.05, 0.55)) -> list:
+    """The latent covariances (standardised: correlations) as a lower-triangular table in
+    data coordinates left of the diagram, instead of tangled two-headed arcs. Returns the
+    corners of the table (for the axis limits)."""
+    cov = var[(var["lhs"] != var["rhs"]) & var["lhs"].isin(lv) & var["rhs"].isin(lv)]
+    if cov.empty:
+        return []
+    names = [v for v in lv if v in set(cov["lhs"]) | set(cov["rhs"])]
+    look = {}
+    for r in cov.itertuples():
+        look[(r.lhs, r.rhs)] = look[(r.rhs, r.lhs)] = (r.std_all, r.pvalue)
+    cw, ch = cell
+    x_lab = left + 0.45
+    ax.text(left, top + 0.15, "correlations of the latent variables", fontsize=8,
+            color="0.25", ha="left", va="bottom")
+    for i, a in enumerate(names[1:], start=1):
+        yi = top - i * ch
+        ax.text(x_lab, yi, a, ha="right", va="center", fontsize=8, fontweight="bold")
+        for j, b in enumerate(names[:i]):
+            if (a, b) in look:
+                r_, p_ = look[(a, b)]
+                ax.text(x_lab + (j + 0.55) * cw, yi, f"{r_:.{digits}f}{stars(p_)}",
+                        ha="center", va="center", fontsize=7, color="0.15")
+    for j, b in enumerate(names[:-1]):
+        ax.text(x_lab + (j + 0.55) * cw, top - 0.35 * ch, b, ha="center", va="center",
+                fontsize=8, fontweight="bold")
+    return [np.array([left, top + 0.4]),
+            np.array([x_lab + len(names) * cw, top - len(names) * ch])]
 
 
 def forest_plot(eff: pd.DataFrame, ax, *, effects: Sequence[str] = ("specific",),

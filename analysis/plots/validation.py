@@ -104,10 +104,55 @@ def plot_recovery_by_n(summary: pd.DataFrame, n_of_design: dict, *,
     return fig
 
 
+#: Plain-language titles of the simulation designs.
+DESIGN_TITLES = {"mar10": "10% of answers missing at random",
+                 "mar20": "20% of answers missing at random",
+                 "likert": "5-point Likert items", "clustered": "residents clustered in communities",
+                 "zero_paths": "two paths zero in the population"}
+
+
+def effect_label(name: str, outcome: str = "PV") -> str:
+    """A parameter label of the chain model in words: ``b_MS_CS`` -> ``MS → CS``.
+
+    ``ind_X_M1_M2`` (specific indirect effect of X through M1, M2) reads
+    ``X → M1 → M2 → <outcome>``; ``indirect_X`` reads ``X → <outcome> (total indirect)`` and
+    ``total_X`` ``X → <outcome> (total)``. Other names are returned unchanged.
+
+    Parameters
+    ----------
+    name : str
+    outcome : str
+        The outcome the indirect and total effects lead to.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> effect_label("b_MS_CS"), effect_label("ind_MS_OM_RA"), effect_label("total_MS")
+    ('MS → CS', 'MS → OM → RA → PV', 'MS → PV (total)')
+    """
+    parts = str(name).split("_")
+    if parts[0] == "b" and len(parts) == 3:
+        return " → ".join(parts[1:])
+    if parts[0] == "ind" and len(parts) >= 3:
+        return " → ".join(parts[1:] + [outcome])
+    if parts[0] == "indirect" and len(parts) == 2:
+        return f"{parts[1]} → {outcome} (total indirect)"
+    if parts[0] == "total" and len(parts) == 2:
+        return f"{parts[1]} → {outcome} (total)"
+    return str(name)
+
+
 def plot_method_comparison(summary: pd.DataFrame, designs: Sequence[str], *,
                            kinds: Sequence[str] = ("path", "total indirect"),
                            max_rel_bias: float = 0.05, coverage_range=(0.93, 0.97)):
     """Relative bias (top) and coverage (bottom) per parameter, methods side by side.
+
+    Parameters are named in words (:func:`effect_label`), designs by :data:`DESIGN_TITLES`;
+    every panel of a row shares its x-range, and one legend of the methods sits below the
+    panels (off the data).
 
     Parameters
     ----------
@@ -145,15 +190,15 @@ def plot_method_comparison(summary: pd.DataFrame, designs: Sequence[str], *,
     >>> plt.close(fig)
     """
     import matplotlib.pyplot as plt
-
+    from matplotlib.lines import Line2D
 
     df = summary[summary["design"].isin(list(designs)) & summary["kind"].isin(list(kinds))]
     if df.empty:
         raise ValueError("no rows of the given designs in the summary")
     labels = list(dict.fromkeys(df["label"]))
     y = np.arange(len(labels))
-    fig, axes = plt.subplots(2, len(designs), figsize=(3.3 * len(designs), 7.5), sharey=True,
-                             squeeze=False)
+    fig, axes = plt.subplots(2, len(designs), figsize=(3.4 * len(designs), 8.0), sharey=True,
+                             sharex="row", squeeze=False)
     methods = list(dict.fromkeys(df["method"]))
     for j, d in enumerate(designs):
         sub = df[df["design"] == d]
@@ -171,15 +216,78 @@ def plot_method_comparison(summary: pd.DataFrame, designs: Sequence[str], *,
         axes[1][j].axvspan(100 * coverage_range[0], 100 * coverage_range[1], color="grey",
                            alpha=0.15, lw=0)
         axes[1][j].axvline(95, color="black", lw=0.8)
-        axes[0][j].set_title(d)
+        axes[0][j].set_title(DESIGN_TITLES.get(d, d), fontsize=9)
         axes[0][j].set_xlabel("relative bias (%)")
-        axes[1][j].set_xlabel("coverage (%)")
-        axes[0][j].legend(fontsize=7, loc="lower right")
+        axes[1][j].set_xlabel("coverage of 95% intervals (%)")
     for row in axes:
         row[0].set_yticks(y)
-        row[0].set_yticklabels(labels, fontsize=8)
+        row[0].set_yticklabels([effect_label(lab) for lab in labels], fontsize=8)
         row[0].invert_yaxis()
-    fig.tight_layout()
+    handles = [Line2D([], [], marker="o", ls="", color=PALETTE[i], label=m)
+               for i, m in enumerate(methods)]
+    band = [Line2D([], [], lw=6, color="grey", alpha=0.3,
+                   label=f"target: |bias| < {100 * max_rel_bias:.0f}%, "
+                         f"coverage {100 * coverage_range[0]:.0f}-{100 * coverage_range[1]:.0f}%")]
+    fig.legend(handles=handles + band, loc="lower center", ncol=len(handles) + 1, fontsize=8)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return fig
+
+
+def plot_required_residents(need: pd.DataFrame, *, target: float = 0.80,
+                            max_residents: float | None = None):
+    """Residents needed for ``target`` power, one row per effect, one marker per number of
+    communities.
+
+    Parameters
+    ----------
+    need : DataFrame
+        ``label kind n_communities n_required``: :func:`analysis.study.power.required_residents`
+        for each number of communities, concatenated. ``inf`` (unreachable by adding
+        residents) is drawn as an open triangle at the right edge.
+    target : float
+        The power the requirement refers to (for the title).
+    max_residents : float, optional
+        Right edge of the axis (default: twice the largest finite requirement).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    if need.empty:
+        raise ValueError("the table of required residents is empty")
+    kinds = list(dict.fromkeys(need["kind"]))
+    labels = list(dict.fromkeys(need["label"]))
+    ks = sorted(need["n_communities"].unique())
+    finite = need.loc[np.isfinite(need["n_required"].astype(float)), "n_required"]
+    right = max_residents or (2.0 * float(finite.max()) if len(finite) else 1e4)
+    fig, ax = plt.subplots(figsize=(7.5, 0.24 * len(labels) + 1.6))
+    y = {lab: i for i, lab in enumerate(labels)}
+    markers = ["o", "s", "D", "^", "v"]
+    for i, k in enumerate(ks):
+        s = need[need["n_communities"] == k]
+        n = s["n_required"].astype(float).to_numpy()
+        yy = np.array([y[lab] for lab in s["label"]]) + (i - (len(ks) - 1) / 2) * 0.22
+        ok = np.isfinite(n)
+        colour = PALETTE[i % len(PALETTE)]
+        ax.plot(n[ok], yy[ok], markers[i % len(markers)], color=colour, ms=5,
+                label=f"{k} communities")
+        if (~ok).any():
+            ax.plot(np.full((~ok).sum(), right), yy[~ok], ">", mfc="white", color=colour, ms=5)
+    start = 0
+    for kind in kinds:
+        members = [lab for lab in labels if need.loc[need["label"] == lab, "kind"].iloc[0] == kind]
+        if start:
+            ax.axhline(start - 0.5, color="0.6", lw=0.6)
+        start += len(members)
+    ax.set_xscale("log")
+    ax.set_xlim(right=right * 1.15)
+    ax.set_yticks(range(len(labels)), [effect_label(lab) for lab in labels], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("residents needed (log scale); open triangle: not reachable by adding residents")
+    ax.set_title(f"Residents needed for {target:.0%} power, by effect", fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
     return fig
 
 
