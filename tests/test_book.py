@@ -257,7 +257,8 @@ _PROBE = r"""
 const done = arguments[arguments.length - 1];
 const settle = () => Promise.all(Array.from(document.images).map(img => img.complete ? null :
     new Promise(r => { img.addEventListener('load', r); img.addEventListener('error', r); })));
-Promise.all([settle(), document.fonts.ready]).then(() => {
+const typeset = (window.MathJax && MathJax.startup && MathJax.startup.promise) || Promise.resolve();
+Promise.all([settle(), document.fonts.ready, typeset]).then(() => {
   const vw = window.innerWidth;
   // furo sets overflow-x: hidden on <html> and auto on its content column, which would clip
   // or scroll a too-wide element rather than widen document.scrollWidth; so the widest element
@@ -301,7 +302,9 @@ Promise.all([settle(), document.fonts.ready]).then(() => {
     cjk = {text: m[0], family: family, inked: ink(a) && ink(b), distinct: a !== b};
     break;
   }
-  done({vw: vw, scrollWidth: Math.max(document.documentElement.scrollWidth, Math.ceil(right)), wide: wide.slice(0, 5),
+  const math = Array.from(document.querySelectorAll('span.math, div.math'));
+  done({math: math.length, typeset: math.filter(m => m.querySelector('mjx-container')).length,
+        vw: vw, scrollWidth: Math.max(document.documentElement.scrollWidth, Math.ceil(right)), wide: wide.slice(0, 5),
         images: images, cjk: cjk});
 });
 """
@@ -316,7 +319,9 @@ def _pages():
 def test_pages_render_in_chromium(book, server, browser, width):
     """At a desktop and a 400 px width, every page shows every figure (naturalWidth > 0 and a
     visible width), nothing widens the page (document.scrollWidth <= window.innerWidth; wide
-    tables scroll inside their own box), and Chinese text is drawn with real glyphs."""
+    tables scroll inside their own box), every formula is typeset by the bundled MathJax, and
+    Chinese text is drawn with real glyphs (two different characters give different pixels: a
+    missing font draws both as the same empty box)."""
     browser.set_window_size(*WIDTHS[width])
     browser.set_script_timeout(60)
     problems = []
@@ -331,6 +336,9 @@ def test_pages_render_in_chromium(book, server, browser, width):
         if r["scrollWidth"] > r["vw"]:
             problems.append(f"{name}: page is {r['scrollWidth']} px wide in a {r['vw']} px "
                             f"window; widest: {r['wide']}")
+        if r["typeset"] != r["math"]:
+            problems.append(f"{name}: {r['math'] - r['typeset']} of {r['math']} formulas not "
+                            "typeset by MathJax")
         has_cjk = bool(CJK.search((book / f"{name}.html").read_text(encoding="utf-8")))
         if has_cjk and not (r["cjk"] and r["cjk"]["inked"] and r["cjk"]["distinct"]):
             problems.append(f"{name}: Chinese text is not rendered with a CJK font: {r['cjk']} "
