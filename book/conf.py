@@ -5,6 +5,8 @@ The book shows the seven notebooks as they were executed and committed: nothing 
 into a staging folder and runs Sphinx there, so ``notebooks/`` is never written to.
 """
 
+from pathlib import Path
+
 project = "Urban community governance performance from a public-value perspective"
 author = "the compendium's authors"
 copyright = "the compendium's authors; synthetic data"
@@ -28,6 +30,9 @@ html_theme = "furo"
 html_title = "Urban community governance performance"
 html_static_path = ["_static"]
 html_css_files = ["book.css"]
+# The CJK web font, when scripts/build_book.py could make it (see its docstring).
+if (Path(__file__).parent / "_static" / "cjk-font.css").is_file():
+    html_css_files.append("cjk-font.css")
 html_show_sourcelink = False
 html_copy_source = False
 html_last_updated_fmt = None
