@@ -28,7 +28,7 @@ export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install data reproduce verify test bench clean
+.PHONY: help install data reproduce verify test bench book clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -68,6 +68,11 @@ test: $(STAMP) ## Run the unit tests and check the notebooks with nbval
 bench: $(STAMP) ## Time the heavy steps (beside lavaan where R is installed)
 	$(PY) scripts/run_bench.py
 
+# The HTML edition of the committed notebooks (not re-executed: run `make reproduce` first to
+# show new results). Open _build/html/index.html.
+book: $(STAMP) ## Build the HTML edition of the notebooks into _build/html/ (no execution)
+	$(PY) scripts/build_book.py --out _build/html
+
 clean: ## Remove the virtualenv and caches (outputs in figures/ and data/processed/ are kept)
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache build _build *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
