@@ -42,8 +42,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.io.codebook import elements, outcome
-from analysis.sem import BootstrapResult, chisq_difference, fit_sem, release_tests
+from analysis.io.codebook import construct_items, elements, outcome
+from analysis.sem import BootstrapResult, chisq_difference, fit_sem, lrt_scaled, release_tests
 from analysis.study import models
 from analysis.study.population import type_mean_differences
 
@@ -988,3 +988,182 @@ def screen_modindices(mi: pd.DataFrame, *, alpha: float = 0.05, min_sepc: float 
     out["large"] = out["sepc_all"].abs() >= min_sepc
     out["flag"] = out["significant"] & out["large"]
     return out
+
+
+# -- WLSMV beside ML and auxiliary variables for FIML (issues 15 and 19) ---------------------
+
+def difference_test(restricted, general) -> pd.Series:
+    """Test of two nested models with the difference test that suits their estimator.
+
+    WLSMV fits get the scaled-shifted difference test of Satorra (2000) as lavaan's
+    ``lavTestLRT`` computes it (:func:`analysis.sem.lrt_scaled`): the difference of two
+    WLSMV chi-squares is not chi-square distributed. Every other fit gets
+    :func:`analysis.sem.chisq_difference` (LR test; Satorra-Bentler 2001 for MLR).
+
+    Parameters
+    ----------
+    restricted, general : SEMResult
+        ``restricted`` nested in ``general``, fitted to the same data with the same options.
+
+    Returns
+    -------
+    pandas.Series
+        ``chisq_diff df_diff p_diff scaling method`` (``scaling``: the difference test's
+        scaling factor; NaN for the plain LR test).
+
+    References
+    ----------
+    Satorra, A. (2000). Scaled and adjusted restricted tests in multi-sample analysis of
+    moment structures. In Heijmans, Pollock & Satorra (eds.), *Innovations in Multivariate
+    Statistical Analysis*, 233-247. Kluwer. Satorra, A., & Bentler, P. M. (2001). A scaled
+    difference chi-square test statistic for moment structure analysis. *Psychometrika*,
+    66, 507-514.
+
+    Examples
+    --------
+    >>> from analysis.io.codebook import load_codebook
+    >>> from analysis.io.survey import load_survey
+    >>> cb = load_codebook()
+    >>> fits = fit_competing(cb, load_survey(None, cb), ordered=True)
+    >>> t = difference_test(fits["H1"], fits["H0"])
+    >>> t["method"], int(t["df_diff"])
+    ('satorra.2000', 3)
+    """
+    if restricted.estimator != "WLSMV":
+        return chisq_difference(restricted, general)
+    t = lrt_scaled(restricted, general).iloc[0]
+    return pd.Series({"chisq_diff": float(t["chisq_diff"]), "df_diff": float(t["df_diff"]),
+                      "p_diff": float(t["pvalue"]), "scaling": float(t["scaling_factor"]),
+                      "method": "satorra.2000"})
+
+
+def resolve_auxiliary(auxiliary, data: pd.DataFrame, codebook: pd.DataFrame,
+                      default: Sequence[str] = ("age",)) -> tuple[list, str]:
+    """The auxiliary variables of a FIML fit, checked, with a one-line note saying why.
+
+    FIML is unbiased when answers are missing at random given the variables *in the model*;
+    when missingness depends on a variable the model does not contain, that variable must
+    enter as a saturated correlate (auxiliary variable; Graham 2003; Enders 2010, ch. 5).
+    ``auxiliary=None`` takes the survey columns of ``default`` (``age``, the variable the
+    compendium's missing answers depend on) that exist and are numeric.
+
+    Parameters
+    ----------
+    auxiliary : None or sequence of str
+        Columns to use (``[]`` for none), or ``None`` for the default.
+    data : pandas.DataFrame
+        The recoded survey.
+    codebook : pandas.DataFrame
+        Its items are modelled, so they cannot be auxiliary variables.
+    default : sequence of str
+        Candidate columns when ``auxiliary`` is ``None``.
+
+    Returns
+    -------
+    (list of str, str)
+        The auxiliary columns and a sentence stating them.
+
+    Raises
+    ------
+    ValueError
+        A named column is absent, is an item of the codebook or is not numeric.
+
+    References
+    ----------
+    Graham, J. W. (2003). Adding missing-data-relevant variables to FIML-based structural
+    equation models. *Structural Equation Modeling*, 10(1), 80-100.
+
+    Examples
+    --------
+    >>> from analysis.io.codebook import load_codebook
+    >>> from analysis.io.survey import load_survey
+    >>> cb = load_codebook()
+    >>> resolve_auxiliary(None, load_survey(None, cb), cb)[0]
+    ['age']
+    >>> resolve_auxiliary(None, load_survey(None, cb).drop(columns="age"), cb)[1]
+    'no auxiliary variables: the survey has none of the columns age'
+    """
+    items = set(codebook["item"])
+    if auxiliary is None:
+        cols = [c for c in default if c in data.columns and c not in items
+                and pd.api.types.is_numeric_dtype(data[c])]
+        if not cols:
+            return [], f"no auxiliary variables: the survey has none of the columns {', '.join(default)}"
+        return cols, (f"auxiliary variables (saturated correlates in FIML): {', '.join(cols)}, "
+                      "observed, outside the model, and predicting missing answers")
+    cols = [auxiliary] if isinstance(auxiliary, str) else list(auxiliary)
+    for c in cols:
+        if c not in data.columns:
+            raise ValueError(f"auxiliary variable {c!r} is not a column of the survey")
+        if c in items:
+            raise ValueError(f"auxiliary variable {c!r} is an item of the model; an auxiliary "
+                             "variable must lie outside it")
+        if not pd.api.types.is_numeric_dtype(data[c]):
+            raise ValueError(f"auxiliary variable {c!r} is not numeric (first values: "
+                             f"{data[c].head(3).tolist()})")
+    if not cols:
+        return [], "no auxiliary variables (auxiliary = [])"
+    return cols, f"auxiliary variables (saturated correlates in FIML): {', '.join(cols)}"
+
+
+def missingness_predictors(data: pd.DataFrame, codebook: pd.DataFrame,
+                           columns: Sequence[str]) -> pd.DataFrame:
+    """How observed variables outside the model relate to missingness and to the constructs.
+
+    For each column: its correlation with the number of missing answers of a respondent
+    (with the p-value of the usual t test), the means among incomplete and complete
+    respondents, and its largest absolute correlation with a construct's mean score
+    (available answers). A variable that predicts missingness *and* correlates with the
+    constructs makes the data missing not at random from the model's point of view unless it
+    enters the FIML fit as an auxiliary variable (Collins, Schafer & Kam 2001).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The recoded survey.
+    codebook : pandas.DataFrame
+    columns : sequence of str
+        Numeric columns outside the model.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``variable r_missing p_missing mean_incomplete mean_complete max_r_construct
+        construct``.
+
+    References
+    ----------
+    Collins, L. M., Schafer, J. L., & Kam, C.-M. (2001). A comparison of inclusive and
+    restrictive strategies in modern missing data procedures. *Psychological Methods*, 6(4),
+    330-351.
+
+    Examples
+    --------
+    >>> from analysis.io.codebook import load_codebook
+    >>> from analysis.io.survey import load_survey
+    >>> cb = load_codebook()
+    >>> t = missingness_predictors(load_survey(None, cb), cb, ["age"])
+    >>> bool(t.loc[0, "p_missing"] < 0.001), bool(t.loc[0, "max_r_construct"] < 0.1)
+    (True, True)
+    """
+    groups = {c: [i for i in its if i in data.columns]
+              for c, its in construct_items(codebook).items()}
+    groups = {c: its for c, its in groups.items() if its}
+    items = [i for its in groups.values() for i in its]
+    n_miss = data[items].isna().sum(axis=1).to_numpy(float)
+    incomplete = n_miss > 0
+    scores = pd.DataFrame({c: data[its].mean(axis=1) for c, its in groups.items()})
+    rows = []
+    for col in columns:
+        x = data[col].to_numpy(float)
+        ok = np.isfinite(x)
+        r, p = stats.pearsonr(x[ok], n_miss[ok])
+        cors = scores[ok].corrwith(pd.Series(x[ok], index=scores.index[ok])).abs()
+        rows.append({"variable": col, "r_missing": float(r), "p_missing": float(p),
+                     "mean_incomplete": float(np.nanmean(x[incomplete])),
+                     "mean_complete": float(np.nanmean(x[~incomplete])),
+                     "max_r_construct": float(cors.max()), "construct": cors.idxmax()})
+    return pd.DataFrame(rows)
+
+
+__all__ += ["difference_test", "resolve_auxiliary", "missingness_predictors"]
