@@ -12,10 +12,17 @@ NBVAL_SKIP := notebooks/06-simulation-validation.ipynb
 NBVAL_NOTEBOOKS := $(filter-out $(NBVAL_SKIP),$(NOTEBOOKS))
 # A user's own survey and questionnaire:
 #   make reproduce SURVEY=data/raw/private/my-survey.xlsx CODEBOOK=data/raw/private/codebook.csv
+#   ... MODEL=path/to/model.lav (structural lines in lavaan syntax; measurement from the codebook)
+# A user's run writes its notebooks, figures and tables to results/<survey name>/ (git-ignored)
+# and leaves the committed compendium untouched; `make reproduce` alone writes where it always has.
 SURVEY ?=
 CODEBOOK ?=
+MODEL ?=
+RESULTS ?= $(if $(SURVEY),results/$(basename $(notdir $(SURVEY))),$(if $(CODEBOOK),results/$(basename $(notdir $(CODEBOOK))),$(if $(MODEL),results/$(basename $(notdir $(MODEL))),)))
 NB_PARAMS := $(if $(SURVEY),-p survey_path $(abspath $(SURVEY)),) \
-             $(if $(CODEBOOK),-p codebook_path $(abspath $(CODEBOOK)),)
+             $(if $(CODEBOOK),-p codebook_path $(abspath $(CODEBOOK)),) \
+             $(if $(MODEL),-p model_path $(abspath $(MODEL)),) \
+             $(if $(RESULTS),--output-dir $(abspath $(RESULTS)),)
 
 # One BLAS thread: on 2 cores it costs nothing, and sums in a fixed order make every number
 # bit-reproducible from run to run.
@@ -45,6 +52,7 @@ reproduce: $(STAMP) ## Run every notebook in order (SURVEY=path to use your own 
 		echo "== $$nb"; \
 		$(PY) scripts/run_notebook.py $$nb $(NB_PARAMS) || exit 1; \
 	done
+	@$(if $(RESULTS),echo "results written to $(RESULTS)/ (notebooks, figures, tables)",true)
 
 # nbval runs in --nbval-lax mode: every cell must run without error, and the outputs of cells
 # marked `# NBVAL_CHECK_OUTPUT` (the ones that state results) must match the committed ones.

@@ -13,6 +13,14 @@ DATA_RAW = ROOT / "data" / "raw"
 DATA_PROCESSED = ROOT / "data" / "processed"
 FIGURES = ROOT / "figures"
 
+# A user's run (make reproduce SURVEY=...) writes under its own folder: the runner sets
+# RESULTS_ENV for the notebook's kernel, and figures and tables go to <folder>/figures and
+# <folder>/tables instead of the committed compendium (see results_folder below).
+RESULTS_ENV = "COMPENDIUM_RESULTS"
+if os.environ.get(RESULTS_ENV):
+    FIGURES = Path(os.environ[RESULTS_ENV]).resolve() / "figures"
+    DATA_PROCESSED = Path(os.environ[RESULTS_ENV]).resolve() / "tables"
+
 CODEBOOK = DATA_RAW / "codebook.csv"
 SURVEY = DATA_RAW / "survey.csv"
 COMMUNITIES = DATA_RAW / "communities.csv"
@@ -166,3 +174,44 @@ def write_text(target: str | os.PathLike, text: str) -> Path:
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8", newline="\n")
     return Path(target)
+
+
+RESULTS = ROOT / "results"
+
+
+def results_folder(survey: str | os.PathLike | None = None,
+                   codebook: str | os.PathLike | None = None) -> Path | None:
+    """The folder a user's run writes to, ``results/<name>/``; ``None`` for the shipped run.
+
+    ``<name>`` is the survey file's stem (``results/my-survey/`` for ``my-survey.xlsx``), or the
+    codebook's when only a codebook is given (power planning for a questionnaire not yet
+    fielded). The folder is git-ignored, so a user's run leaves the committed compendium
+    untouched; inside it the runner writes ``notebooks/``, ``figures/`` and ``tables/``.
+
+    Parameters
+    ----------
+    survey, codebook : path, optional
+        The user's survey and codebook, as given to ``make reproduce``.
+
+    Returns
+    -------
+    pathlib.Path or None
+
+    References
+    ----------
+    Marwick, B., Boettiger, C. & Mullen, L. (2018). Packaging data analytical work
+    reproducibly using R (and friends). *The American Statistician* 72(1), 80-88 (inputs
+    read-only, outputs regenerated in their own place).
+
+    Examples
+    --------
+    >>> results_folder("data/raw/private/my-survey.xlsx").relative_to(ROOT).as_posix()
+    'results/my-survey'
+    >>> results_folder() is None
+    True
+    """
+    source = survey if survey else codebook
+    if not source:
+        return None
+    name = Path(source).stem.strip() or "survey"
+    return RESULTS / name

@@ -166,7 +166,7 @@ def _arrow(path: Sequence[str]) -> str:
 
 
 def effects(result, codebook: pd.DataFrame, target: str | None = None,
-            paths=models.CHAIN_PATHS) -> pd.DataFrame:
+            paths=models.CODEBOOK_PATHS) -> pd.DataFrame:
     """Direct, specific indirect, total indirect and total effects of every element on PV.
 
     Reads the labelled paths and ``:=`` definitions that :func:`analysis.study.models.chain_model`
