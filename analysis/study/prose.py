@@ -362,3 +362,74 @@ def rank_correlation_caveat(n_elements: int) -> str:
             f"{n} values moves in steps of {6 / (n * (n * n - 1)) * 2:.2f} and must exceed about "
             f"{crit:.2f} to be distinguishable from chance at the 5% level (one-sided), so read "
             "them as a description of these weights, not as evidence that two schemes agree.")
+
+
+def shape_sentence(items: pd.DataFrame, max_skew: float = 2.0, max_kurtosis: float = 7.0) -> str:
+    """Whether item skewness and kurtosis stay within the limits for normal-theory ML.
+
+    Parameters
+    ----------
+    items : pandas.DataFrame
+        ``item skew kurtosis`` (:func:`analysis.study.indicators.item_analysis`).
+    max_skew, max_kurtosis : float
+        Curran, West & Finch's (1996) limits, 2 and 7.
+
+    Returns
+    -------
+    str
+
+    References
+    ----------
+    Curran, P. J., West, S. G. & Finch, J. F. (1996). The robustness of test statistics to
+    nonnormality and specification error in confirmatory factor analysis. *Psychological
+    Methods* 1, 16-29.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> shape_sentence(pd.DataFrame({"item": ["A"], "skew": [-0.4], "kurtosis": [-0.3]}))
+    'The largest |skew| is 0.40 and the largest |kurtosis| 0.30, within the limits (2 and 7) of Curran, West & Finch (1996) for normal-theory ML.'
+    """
+    sk, ku = items["skew"].abs(), items["kurtosis"].abs()
+    text = f"The largest |skew| is {sk.max():.2f} and the largest |kurtosis| {ku.max():.2f}"
+    bad = items.loc[(sk > max_skew) | (ku > max_kurtosis), "item"].tolist()
+    lim = f"({max_skew:g} and {max_kurtosis:g}) of Curran, West & Finch (1996)"
+    if not bad:
+        return text + f", within the limits {lim} for normal-theory ML."
+    return text + (f"; {_list(bad)} exceed the limits {lim}, so the robust (MLR) results of "
+                   "notebook 03 are the ones to read for them.")
+
+
+def item_total_sentence(items: pd.DataFrame, r_min: float = 0.30) -> str:
+    """Corrected item-total correlations and critical ratios against their thresholds.
+
+    Parameters
+    ----------
+    items : pandas.DataFrame
+        ``item r_drop cr_p`` (:func:`analysis.study.indicators.item_analysis`).
+    r_min : float
+        The retention threshold of the corrected item-total correlation.
+
+    Returns
+    -------
+    str
+
+    References
+    ----------
+    Kelley, T. L. (1939). The selection of upper and lower groups for the validation of test
+    items. *Journal of Educational Psychology* 30, 17-24.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> item_total_sentence(pd.DataFrame({"item": ["A", "B"], "r_drop": [.6, .2], "cr_p": [1e-9, .2]}))
+    'The corrected item-total correlation is below 0.30 for B; the critical ratio does not separate high from low scorers (p >= .05) for B.'
+    """
+    low = items.loc[items["r_drop"] < r_min, "item"].tolist()
+    ns = items.loc[items["cr_p"] >= 0.05, "item"].tolist()
+    a = (f"Every corrected item-total correlation reaches {r_min:.2f}" if not low else
+         f"The corrected item-total correlation is below {r_min:.2f} for {_list(low)}")
+    b = ("every critical ratio is significant: each item separates high from low scorers on its "
+         "construct." if not ns else
+         f"the critical ratio does not separate high from low scorers (p >= .05) for {_list(ns)}.")
+    return f"{a}; {b}"
