@@ -212,3 +212,32 @@ def test_importorskip_only_for_third_party_packages():
 def test_the_rules_catch_what_they_forbid(rule, source, expected):
     found = engine_violations(source, "x") if rule == "engine" else private_imports(source, "x")
     assert len(found) == expected
+
+
+def attrs_uses(source: str, where: str):
+    """Every read or write of ``DataFrame.attrs``: ``x.attrs`` or ``getattr(x, "attrs")``."""
+    out = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr == "attrs":
+            out.append(f"{where}:{node.lineno}: .attrs")
+        elif (isinstance(node, ast.Call) and getattr(node.func, "id", "") in
+              ("getattr", "setattr", "hasattr") and len(node.args) > 1
+              and isinstance(node.args[1], ast.Constant) and node.args[1].value == "attrs"):
+            out.append(f"{where}:{node.lineno}: {node.func.id}(..., 'attrs')")
+    return out
+
+
+def test_no_dataframe_attrs():
+    """Results travel in result classes (or as columns), never in ``DataFrame.attrs``: pandas
+    calls ``attrs`` experimental and copies it into every filtered or derived frame, so an
+    extra attached to one table silently follows its subsets. Checked in every module of the
+    package and in the notebooks' code cells."""
+    for src, n in (("df.attrs['n'] = 1", 1), ("x = df.attrs.get('theta')", 1),
+                   ("getattr(df, 'attrs')", 1), ("attrs = {}; df.table", 0)):
+        assert len(attrs_uses(src, "x")) == n, src
+    bad = []
+    for mod, path in MODULES.items():
+        bad += attrs_uses(path.read_text(encoding="utf-8"), path.relative_to(ROOT))
+    for where, src in notebook_sources():
+        bad += attrs_uses(src, where)
+    assert not bad, "\n".join(bad)

@@ -199,8 +199,9 @@ def test_replicates_from_draws_maps_free_parameters():
                        "rhs": ["x1", "x2", "y1", "X", "X"], "free": [-1, 0, -1, 1, 2],
                        "value": [1.0, np.nan, 1.0, np.nan, np.nan]})
     draws = np.array([[0.9, 0.5, 1.0, 7.0], [np.nan, 0.4, 1.0, 7.0], [1.1, 0.6, 1.2, 7.0]])
-    long = replicates_from_draws(pt, draws)
-    assert long.attrs["n_failed"] == 1
+    reps = replicates_from_draws(pt, draws)
+    assert reps.n_failed == 1
+    long = reps.table
     assert sorted(long["replicate"].unique()) == [0, 1]
     reg = long[long["op"] == "~"]
     assert reg["est"].tolist() == [0.5, 0.6]
@@ -221,8 +222,11 @@ def test_bootstrap_replicates_with_the_engine():
                          **{f"b{i}": g + rng.normal(scale=0.6, size=n) for i in (1, 2, 3)}})
     fit = sem.fit_sem("A =~ a1 + a2 + a3\nB =~ b1 + b2 + b3\nB ~ A", data)
     reps = bootstrap_replicates(fit, n_boot=40, seed=1)
-    assert reps["replicate"].nunique() + reps.attrs["n_failed"] == 40
+    assert reps.table["replicate"].nunique() + reps.n_failed == 40
     out = whatif(fit, {"A +1": {"A": 1.0}}, target="B", boot=reps)
+    # the object and its long table give the same interval
+    pd.testing.assert_frame_equal(out, whatif(fit, {"A +1": {"A": 1.0}}, target="B",
+                                              boot=reps.table))
     b_hat = fit.estimates.query("op == '~'")["est"].item()
     assert out.loc[0, "delta"] == pytest.approx(b_hat)
     assert out.loc[0, "ci_lower"] < b_hat < out.loc[0, "ci_upper"]

@@ -138,10 +138,10 @@ def test_bartlett_matches_psych(bfi):
 def test_parallel_analysis(bfi):
     e = ref("eigen_pc.csv")
     pa = factor.parallel_analysis(bfi, n_iter=20, seed=1)
-    np.testing.assert_allclose(pa["observed_pc"], e["eigen_pc"], atol=1e-8)
-    np.testing.assert_allclose(pa["observed_fa"], e["eigen_fa"], atol=1e-4)
+    np.testing.assert_allclose(pa.table["observed_pc"], e["eigen_pc"], atol=1e-8)
+    np.testing.assert_allclose(pa.table["observed_fa"], e["eigen_fa"], atol=1e-4)
     p = ref("fa_parallel.csv").iloc[0]
-    assert (pa.attrs["n_factors"], pa.attrs["n_components"]) == (p["nfact"], p["ncomp"])
+    assert (pa.n_factors, pa.n_components) == (p["nfact"], p["ncomp"])
 
 
 # -------------------------------------------------------------------------- EFA

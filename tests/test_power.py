@@ -35,7 +35,7 @@ def _toy_codebook():
 
 
 def test_power_follows_the_wald_formula_and_scales_with_n():
-    pw = power_table(sample_sizes=[400, 1600], n_communities=[16], icc=0.0)
+    pw = power_table(sample_sizes=[400, 1600], n_communities=[16], icc=0.0).table
     a = pw[pw["n_residents"] == 400].set_index("label")
     b = pw[pw["n_residents"] == 1600].set_index("label")
     np.testing.assert_allclose(a["se"] / b["se"], 2.0)  # SE ~ 1/sqrt(N) without clustering
@@ -48,17 +48,17 @@ def test_power_follows_the_wald_formula_and_scales_with_n():
 
 
 def test_clustering_lowers_power_and_more_communities_restore_it():
-    pw = power_table(sample_sizes=[1600], n_communities=[16, 64], icc=0.12)
+    pw = power_table(sample_sizes=[1600], n_communities=[16, 64], icc=0.12).table
     few = pw[pw["n_communities"] == 16].set_index("label")
     many = pw[pw["n_communities"] == 64].set_index("label")
-    plain = power_table(sample_sizes=[1600], n_communities=[64], icc=0.0).set_index("label")
+    plain = power_table(sample_sizes=[1600], n_communities=[64], icc=0.0).table.set_index("label")
     assert (few["power"] <= many["power"] + 1e-12).all()
     assert (many["power"] <= plain["power"] + 1e-12).all()
     assert (few["deff"] > many["deff"]).all() and (many["deff"] > 1).all()
 
 
 def test_cluster_design_effects_are_below_the_scott_holt_rule():
-    info = cluster_information(icc=0.12).set_index("label")
+    info = cluster_information(icc=0.12).table.set_index("label")
     # items' unique parts are not clustered, so g < icc_x * icc_e for the latent paths
     assert (info.loc[info["kind"] == "path", "g"] < 0.12 ** 2).all()
     assert (info["g"] > 0).all()
@@ -91,7 +91,7 @@ def test_required_residents_reach_the_target_power():
     labels = ["b_MS_PV", "b_MS_OM", "ind_MS_CS"]
     for lab in labels:
         n = int(need.at[lab, "n_required"])
-        at = power_table(sample_sizes=[n, n - 1], n_communities=[1], icc=0.0).set_index(
+        at = power_table(sample_sizes=[n, n - 1], n_communities=[1], icc=0.0).table.set_index(
             ["label", "n_residents"])["power"]
         assert at[(lab, n)] >= 0.80 > at[(lab, n - 1)] - 0.001
 
@@ -103,12 +103,14 @@ def test_too_few_communities_cannot_be_fixed_by_residents():
     assert np.isfinite(need.at["b_MS_CS", "n_required"])
     with pytest.raises(ValueError, match="power"):
         required_residents(pw, power=1.2)
+    with pytest.raises(TypeError, match="PowerAnalysis"):
+        required_residents(pw.table, n_communities=4)  # the slopes g are not in the table
 
 
 def test_a_users_own_codebook_and_effects():
     cb = _toy_codebook()
     effects = {("A", "B"): 0.4, ("A", "Y"): 0.2, ("B", "Y"): 0.3}
-    pw = power_table(cb, effects, loadings=0.7, sample_sizes=[300])
+    pw = power_table(cb, effects, loadings=0.7, sample_sizes=[300]).table
     t = pw.set_index("label")
     assert t.at["b_A_B", "effect"] == pytest.approx(0.4, abs=1e-8)
     assert t.at["ind_A_B", "effect"] == pytest.approx(0.12, abs=1e-8)
@@ -134,7 +136,7 @@ def test_planned_population_refuses_impossible_plans():
 
 
 def test_plot_power_draws_one_panel_per_kind():
-    pw = power_table(sample_sizes=[200, 800], n_communities=[8, 32], icc=0.1)
+    pw = power_table(sample_sizes=[200, 800], n_communities=[8, 32], icc=0.1).table
     fig = plot_power(pw)
     assert len(fig.axes) == 2  # structural paths, specific indirect effects
     assert len(fig.axes[0].lines) == 12 * 2 + 1  # 12 paths x 2 community counts + target

@@ -82,8 +82,8 @@ def test_exact_moment_data_reproduce_the_moments():
 
 
 def test_true_values_are_the_population_paths_in_the_fitted_metric(truth):
-    t = truth.set_index("label")
-    assert truth.attrs["fmin"] == pytest.approx(0, abs=1e-10)
+    t = truth.table.set_index("label")
+    assert truth.fmin == pytest.approx(0, abs=1e-10)
     lam = POPULATION["loadings"]
     for (x, y), beta in POPULATION["paths"].items():
         assert t.at[f"b_{x}_{y}", "true_std"] == pytest.approx(beta, abs=1e-8)
@@ -94,14 +94,16 @@ def test_true_values_are_the_population_paths_in_the_fitted_metric(truth):
     assert t.at["ind_MS_CS_OM_RA", "true"] == pytest.approx(
         t.at["b_MS_CS", "true"] * t.at["b_CS_OM", "true"] * t.at["b_OM_RA", "true"]
         * t.at["b_RA_PV", "true"], rel=1e-8)
-    assert set(truth["kind"]) == {"path", "indirect", "total indirect", "total"}
+    assert set(truth.table["kind"]) == {"path", "indirect", "total indirect", "total"}
 
 
 def test_likert_pseudo_truth_is_close_to_but_not_the_latent_truth(truth):
-    lk = true_values(Design("lk", likert=True)).set_index("label")
-    assert lk.attrs["fmin"] > 1e-8  # the cut items do not fit the linear model exactly
-    paths = truth[truth["kind"] == "path"]["label"]
-    diff = (lk.loc[paths, "true_std"] - truth.set_index("label").loc[paths, "true_std"]).abs()
+    likert = true_values(Design("lk", likert=True))
+    assert likert.fmin > 1e-8  # the cut items do not fit the linear model exactly
+    assert likert.theta.shape == truth.theta.shape  # same model, other population moments
+    lk, tt = likert.table.set_index("label"), truth.table
+    paths = tt[tt["kind"] == "path"]["label"]
+    diff = (lk.loc[paths, "true_std"] - tt.set_index("label").loc[paths, "true_std"]).abs()
     assert 0 < diff.max() < 0.02
 
 
@@ -240,8 +242,12 @@ def test_bootstrap_coverage_table(truth):
     b = bootstrap_coverage(Design("main"), n_reps=2, n_boot=20, seed=3, truth=truth)
     assert list(b.columns) == ["label", "kind", "n_reps", "true", "coverage", "mcse_coverage",
                                "mean_width"]
-    assert list(b["label"]) == list(truth["label"])
+    assert list(b["label"]) == list(truth.table["label"])
     assert b["coverage"].between(0, 1).all() and (b["mean_width"] > 0).all()
+    # the TrueValues only adds the warm start: the same replications from its table alone
+    cold = bootstrap_coverage(Design("main"), n_reps=2, n_boot=20, seed=3, truth=truth.table)
+    pd.testing.assert_frame_equal(cold[["label", "kind", "n_reps", "true"]],
+                                  b[["label", "kind", "n_reps", "true"]])
 
 
 def test_fiml_honours_std_se_false():

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from analysis.io import paths
+from analysis.io.codebook import load_codebook
 from analysis.io.outputs import write_table
 from analysis.io.survey import SurveyDataError, SurveyWarning, load_survey
 from analysis.study.describe import (
@@ -108,7 +109,7 @@ def test_chinese_labels_and_an_extra_demographic(raw, tmp_path):
     r["学历"] = rng.choice(["初中及以下", "高中", "大学及以上"], size=len(r))
     with pytest.warns(SurveyWarning, match="学历"):
         s = _load(r, tmp_path, "问卷.csv")
-    t = sample_characteristics(s)
+    t = sample_characteristics(s, codebook=load_codebook())
     assert list(dict.fromkeys(t["variable"])) == ["respondents", *DEMOGRAPHICS, "学历"]
     g = _rows(t, "all", "gender").set_index("level")
     assert g["n"].to_dict() == {
@@ -147,10 +148,15 @@ def test_categories_from_a_categorical_dtype_and_numeric_codes():
 
 def test_free_text_and_bad_requests():
     s = pd.DataFrame({"age": [20, 30, 40, 50], "comment": ["a", "b", "c", "d"]})
-    s.attrs["extra_columns"] = ["comment"]
+    cb = load_codebook()
     with pytest.warns(SurveyWarning, match="'comment' has 4 distinct values"):
-        t = sample_characteristics(s, max_levels=3)
+        t = sample_characteristics(s, max_levels=3, codebook=cb)
     assert "comment" not in set(t["variable"])
+    # with few values the column the codebook does not describe is tabulated
+    short = sample_characteristics(s.assign(comment=["a", "b", "a", "b"]), codebook=cb)
+    assert _rows(short, "all", "comment")["n"].tolist() == [2, 2]
+    # without the codebook only the known demographics are described
+    assert set(sample_characteristics(s)["variable"]) == {"respondents", "age"}
     with pytest.raises(SurveyDataError, match="'comment' has 4 distinct values"):
         sample_characteristics(s, columns=["comment"], max_levels=3)
     with pytest.raises(SurveyDataError, match="not in the survey: income"):

@@ -307,7 +307,10 @@ def test_monte_carlo_design_and_summary(cb, survey, mc):
     mult = mc.design.filter(like="mult_")
     assert mult.min().min() >= 0.75 and mult.max().max() <= 1.25
     # nominal ranks are those of the nominal index; bands bracket the median
-    nom = composite_index(survey, cb, weights="equal").set_index("community_id")["rank"]
+    full = composite_index(survey, cb, weights="equal")
+    nom = full.set_index("community_id")["rank"]
+    # the nominal table is the nominal index itself, respondent counts included
+    pd.testing.assert_frame_equal(mc.nominal, full, rtol=1e-12)
     s = mc.summary.set_index("community_id")
     np.testing.assert_allclose(s["nominal_rank"], nom[s.index], atol=EXACT)
     assert ((s["rank_p05"] <= s["median_rank"]) & (s["median_rank"] <= s["rank_p95"])).all()

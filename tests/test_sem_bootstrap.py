@@ -60,9 +60,10 @@ def _quantile_se(x, q):
 
 
 def test_percentile_cis_match_lavaan_within_mc_error(pd_boot):
-    tab = pd_boot
-    assert tab.attrs["n_failed"] == 0
-    draws, cols = tab.attrs["draws"], tab.attrs["columns"]
+    tab = pd_boot.table
+    assert pd_boot.n_failed == 0 and pd_boot.n_boot == 1000
+    draws, cols = pd_boot.draws, pd_boot.columns
+    assert draws.shape[0] == 1000 and len(cols) == len(tab)  # one draw column per row
     ref, m = _merge_lavaan_cis(tab, "pd_boot_perc.csv")
     assert len(m) == len(ref) == len(tab)  # every free and defined parameter
     assert np.allclose(m["est"], m["est_ref"], rtol=1e-3, atol=1e-4)
@@ -81,9 +82,11 @@ def test_percentile_cis_match_lavaan_within_mc_error(pd_boot):
 def test_same_seed_same_result_for_any_number_of_workers(pd_fit):
     a = bootstrap(pd_fit, n_boot=40, seed=3, n_jobs=1, chunk_size=7, progress=False)
     b = bootstrap(pd_fit, n_boot=40, seed=3, n_jobs=2, chunk_size=13, progress=False)
-    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(a.table, b.table)
+    assert a.draws is None and a.columns is None  # kept only on request
+    assert (a.resampled, a.n_clusters) == ("rows", None)
     c = bootstrap(pd_fit, n_boot=40, seed=4, n_jobs=1, progress=False)
-    assert not np.allclose(a["ci_lower"], c["ci_lower"])
+    assert not np.allclose(a.table["ci_lower"], c.table["ci_lower"])
 
 
 def test_bca_formula_matches_scipy():
@@ -99,9 +102,10 @@ def test_bca_formula_matches_scipy():
 
 
 def test_bca_on_sem(pd_fit):
-    tab = bootstrap(pd_fit, n_boot=200, seed=5, ci="bca", progress=False)
-    perc = bootstrap(pd_fit, n_boot=200, seed=5, ci="percentile", progress=False)
-    assert tab.attrs["ci"] == "bca"
+    bca = bootstrap(pd_fit, n_boot=200, seed=5, ci="bca", progress=False)
+    perc = bootstrap(pd_fit, n_boot=200, seed=5, ci="percentile", progress=False).table
+    assert (bca.ci, bca.level, perc.shape[0]) == ("bca", 0.95, len(bca.table))
+    tab = bca.table
     assert (tab["ci_lower"] < tab["ci_upper"]).all()
     assert np.allclose(tab["se"], perc["se"])  # same draws
     # the indirect effect's distribution is skewed: BCa shifts the interval
@@ -126,8 +130,8 @@ def test_survey_chain_percentile_cis_match_lavaan():
         warnings.simplefilter("ignore")
         res = fit_sem(chain, load_survey())
     B = 500
-    tab = bootstrap(res, n_boot=B, seed=21, progress=False, keep_draws=True)
-    draws, cols = tab.attrs["draws"], tab.attrs["columns"]
+    boot = bootstrap(res, n_boot=B, seed=21, progress=False, keep_draws=True)
+    tab, draws, cols = boot.table, boot.draws, boot.columns
     ref, m = _merge_lavaan_cis(tab, "survey_chain_boot_perc.csv")
     assert len(m) == len(ref) == len(tab)
     for r in m.itertuples():
@@ -145,16 +149,17 @@ def test_bootstrap_multigroup_and_fixed_x():
     hs = holzinger39.get_data()
     res = fit_sem("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6", hs, group="school",
                   group_equal=("loadings",))
-    tab = bootstrap(res, n_boot=30, seed=2, progress=False)
+    boot = bootstrap(res, n_boot=30, seed=2, progress=False)
+    tab = boot.table
     assert {"group", "est", "se", "ci_lower", "ci_upper"} <= set(tab.columns)
     assert len(tab) == (res.model.partable["free"] >= 0).sum()
-    assert tab.attrs["n_failed"] == 0 and (tab["se"] > 0).all()
+    assert boot.n_failed == 0 and (tab["se"] > 0).all()
     est = res.estimates.set_index(["lhs", "op", "rhs", "group"])["est"]
     assert np.allclose(tab.set_index(["lhs", "op", "rhs", "group"])["est"],
                        est.loc[tab.set_index(["lhs", "op", "rhs", "group"]).index])
 
     fx = fit_sem("visual =~ x1 + x2 + x3\nvisual ~ ageyr", hs)
-    tab = bootstrap(fx, n_boot=30, seed=2, progress=False)
+    tab = bootstrap(fx, n_boot=30, seed=2, progress=False).table
     assert not ((tab["lhs"] == "ageyr") & (tab["op"] == "~~")).any()  # fixed, not bootstrapped
     reg = tab[(tab["lhs"] == "visual") & (tab["op"] == "~")].iloc[0]
     assert reg["ci_lower"] < reg["est"] < reg["ci_upper"]
@@ -166,11 +171,11 @@ def test_bias_corrected_cis_match_lavaan_bca_simple(pd_fit, pd_boot):
     taken at the adjusted levels. The 1,000 draws are shared with the percentile test."""
     small = bootstrap(pd_fit, n_boot=30, seed=1, ci="bc", progress=False, keep_draws=True)
     est = np.concatenate([pd_fit.theta, pd_fit.defined_estimates["est"].to_numpy()])
-    lo, hi = bca_limits(small.attrs["draws"], est, None, 0.95)
-    assert np.allclose(small["ci_lower"], lo[small.attrs["columns"]])
-    draws, cols = pd_boot.attrs["draws"], pd_boot.attrs["columns"]
+    lo, hi = bca_limits(small.draws, est, None, 0.95)
+    assert np.allclose(small.table["ci_lower"], lo[small.columns])
+    draws, cols = pd_boot.draws, pd_boot.columns
     lo, hi = bca_limits(draws, est, None, 0.95)
-    tab = pd_boot.copy()
+    tab = pd_boot.table.copy()
     tab["ci_lower"], tab["ci_upper"] = lo[cols], hi[cols]
     ref, m = _merge_lavaan_cis(tab, "pd_boot_bca_simple.csv")
     assert len(m) == len(tab)

@@ -147,7 +147,9 @@ def test_hs_multigroup_against_lavaan(name, eq, hs):
 
 
 def test_hs_invariance_table(hs):
-    tab = invariance(HS_MODEL, hs, "school")
+    inv = invariance(HS_MODEL, hs, "school")
+    tab = inv.table
+    assert list(inv.fits) == list(tab.index)
     assert list(tab.index) == ["configural", "metric", "scalar"]
     ref = pd.read_csv(REF / "hs_invariance.csv").set_index("model")
     for c in ("chisq", "chisq_diff", "p_diff"):
@@ -239,13 +241,15 @@ def test_survey_invariance_against_lavaan(survey):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        tab = invariance(meas, survey, "community_type")
+        inv = invariance(meas, survey, "community_type")
+    tab = inv.table
     ref = pd.read_csv(REF / "survey_invariance.csv").set_index("model")
     assert (tab["df"].to_numpy() == ref["df"].to_numpy()).all()
     assert np.allclose(tab["chisq"], ref["chisq"], rtol=1e-4)
     assert np.allclose(tab["chisq_diff"].iloc[1:], ref["chisq_diff"].iloc[1:], rtol=1e-4)
     assert np.allclose(tab["p_diff"].iloc[1:], ref["p_diff"].iloc[1:], rtol=1e-3, atol=1e-6)
-    for name, res in tab.attrs["results"].items():
+    assert list(inv.fits) == ["configural", "metric", "scalar"]
+    for name, res in inv.fits.items():
         check_fit(res, f"survey_{name}")
         check_estimates(res, f"survey_{name}", cols=("est", "se", "std_all"))
 

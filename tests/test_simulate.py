@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from analysis.io import paths
+from analysis.io.codebook import load_codebook
 from analysis.io.survey import load_survey
 from analysis.study.population import (
     POPULATION,
@@ -66,7 +67,7 @@ def test_latent_structure_is_recovered_by_simple_regression():
 
 def test_missingness_is_a_few_percent_and_at_random_on_age():
     df = load_survey()
-    items = df.attrs["items"]
+    items = load_codebook()["item"].tolist()
     share = df[items].isna().mean().mean()
     assert 0.005 < share < 0.05
     any_missing = df[items].isna().any(axis=1)

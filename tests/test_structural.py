@@ -161,7 +161,10 @@ def test_bootstrap_cis_agree_with_lavaan_within_monte_carlo_error(cb, ml_fits):
     assert ((eff["ci_lower_perc"] <= eff["est"] + 1e-12)
             & (eff["est"] <= eff["ci_upper_perc"] + 1e-12)).all()
     with pytest.raises(ValueError, match="ci_lower"):
-        st.attach_bootstrap(eff, {"perc": boot.drop(columns="ci_lower")})
+        st.attach_bootstrap(eff, {"perc": boot.table.drop(columns="ci_lower")})
+    # a BootstrapResult and its table give the same columns
+    same = st.attach_bootstrap(st.effects(res, cb), {"perc": boot.table})
+    pd.testing.assert_frame_equal(same, eff)
 
 
 def test_population_recovery_reports_differences(cb, ml_fits):
@@ -298,6 +301,8 @@ def test_partial_invariance_frees_what_lavaan_finds_on_holzinger_swineford():
     # x3 then x7 intercepts, as lavaan's group.partial fits confirm; then nothing significant
     part = pd.read_csv(REF / "hs_partial.csv")
     assert list(steps["lhs"]) == ["x3", "x7"] and (steps["op"] == "~1").all()
+    # the final fit carries the partial-invariance syntax it was fitted with
+    assert res.syntax == st.partial_invariance_syntax(model, [("x3", "~1", ""), ("x7", "~1", "")], 2)
     np.testing.assert_allclose(steps["chisq"], part["chisq"], atol=1e-3)
     np.testing.assert_array_equal(steps["df"], part["df"])
     assert st.release_tests(res)["p_bonferroni"].min() >= 0.05
@@ -356,3 +361,23 @@ def test_modification_indices_of_a_fiml_fit_match_lavaan(cb, survey):
     assert len(m) == 30
     # FIML score test: agrees to ~1e-4 (lavaan's optimiser tolerance), so 1e-3 not 1 %
     np.testing.assert_allclose(m["mi"], m["mi_ref"], rtol=1e-3)
+
+
+def test_estimator_comparison_keeps_the_fits():
+    """The long table and the fit table are those of the fitted models it returns."""
+    from semopy.examples import holzinger39
+
+    specs = {"ML": {}, "MLR": {"estimator": "MLR"}}
+    cmp = st.estimator_comparison("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6",
+                                  holzinger39.get_data(), specs, ops=("=~",))
+    assert list(cmp.results) == ["ML", "MLR"]
+    assert cmp.results["MLR"].estimator == "MLR"
+    for name, res in cmp.results.items():
+        mine = cmp.estimates[cmp.estimates["spec"] == name]
+        ref = res.estimates[res.estimates["op"] == "=~"]
+        np.testing.assert_array_equal(mine["se"].to_numpy(), ref["se"].to_numpy())
+    pd.testing.assert_frame_equal(cmp.fits, st.fit_table(cmp.results))
+    # same point estimates, different (robust) SEs
+    ml, mlr = (cmp.estimates[cmp.estimates["spec"] == k] for k in specs)
+    np.testing.assert_allclose(ml["est"].to_numpy(), mlr["est"].to_numpy())
+    assert not np.allclose(ml["se"].to_numpy(), mlr["se"].to_numpy())

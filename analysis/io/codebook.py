@@ -113,7 +113,6 @@ def load_codebook(path: str | os.PathLike | None = None) -> pd.DataFrame:
     bad = cb["item"].isin(cb["construct"])
     if bad.any():
         raise CodebookError(f"{path}: item ids must differ from construct codes, rows {spreadsheet_rows(bad)}")
-    cb.attrs["source"] = str(path)
     return cb
 
 

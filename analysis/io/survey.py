@@ -89,7 +89,7 @@ def load_survey(path: str | os.PathLike | None = None,
         ``respondent_id``, ``community_id`` (strings), the other known columns when present
         (``community_type``, ``gender``, ``age``, ``years_resident``, ``tenure``), then one
         float column per item in codebook order, then unknown extra columns (kept, and
-        reported in a :class:`SurveyWarning` and in ``df.attrs["extra_columns"]``).
+        reported in a :class:`SurveyWarning`).
 
     Raises
     ------
@@ -170,7 +170,6 @@ def load_survey(path: str | os.PathLike | None = None,
         values[it] = num.astype(float)
 
     floor = minimum_respondents(codebook)
-    n_complete = int(pd.DataFrame(values).notna().all(axis=1).sum())
     if len(raw) < floor:
         raise SurveyDataError(
             f"{path}: {len(raw)} respondents, fewer than the {floor} free parameters of the "
@@ -186,9 +185,41 @@ def load_survey(path: str | os.PathLike | None = None,
         out = pd.concat([out, raw[extra]], axis=1)
         warnings.warn(f"{path}: kept {len(extra)} column(s) the codebook does not describe: "
                       f"{', '.join(extra)}", SurveyWarning, stacklevel=2)
-    out.attrs.update(source=str(path), extra_columns=extra, n_complete=n_complete,
-                     items=items)
     return out
+
+
+def extra_columns(survey: pd.DataFrame, codebook: pd.DataFrame) -> list[str]:
+    """The columns of a survey that the codebook does not describe, in survey order.
+
+    These are the columns :func:`load_survey` keeps after the items and reports in a
+    :class:`SurveyWarning`: neither a known respondent column (identifiers, community type,
+    gender, age, years of residence, tenure) nor one of the codebook's items.
+
+    Parameters
+    ----------
+    survey : pandas.DataFrame
+        A survey, e.g. from :func:`load_survey`.
+    codebook : pandas.DataFrame
+        The codebook whose items the survey answers.
+
+    Returns
+    -------
+    list of str
+
+    References
+    ----------
+    von Elm E, Altman DG, Egger M, et al. (2007). The STROBE statement. *The Lancet*
+    370:1453-1457, item 14a (characteristics of study participants).
+
+    Examples
+    --------
+    >>> cb = load_codebook()
+    >>> df = load_survey(codebook=cb)
+    >>> extra_columns(df.assign(interviewer="A"), cb)
+    ['interviewer']
+    """
+    known = set(KNOWN_COLUMNS) | set(codebook["item"])
+    return [c for c in survey.columns if c not in known]
 
 
 def companion_path(survey_path: str | os.PathLike | None, default: Path) -> Path | None:

@@ -262,17 +262,50 @@ def _reduced_eigenvalues(R: np.ndarray) -> np.ndarray:
     return np.sort(np.linalg.eigvalsh(Rr))[::-1]
 
 
+@dataclass(frozen=True, eq=False)
+class ParallelAnalysis:
+    """Result of :func:`parallel_analysis`.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per eigenvalue: ``factor observed_pc random_pc observed_fa random_fa``.
+    n_factors : int
+        Leading observed factor eigenvalues above the random reference.
+    n_components : int
+        Leading observed component eigenvalues above the random reference.
+
+    References
+    ----------
+    Horn, J. L. (1965). A rationale and test for the number of factors in factor analysis.
+    *Psychometrika*, 30, 179-185.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> f = rng.standard_normal((300, 1))
+    >>> x = pd.DataFrame(f + rng.standard_normal((300, 6)), columns=list("abcdef"))
+    >>> pa = parallel_analysis(x, n_iter=20)
+    >>> pa.n_factors, pa.n_components, len(pa.table)
+    (1, 1, 6)
+    """
+
+    table: pd.DataFrame
+    n_factors: int
+    n_components: int
+
+
 def parallel_analysis(data: pd.DataFrame, n_iter: int = 100, quantile: float | None = 0.95,
-                      seed: int = 0) -> pd.DataFrame:
+                      seed: int = 0) -> ParallelAnalysis:
     """Horn's parallel analysis for the number of factors and components.
 
     Observed eigenvalues of the correlation matrix (components) and of the reduced matrix
     (one-factor minres communalities on the diagonal, as ``psych::fa.parallel``; factors)
     are compared with the same eigenvalues of ``n_iter`` normal random data sets of the
     same size: with their ``quantile`` (Glorfeld's 95th percentile, the default) or, with
-    ``quantile=None``, their mean (Horn). The suggested numbers (``df.attrs["n_factors"]``,
-    ``df.attrs["n_components"]``) count the leading observed eigenvalues above the random
-    reference.
+    ``quantile=None``, their mean (Horn). The suggested numbers (``n_factors``,
+    ``n_components`` of the returned :class:`ParallelAnalysis`) count the leading observed
+    eigenvalues above the random reference.
 
     References
     ----------
@@ -299,9 +332,8 @@ def parallel_analysis(data: pd.DataFrame, n_iter: int = 100, quantile: float | N
         above = a > b
         return len(above) if above.all() else int(np.argmin(above))
 
-    out.attrs["n_factors"] = leading(obs_fa, out["random_fa"].to_numpy())
-    out.attrs["n_components"] = leading(obs_pc, out["random_pc"].to_numpy())
-    return out
+    return ParallelAnalysis(out, n_factors=leading(obs_fa, out["random_fa"].to_numpy()),
+                            n_components=leading(obs_pc, out["random_pc"].to_numpy()))
 
 
 # -------------------------------------------------------------------- one-factor

@@ -176,7 +176,7 @@ def plot_power(table: pd.DataFrame, *, labels: Sequence[str] | None = None,
     Parameters
     ----------
     table : DataFrame
-        From :func:`power_table`.
+        The ``table`` of :func:`power_table`.
     labels : sequence of str, optional
         Parameters to draw (default: every parameter of the chosen kinds).
     target : float

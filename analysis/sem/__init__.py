@@ -12,11 +12,20 @@ Jacobian ``Delta``) is documented in :mod:`analysis.sem.model`.
 
 Functions
 ---------
-fit_sem(model, data, *, estimator="ML", missing="listwise", group=None, group_equal=())
-    -> SEMResult (.estimates, .fit_indices, .summary(), .converged, .warnings)
-invariance(model, data, group) -> configural / metric / scalar table with LR tests
+fit_sem(model, data, *, estimator="ML", missing="listwise", group=None, group_equal=(),
+        cluster=None)
+    -> SEMResult (.estimates, .fit_indices, .summary(), .converged, .warnings);
+    cluster="id": cluster-robust SEs and scaled test (:mod:`analysis.sem.cluster`)
+invariance(model, data, group) -> InvarianceResult (.table: configural / metric / scalar
+    with LR tests, .fits: the three SEMResults)
 modification_indices(result) -> score tests (mi, epc, sepc_all), sorted; FIML fits too
-bootstrap(result, n_boot=1000, seed=..., ci="percentile" | "bca" | "bc", n_jobs=1)
+bootstrap(result, n_boot=1000, seed=..., ci="percentile" | "bca" | "bc", n_jobs=1,
+          cluster=None)   (whole clusters resampled for cluster fits; WLSMV fits too)
+    -> BootstrapResult (.table: est se ci_lower ci_upper, .n_failed)
+fit_sem(model, data, ordered=True | [columns], estimator="WLSMV" | "DWLS" | "WLS",
+        parameterization="delta" | "theta") -> thresholds + polychorics + (D)WLS
+polychoric(data, columns=None, missing="listwise") -> matrix, thresholds, acov
+lrt_scaled(res_restricted, res_full) -> scaled-shifted difference test of WLSMV fits
 
 Example
 -------
@@ -31,17 +40,20 @@ Example
 """
 
 from ._threads import single_thread_blas
-from .bootstrap import bootstrap, bootstrap_draws
+from .bootstrap import BootstrapResult, bootstrap, bootstrap_draws
 from .compare import chisq_difference
 from .effects import structural_matrix, total_effects, total_effects_matrix
 from .errors import SEMError, SEMWarning
 from .fit import fit_sem
 from .model import vech_index
 from .modindices import modification_indices
-from .multigroup import invariance, release_tests
+from .multigroup import InvarianceResult, invariance, release_tests
+from .polychoric import PolychoricResult, polychoric
 from .result import SEMResult
+from .wls import lrt_scaled
 
-__all__ = ["SEMError", "SEMResult", "SEMWarning", "bootstrap", "bootstrap_draws",
-           "chisq_difference", "fit_sem", "invariance", "modification_indices",
+__all__ = ["BootstrapResult", "InvarianceResult", "PolychoricResult", "SEMError", "SEMResult", "SEMWarning",
+           "bootstrap", "bootstrap_draws",
+           "chisq_difference", "fit_sem", "invariance", "lrt_scaled", "modification_indices", "polychoric",
            "release_tests", "single_thread_blas", "structural_matrix", "total_effects",
            "total_effects_matrix", "vech_index"]

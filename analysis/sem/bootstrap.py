@@ -8,7 +8,12 @@ chunk: a refit then costs a few gradient evaluations). Resample ``b`` draws from
 ``SeedSequence(seed).spawn(n_boot)[b]`` generator, so the result is the same for any
 number of workers; chunks of resamples run in parallel with joblib and return only their
 parameter vectors (no resampled data is kept). Resamples whose fit does not converge are
-dropped and counted (``attrs["n_failed"]``), as lavaan does.
+dropped and counted (``BootstrapResult.n_failed``), as lavaan does.
+
+Clustered data (``cluster=``, or a fit made with ``fit_sem(..., cluster=)``): whole clusters
+are drawn with replacement within each group (each row weighted by the number of draws of
+its cluster; Davison & Hinkley 1997, sec. 3.8), and the BCa jackknife leaves out one
+cluster at a time (:mod:`analysis.sem.cluster`).
 
 BCa (Efron 1987): bias correction ``z0 = Phi^-1(P*(theta* < theta_hat))`` from the
 bootstrap distribution, acceleration ``a = sum(d^3) / (6 (sum d^2)^1.5)`` with
@@ -18,15 +23,19 @@ the bootstrap quantiles at ``Phi(z0 + (z0 + z_alpha) / (1 - a (z0 + z_alpha)))``
 References: Efron, B. (1987). Better bootstrap confidence intervals. JASA 82, 171-185;
 Efron, B. & Tibshirani, R. (1993). An Introduction to the Bootstrap, ch. 13-14;
 Bollen, K. A. & Stine, R. (1990). Direct and indirect effects: classical and bootstrap
-estimates of variability. Sociological Methodology 20, 115-140.
+estimates of variability. Sociological Methodology 20, 115-140; Davison, A. C. &
+Hinkley, D. V. (1997). Bootstrap Methods and their Application, sec. 3.8.
 
 Example
 -------
 >>> ci = bootstrap(fit_sem(model, data), n_boot=1000, seed=1)      # doctest: +SKIP
->>> ci.query("op == ':='")                                          # doctest: +SKIP
+>>> ci.table.query("op == ':='")                                    # doctest: +SKIP
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -37,12 +46,13 @@ from tqdm import (
 )
 
 from ._threads import single_thread_blas
+from .cluster import bootstrap_clusters, cluster_resample_counts
 from .errors import SEMError, SEMWarning
 from .estimate import fit_newton, observed_hessian_factor
 from .estimates import defined_values
 from .model import SampleStats
 
-__all__ = ["bootstrap", "bootstrap_draws"]
+__all__ = ["BootstrapResult", "bootstrap", "bootstrap_draws"]
 
 
 def _moments(x: np.ndarray, counts: np.ndarray | None = None):
@@ -69,8 +79,11 @@ def _fit_one(model, theta_hat, samples, max_iter, hess=None, tol=1e-6):
     return np.concatenate([theta, defined_values(m, theta)])
 
 
-def _boot_chunk(model, theta_hat, seeds, max_iter):
-    """Refit the resamples of one chunk; returns (k, q + d) with NaN rows for failures."""
+def _boot_chunk(model, theta_hat, seeds, max_iter, clusters=None):
+    """Refit the resamples of one chunk; returns (k, q + d) with NaN rows for failures.
+
+    ``clusters``: per group ``(codes, n_clusters)`` to resample whole clusters (cluster.py).
+    """
     data = [s.data for s in model.sample]
     width = model.n_free + len(model.defined)
     out = np.full((len(seeds), width), np.nan)
@@ -79,9 +92,12 @@ def _boot_chunk(model, theta_hat, seeds, max_iter):
         for k, ss in enumerate(seeds):
             rng = np.random.default_rng(ss)
             samples = []
-            for x in data:
-                counts = np.bincount(rng.integers(0, x.shape[0], x.shape[0]),
-                                     minlength=x.shape[0]).astype(float)
+            for g, x in enumerate(data):
+                if clusters is not None:  # whole clusters, within groups
+                    counts = cluster_resample_counts(rng, *clusters[g])
+                else:
+                    counts = np.bincount(rng.integers(0, x.shape[0], x.shape[0]),
+                                         minlength=x.shape[0]).astype(float)
                 samples.append(SampleStats.from_moments(*_moments(x, counts)))
             if any(not np.isfinite(s.logdet) for s in samples):
                 continue
@@ -91,8 +107,9 @@ def _boot_chunk(model, theta_hat, seeds, max_iter):
     return out
 
 
-def _jack_chunk(model, theta_hat, rows, max_iter):
-    """Leave-one-out refits for the given (group, row) pairs."""
+def _jack_chunk(model, theta_hat, rows, max_iter, clusters=None):
+    """Leave-one-out refits for the given (group, row) pairs ((group, cluster) pairs when
+    ``clusters`` gives per group ``(codes, n_clusters)``)."""
     width = model.n_free + len(model.defined)
     out = np.full((len(rows), width), np.nan)
     full = [_moments(s.data) for s in model.sample]
@@ -101,7 +118,10 @@ def _jack_chunk(model, theta_hat, rows, max_iter):
         for k, (g, i) in enumerate(rows):
             x = model.sample[g].data
             counts = np.ones(x.shape[0])
-            counts[i] = 0.0
+            if clusters is not None:
+                counts[clusters[g][0] == i] = 0.0
+            else:
+                counts[i] = 0.0
             samples = [SampleStats.from_moments(*full[h]) if h != g else
                        SampleStats.from_moments(*_moments(x, counts))
                        for h in range(model.n_groups)]
@@ -156,21 +176,85 @@ def bca_limits(boot: np.ndarray, est: np.ndarray, jack: np.ndarray | None,
 
 def bootstrap_draws(result, n_boot: int = 1000, seed=None, *, n_jobs: int = 1,
                     chunk_size: int = 50, max_iter: int = 100,
-                    progress: bool = True) -> np.ndarray:
+                    progress: bool = True, cluster=None) -> np.ndarray:
     """Bootstrap replicates of (theta, defined parameters): array (n_boot, q + d), NaN rows
-    for resamples that failed to converge."""
+    for resamples that failed to converge; ``cluster`` as for :func:`bootstrap`."""
     model = result.model
+    if getattr(result, "estimator", "ML") in ("WLSMV", "DWLS", "WLS"):  # ordinal (wls.py)
+        from .wls import bootstrap_draws_wls
+
+        if cluster not in (None, False):
+            raise SEMError("the cluster bootstrap is not implemented for WLSMV/DWLS/WLS fits")
+        return bootstrap_draws_wls(result, n_boot, seed, n_jobs=n_jobs, max_iter=max_iter,
+                                   chunk_size=chunk_size, progress=progress)
     if any(s.data is None for s in model.sample):
         raise SEMError("bootstrap needs the raw data of a complete-data (listwise) ML fit")
+    clusters = bootstrap_clusters(result, cluster)
     seeds = list(np.random.SeedSequence(seed).spawn(int(n_boot)))
-    return _run(_boot_chunk, model, result.theta, seeds, chunk_size, n_jobs, max_iter,
+    fun = _boot_chunk if clusters is None else partial(_boot_chunk, clusters=clusters)
+    return _run(fun, model, result.theta, seeds, chunk_size, n_jobs, max_iter,
                 progress, "bootstrap")
+
+
+@dataclass(frozen=True, eq=False)
+class BootstrapResult:
+    """Bootstrap standard errors and confidence intervals, as returned by :func:`bootstrap`.
+
+    Attributes
+    ----------
+    table : DataFrame
+        ``lhs op rhs label [group] est se ci_lower ci_upper``: one row per free parameter
+        (model order), then one per defined (``:=``) parameter; ``se`` is the SD of the
+        bootstrap estimates.
+    n_boot : int
+        Resamples drawn.
+    n_failed : int
+        Resamples whose refit did not converge (dropped).
+    ci : str
+        Interval method: ``"percentile"``, ``"bca"`` or ``"bc"``.
+    level : float
+        Confidence level.
+    draws : ndarray or None
+        With ``keep_draws=True``: the converged replicates, shape (``n_boot - n_failed``,
+        free + defined parameters).
+    resampled : str
+        ``"rows"`` or ``"clusters"`` (whole clusters drawn, see ``cluster=``).
+    n_clusters : list of int or None
+        With clustered resampling: the number of clusters in each group.
+    columns : ndarray or None
+        With ``keep_draws=True``: for each row of ``table``, its column in ``draws``.
+
+    References
+    ----------
+    Efron, B. & Tibshirani, R. (1993). *An Introduction to the Bootstrap*. Chapman & Hall.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.sem import fit_sem
+    >>> res = fit_sem("visual =~ x1 + x2 + x3", holzinger39.get_data())
+    >>> boot = bootstrap(res, n_boot=20, seed=1, progress=False)
+    >>> boot.n_boot, boot.n_failed, boot.draws is None
+    (20, 0, True)
+    >>> boot.table.columns.tolist()
+    ['lhs', 'op', 'rhs', 'label', 'est', 'se', 'ci_lower', 'ci_upper']
+    """
+
+    table: pd.DataFrame
+    n_boot: int
+    n_failed: int
+    ci: str
+    level: float
+    resampled: str = "rows"
+    n_clusters: list | None = None
+    draws: np.ndarray | None = None
+    columns: np.ndarray | None = None
 
 
 def bootstrap(result, n_boot: int = 1000, seed=None, ci: str = "percentile",
               level: float = 0.95, *, n_jobs: int = 1, chunk_size: int = 50,
               max_iter: int = 100, progress: bool = True,
-              keep_draws: bool = False) -> pd.DataFrame:
+              keep_draws: bool = False, cluster=None) -> BootstrapResult:
     """Bootstrap standard errors and confidence intervals for free and defined parameters.
 
     Parameters
@@ -195,23 +279,32 @@ def bootstrap(result, n_boot: int = 1000, seed=None, ci: str = "percentile",
     progress : bool
         Show a tqdm progress bar.
     keep_draws : bool
-        Also return the converged replicates (n_ok, q + d) in ``attrs["draws"]``.
+        Also return the converged replicates (n_ok, q + d) as ``draws``.
+    cluster : None, False, str or array-like
+        Resample whole clusters (with replacement, within groups) instead of rows. None:
+        the clusters of a fit made with ``fit_sem(..., cluster=)``, else rows; False: rows;
+        a str: the fit's cluster column (checked); an array: one label per fitted row, in
+        the order of ``result.model.sample`` (group by group). With ``ci="bca"`` the
+        jackknife leaves out one cluster at a time. See
+        :func:`analysis.sem.cluster.bootstrap_clusters`.
 
     Returns
     -------
-    DataFrame
-        ``lhs op rhs label [group] est se ci_lower ci_upper`` (se = SD of the bootstrap
-        estimates); ``attrs``: ``n_boot``, ``n_failed``, ``ci``, ``level``; one row per
-        free parameter (model order: ``attrs["columns"]`` maps rows to draw columns).
+    BootstrapResult
+        ``table``: ``lhs op rhs label [group] est se ci_lower ci_upper`` (se = SD of the
+        bootstrap estimates), one row per free parameter (model order: ``columns`` maps
+        rows to draw columns); also ``n_boot``, ``n_failed``, ``ci``, ``level``,
+        ``resampled``, ``n_clusters``.
     """
     if ci not in ("percentile", "bca", "bc"):
         raise SEMError(f"ci must be 'percentile', 'bca' or 'bc', not {ci!r}")
     if not 0 < level < 1:
         raise SEMError("level must be in (0, 1)")
     model = result.model
+    clusters = bootstrap_clusters(result, cluster)
     with single_thread_blas():
         draws = bootstrap_draws(result, n_boot, seed, n_jobs=n_jobs, chunk_size=chunk_size,
-                                max_iter=max_iter, progress=progress)
+                                max_iter=max_iter, progress=progress, cluster=cluster)
     ok = np.all(np.isfinite(draws), axis=1)
     n_failed = int((~ok).sum())
     boot = draws[ok]
@@ -224,9 +317,20 @@ def bootstrap(result, n_boot: int = 1000, seed=None, ci: str = "percentile",
     elif ci == "bc":
         lo, hi = bca_limits(boot, est_vec, None, level)
     else:
-        rows = [(g, i) for g in range(model.n_groups) for i in range(model.sample[g].n)]
-        jack = _run(_jack_chunk, model, result.theta, rows, max(chunk_size, 100), n_jobs,
-                    max_iter, progress, "jackknife")
+        if getattr(result, "estimator", "ML") in ("WLSMV", "DWLS", "WLS"):
+            from .wls import jackknife_draws_wls
+
+            jack = jackknife_draws_wls(result, n_jobs=n_jobs, max_iter=max_iter,
+                                       progress=progress)
+        else:
+            if clusters is None:
+                rows = [(g, i) for g in range(model.n_groups) for i in range(model.sample[g].n)]
+                jfun = _jack_chunk
+            else:
+                rows = [(g, j) for g in range(model.n_groups) for j in range(clusters[g][1])]
+                jfun = partial(_jack_chunk, clusters=clusters)
+            jack = _run(jfun, model, result.theta, rows, max(chunk_size, 100), n_jobs,
+                        max_iter, progress, "jackknife")
         jack = jack[np.all(np.isfinite(jack), axis=1)]
         lo, hi = bca_limits(boot, est_vec, jack, level)
     se = boot.std(axis=0, ddof=1)
@@ -247,13 +351,15 @@ def bootstrap(result, n_boot: int = 1000, seed=None, ci: str = "percentile",
         tab = pd.concat([tab, dd], ignore_index=True)
     if model.n_groups == 1:
         tab = tab.drop(columns="group")
-    tab.attrs.update(n_boot=int(n_boot), n_failed=n_failed, ci=ci, level=level)
+    kept = {}
     if keep_draws:
-        tab.attrs["draws"] = boot
-        tab.attrs["columns"] = np.concatenate([fidx, q + np.arange(len(model.defined))])
+        kept = dict(draws=boot, columns=np.concatenate([fidx, q + np.arange(len(model.defined))]))
     if n_failed:
         import warnings
 
         warnings.warn(f"bootstrap: {n_failed} of {n_boot} resamples did not converge and were "
                       "dropped", SEMWarning, stacklevel=2)
-    return tab
+    return BootstrapResult(tab, n_boot=int(n_boot), n_failed=n_failed, ci=ci, level=level,
+                           resampled="rows" if clusters is None else "clusters",
+                           n_clusters=None if clusters is None else [k for _, k in clusters],
+                           **kept)

@@ -111,6 +111,9 @@ def modification_indices(result, *, minimum: float = 0.0) -> pd.DataFrame:
         (``result.extra["patterns"]``, set by ``fit_sem(..., missing="fiml")``).
     """
     model = result.model
+    if getattr(result, "estimator", "ML") in ("WLSMV", "DWLS", "WLS"):  # ordinal (wls.py)
+        raise SEMError("modification indices are not implemented for ordinal (WLSMV/DWLS/"
+                       "WLS) fits")
     is_fiml = getattr(result, "missing", "listwise") == "fiml"
     pats = (getattr(result, "extra", None) or {}).get("patterns") if is_fiml else None
     if is_fiml and (pats is None or len(pats) != model.n_groups):

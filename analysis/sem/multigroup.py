@@ -15,15 +15,16 @@ and synthesis of the measurement invariance literature. Organizational Research 
 Example
 -------
 >>> from semopy.examples import holzinger39
->>> tab = invariance("visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\n"
+>>> inv = invariance("visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\n"
 ...                  "speed =~ x7 + x8 + x9", holzinger39.get_data(), "school")
->>> list(tab.index)
+>>> list(inv.table.index)
 ['configural', 'metric', 'scalar']
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -34,7 +35,7 @@ from .estimate import ml_value_grad_info
 from .fit import fit_sem
 from .model import SEMModel
 
-__all__ = ["invariance", "warm_start"]
+__all__ = ["InvarianceResult", "invariance", "warm_start"]
 
 _STEPS = (("configural", ()), ("metric", ("loadings",)), ("scalar", ("loadings", "intercepts")))
 
@@ -56,8 +57,40 @@ def warm_start(previous, model) -> np.ndarray:
     return theta
 
 
+@dataclass(frozen=True, eq=False)
+class InvarianceResult:
+    """Configural, metric and scalar fits and their comparison, as returned by :func:`invariance`.
+
+    Attributes
+    ----------
+    table : DataFrame
+        Index ``configural metric scalar`` (named ``model``); columns ``npar chisq df pvalue
+        cfi tli rmsea rmsea_ci_lower rmsea_ci_upper srmr aic bic chisq_diff df_diff p_diff``
+        (differences against the previous row).
+    fits : dict of str to SEMResult
+        The three fitted models, keyed ``"configural"``, ``"metric"``, ``"scalar"``.
+
+    References
+    ----------
+    Meredith, W. (1993). Measurement invariance, factor analysis and factorial invariance.
+    *Psychometrika*, 58, 525-543.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> inv = invariance("visual =~ x1 + x2 + x3", holzinger39.get_data(), "school")
+    >>> list(inv.fits) == list(inv.table.index)
+    True
+    >>> inv.fits["scalar"].model.group_equal
+    ('loadings', 'intercepts')
+    """
+
+    table: pd.DataFrame
+    fits: dict
+
+
 def invariance(model: str, data: pd.DataFrame, group: str, *, missing: str = "listwise",
-               estimator: str = "ML") -> pd.DataFrame:
+               estimator: str = "ML") -> InvarianceResult:
     """Fit configural, metric and scalar models and compare them.
 
     Parameters
@@ -72,10 +105,10 @@ def invariance(model: str, data: pd.DataFrame, group: str, *, missing: str = "li
 
     Returns
     -------
-    DataFrame
-        Index configural, metric, scalar; columns ``npar chisq df pvalue cfi tli rmsea
-        rmsea_ci_lower rmsea_ci_upper srmr aic bic chisq_diff df_diff p_diff`` (differences
-        against the previous row); ``.attrs["results"]`` holds the three SEMResults.
+    InvarianceResult
+        ``table``: index configural, metric, scalar; columns ``npar chisq df pvalue cfi tli
+        rmsea rmsea_ci_lower rmsea_ci_upper srmr aic bic chisq_diff df_diff p_diff``
+        (differences against the previous row); ``fits`` holds the three SEMResults.
     """
     if estimator.upper() != "ML":
         raise SEMError("invariance() computes plain likelihood-ratio tests: use estimator='ML'")
@@ -102,14 +135,13 @@ def invariance(model: str, data: pd.DataFrame, group: str, *, missing: str = "li
         prev = res
     out = pd.DataFrame(rows)
     out.index.name = "model"
-    out.attrs["results"] = results
-    return out
+    return InvarianceResult(out, results)
 
 
 def _start_for(prev, model, data, group, eq):
     """Build the next model once (cheaply) to map the previous estimates onto it."""
-    from .fit import prepare_data
     from .model import SampleStats, build_model
+    from .pipeline import prepare_data
     from .syntax import parse_model
 
     stmts = parse_model(model)
@@ -150,7 +182,7 @@ def release_tests(result, which: Sequence[str] = ("loadings", "intercepts")) -> 
 
     Examples
     --------
-    >>> scalar = invariance(meas, df, "community_type").attrs["results"]["scalar"]  # doctest: +SKIP
+    >>> scalar = invariance(meas, df, "community_type").fits["scalar"]  # doctest: +SKIP
     >>> release_tests(scalar).head()                                        # doctest: +SKIP
     """
     model = result.model

@@ -78,6 +78,13 @@ class SEMResult:
             f"  observations used {self.n_obs}" + (f" (dropped {self.n_dropped} incomplete)"
                                                   if self.n_dropped else ""),
             f"  free parameters {int(fi['npar'])}",
+        ]
+        cl = self.extra.get("cluster")  # fit_sem(cluster=): analysis/sem/cluster.py
+        if cl:
+            lines.append(f"  clusters {' + '.join(map(str, cl['n_clusters']))} "
+                         f"({cl['name']}); standard errors robust.cluster, scaled test "
+                         f"Yuan-Bentler (Mplus)")
+        lines += [
             "",
             "Model test (ML):",
             f"  chisq {fi['chisq']:.3f}  df {int(fi['df'])}  p {fi['pvalue']:.4f}",

@@ -29,8 +29,7 @@ class Study:
     Attributes
     ----------
     codebook : DataFrame
-        The questionnaire (its ``attrs`` carry the structural model, see
-        :func:`analysis.study.models.study_model`).
+        The questionnaire.
     model : StudyModel
         The structural model and the sentence saying which one and why.
     survey_path, codebook_path, model_path : path or None
@@ -42,6 +41,15 @@ class Study:
     survey_path: Path | None = None
     codebook_path: Path | None = None
     model_path: Path | None = None
+
+    def h1(self) -> str:
+        """The run's structural model in lavaan syntax (measurement part from the codebook)."""
+        return self.model.syntax(self.codebook)
+
+    @property
+    def paths(self) -> tuple:
+        """The paths among the elements, for functions that take ``paths=``."""
+        return self.model.paths
 
     @property
     def shipped(self) -> bool:

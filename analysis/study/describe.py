@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from analysis.io.survey import SurveyDataError, SurveyWarning
+from analysis.io.survey import SurveyDataError, SurveyWarning, extra_columns
 
 
 def sample_by_type(survey: pd.DataFrame, by: str = "community_type") -> pd.DataFrame:
@@ -122,7 +122,8 @@ def _as_numeric(s: pd.Series, valid: np.ndarray) -> pd.Series | None:
 def sample_characteristics(survey: pd.DataFrame, by: str | None = "community_type",
                            columns: list[str] | None = None,
                            categorical: list[str] | tuple[str, ...] = (),
-                           max_levels: int = 20) -> pd.DataFrame:
+                           max_levels: int = 20,
+                           codebook: pd.DataFrame | None = None) -> pd.DataFrame:
     """The sample-characteristics table of a survey: who the respondents are.
 
     For each categorical characteristic the count and share of every category; for each
@@ -140,15 +141,18 @@ def sample_characteristics(survey: pd.DataFrame, by: str | None = "community_typ
         ``"all"`` only.
     columns : list of str, optional
         The characteristics to describe. By default whichever of :data:`DEMOGRAPHICS`
-        (gender, age, years_resident, tenure) the survey has, followed by the columns the
-        codebook does not describe (``survey.attrs["extra_columns"]``, set by
-        ``load_survey``); an extra column with more than ``max_levels`` distinct text values
-        (free text, identifiers) is left out with a warning.
+        (gender, age, years_resident, tenure) the survey has, followed (when ``codebook`` is
+        given) by the columns the codebook does not describe
+        (:func:`analysis.io.survey.extra_columns`); an extra column with more than
+        ``max_levels`` distinct text values (free text, identifiers) is left out with a
+        warning.
     categorical : list of str
         Columns to tabulate as categories even though their values are numbers (e.g. codes
         1/2/3). Any other column is numeric when every answered value is a number.
     max_levels : int
         Most distinct categories a categorical characteristic may have.
+    codebook : pandas.DataFrame, optional
+        The survey's codebook: by default its undescribed columns are described too.
 
     Returns
     -------
@@ -203,8 +207,8 @@ def sample_characteristics(survey: pd.DataFrame, by: str | None = "community_typ
     if columns is None:
         auto = True
         columns = [c for c in DEMOGRAPHICS if c in survey.columns]
-        columns += [c for c in survey.attrs.get("extra_columns", [])
-                    if c in survey.columns and c not in columns]
+        if codebook is not None:
+            columns += [c for c in extra_columns(survey, codebook) if c not in columns]
     else:
         auto = False
         columns = list(columns)

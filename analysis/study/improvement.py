@@ -13,6 +13,7 @@ community table agree.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -286,10 +287,41 @@ def scenario_effects(result, shifts: Mapping[str, float], target: str = "PV") ->
     return pd.Series(eff, index=b.index)
 
 
+@dataclass(frozen=True, eq=False)
+class BootstrapReplicates:
+    """Bootstrap replicate estimates, as returned by :func:`replicates_from_draws`.
+
+    Attributes
+    ----------
+    table : DataFrame
+        Long: ``replicate lhs op rhs est`` for the loadings and regressions of every
+        converged resample (pass the whole object, or this table, to :func:`whatif`).
+    n_failed : int
+        Resamples whose refit did not converge (dropped).
+
+    References
+    ----------
+    Efron, B. & Tibshirani, R. (1993). *An Introduction to the Bootstrap*. Chapman & Hall.
+
+    Examples
+    --------
+    >>> pt = pd.DataFrame({"lhs": ["F", "F"], "op": ["=~", "=~"], "rhs": ["x1", "x2"],
+    ...                    "free": [-1, 0], "value": [1.0, np.nan]})
+    >>> reps = replicates_from_draws(pt, np.array([[0.8], [np.nan], [1.2]]))
+    >>> reps.n_failed, reps.table["replicate"].nunique()
+    (1, 2)
+    """
+
+    table: pd.DataFrame
+    n_failed: int
+
+
 def _replicates(boot) -> list[pd.DataFrame]:
     """Bootstrap replicates as a list of estimates frames (accepts the common layouts)."""
     if boot is None:
         return []
+    if isinstance(boot, BootstrapReplicates):
+        boot = boot.table
     est = getattr(boot, "estimates", None)
     if isinstance(boot, pd.DataFrame) or isinstance(est, pd.DataFrame):
         frame = boot if isinstance(boot, pd.DataFrame) else est
@@ -300,7 +332,7 @@ def _replicates(boot) -> list[pd.DataFrame]:
     return [getattr(r, "estimates", r) for r in boot]
 
 
-def replicates_from_draws(partable: pd.DataFrame, draws: np.ndarray) -> pd.DataFrame:
+def replicates_from_draws(partable: pd.DataFrame, draws: np.ndarray) -> BootstrapReplicates:
     """Bootstrap draws of the free parameters as one long estimates frame.
 
     Parameters
@@ -314,9 +346,9 @@ def replicates_from_draws(partable: pd.DataFrame, draws: np.ndarray) -> pd.DataF
 
     Returns
     -------
-    DataFrame
-        ``replicate lhs op rhs est`` for the loadings and regressions, ready for
-        :func:`whatif`.
+    BootstrapReplicates
+        ``table``: ``replicate lhs op rhs est`` for the loadings and regressions, ready for
+        :func:`whatif`; ``n_failed``: the rows dropped.
     """
     pt = partable[partable["op"].isin(["=~", "~"])]
     free = pt["free"].to_numpy().astype(int)
@@ -331,11 +363,10 @@ def replicates_from_draws(partable: pd.DataFrame, draws: np.ndarray) -> pd.DataF
                                    "est": est}))
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["replicate", "lhs", "op", "rhs", "est"])
-    out.attrs["n_failed"] = int((~ok).sum())
-    return out
+    return BootstrapReplicates(out, n_failed=int((~ok).sum()))
 
 
-def bootstrap_replicates(result, n_boot: int, seed) -> pd.DataFrame:
+def bootstrap_replicates(result, n_boot: int, seed) -> BootstrapReplicates:
     """Nonparametric bootstrap of a fitted model, as replicate estimates for :func:`whatif`.
 
     Calls :func:`analysis.sem.bootstrap_draws` (case resampling, each resample
@@ -358,8 +389,8 @@ def whatif(result, scenarios: Mapping[str, Mapping[str, float]], target: str = "
         unstandardised effects are then invariant to the common rescaling).
     target : str
     boot : optional
-        Bootstrap replicates of the estimates: a list of estimates frames (or results), or one
-        long frame with a ``replicate`` column.
+        Bootstrap replicates of the estimates: a list of estimates frames (or results), one
+        long frame with a ``replicate`` column, or :class:`BootstrapReplicates`.
     level : float
         Coverage of the percentile interval.
 
@@ -401,7 +432,7 @@ DEA_INPUTS = ("staff", "budget_10k_yuan", "floor_area_m2", "social_orgs", "volun
 __all__ = ["DEA_INPUTS", "community_scores", "community_efficiency", "ipma", "whatif",
            "standard_scenarios", "allocate", "frontier", "load_costs", "dea",
            "community_paths", "findings_table", "load_catalogue", "total_effects",
-           "outer_weights", "bootstrap_replicates"]
+           "outer_weights", "bootstrap_replicates", "BootstrapReplicates"]
 
 
 def community_scores(survey: pd.DataFrame, codebook: pd.DataFrame, weights: pd.Series,

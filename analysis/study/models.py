@@ -31,25 +31,6 @@ CHAIN_PATHS: tuple[tuple[str, str], ...] = (
 )
 
 
-#: Default of ``paths=``: the structural paths the codebook carries in
-#: ``codebook.attrs["structural_paths"]`` (set by :func:`study_model`), else :data:`CHAIN_PATHS`.
-CODEBOOK_PATHS = "codebook"
-
-
-def codebook_paths(codebook: pd.DataFrame, paths=CODEBOOK_PATHS) -> list[tuple[str, str]]:
-    """Resolve ``paths=``: :data:`CODEBOOK_PATHS` means the codebook's own (or the study's chain).
-
-    Examples
-    --------
-    >>> from analysis.io.codebook import load_codebook
-    >>> codebook_paths(load_codebook())[0]
-    ('MS', 'CS')
-    """
-    if isinstance(paths, str) and paths == CODEBOOK_PATHS:
-        paths = codebook.attrs.get("structural_paths", CHAIN_PATHS)
-    return [tuple(p) for p in (paths or ())]
-
-
 def label(predictor: str, target: str) -> str:
     """The parameter label of the path ``predictor -> target`` (``b_<predictor>_<target>``)."""
     return f"b_{predictor}_{target}"
@@ -82,10 +63,10 @@ def _all_paths(edges: Sequence[tuple[str, str]], source: str, target: str) -> li
 
 
 def structural_paths(codebook: pd.DataFrame,
-                     paths: Iterable[tuple[str, str]] | None = CODEBOOK_PATHS) -> list[tuple[str, str]]:
+                     paths: Iterable[tuple[str, str]] | None = CHAIN_PATHS) -> list[tuple[str, str]]:
     """All (predictor, outcome) edges of the chain model: ``paths`` plus element -> outcome."""
     els, out = elements(codebook), outcome(codebook)
-    edges = codebook_paths(codebook, paths)
+    edges = [tuple(p) for p in (paths or ())]
     unknown = sorted({c for e in edges for c in e} - set(els) - {out})
     if unknown:
         raise CodebookError(
@@ -95,7 +76,7 @@ def structural_paths(codebook: pd.DataFrame,
 
 
 def indirect_paths(codebook: pd.DataFrame,
-                   paths: Iterable[tuple[str, str]] | None = CODEBOOK_PATHS) -> dict[str, list[str]]:
+                   paths: Iterable[tuple[str, str]] | None = CHAIN_PATHS) -> dict[str, list[str]]:
     """Every specific indirect path from each element to the outcome, by its ``:=`` name.
 
     Names read ``ind_<X>_<M1>[_<M2>...]`` (through mediators M1, M2, ...). Ordered by element,
@@ -111,7 +92,8 @@ def indirect_paths(codebook: pd.DataFrame,
 
 
 def chain_model(codebook: pd.DataFrame,
-                paths: Iterable[tuple[str, str]] | None = CODEBOOK_PATHS) -> str:
+                paths: Iterable[tuple[str, str]] | None = CHAIN_PATHS,
+                defined: Sequence[str] = ()) -> str:
     """H1, the public-value chain, with labelled paths and defined effects.
 
     Defined parameters (``:=``): each specific indirect effect ``ind_...`` (a product of path
@@ -123,9 +105,10 @@ def chain_model(codebook: pd.DataFrame,
     codebook : pandas.DataFrame
         From :func:`analysis.io.codebook.load_codebook`.
     paths : iterable of (predictor, outcome), optional
-        Structural paths among the elements; by default the codebook's own (a user's MODEL
-        file, :func:`study_model`), else :data:`CHAIN_PATHS`. The ``:=`` lines of a MODEL
-        file (``codebook.attrs["defined"]``) are appended.
+        Structural paths among the elements; defaults to :data:`CHAIN_PATHS` (a user's MODEL
+        file gives others: :func:`study_model`).
+    defined : sequence of str
+        Further ``:=`` lines (a MODEL file's, in :func:`label` names), appended.
 
     Examples
     --------
@@ -151,8 +134,8 @@ def chain_model(codebook: pd.DataFrame,
         if mine:
             lines.append(f"indirect_{e} := " + " + ".join(mine))
             lines.append(f"total_{e} := {label(e, out)} + " + " + ".join(mine))
-    if isinstance(paths, str) and paths == CODEBOOK_PATHS and codebook.attrs.get("defined"):
-        lines += ["", *codebook.attrs["defined"]]
+    if defined:
+        lines += ["", *defined]
     return "\n".join(lines) + "\n"
 
 
@@ -199,6 +182,10 @@ class StudyModel:
     source: str
     defined: tuple = ()
     message: str = ""
+
+    def syntax(self, codebook: pd.DataFrame) -> str:
+        """The full model (measurement part from the codebook) in lavaan syntax: :func:`chain_model`."""
+        return chain_model(codebook, self.paths, self.defined)
 
     @property
     def has_alternative(self) -> bool:
@@ -314,19 +301,17 @@ def read_model_file(path: str | os.PathLike, codebook: pd.DataFrame) -> StudyMod
 
 
 def study_model(codebook: pd.DataFrame, model_path: str | os.PathLike | None = None) -> StudyModel:
-    """Which structural model a run uses, and record it on the codebook.
+    """Which structural model a run uses, and the sentence that says why.
 
     With a MODEL file its paths (:func:`read_model_file`); without one, the study's chain
     (:data:`CHAIN_PATHS`) when the codebook has the study's constructs, otherwise the parallel
-    model (every element -> the outcome). The choice is stored in
-    ``codebook.attrs["structural_paths"]`` and ``codebook.attrs["defined"]``, which
-    :func:`chain_model` and :func:`indirect_paths` read by default, so every notebook step uses
-    the same model.
+    model (every element -> the outcome). ``StudyModel.syntax(codebook)`` writes the model;
+    ``StudyModel.paths`` goes to the functions that take ``paths=``.
 
     Parameters
     ----------
     codebook : DataFrame
-        From :func:`analysis.io.codebook.load_codebook` (its ``attrs`` are updated).
+        From :func:`analysis.io.codebook.load_codebook`.
     model_path : path, optional
 
     Returns
@@ -358,6 +343,4 @@ def study_model(codebook: pd.DataFrame, model_path: str | os.PathLike | None = N
                 "the parallel model (every element -> " + outcome(codebook) + "): the codebook "
                 "lacks the study's constructs " + ", ".join(sorted(needed - present)) +
                 " and no MODEL file was given (make reproduce MODEL=path/to/model.lav)"))
-    codebook.attrs["structural_paths"] = m.paths
-    codebook.attrs["defined"] = m.defined
     return m

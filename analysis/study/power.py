@@ -47,7 +47,7 @@ Examples
 --------
 >>> from analysis.study.power import power_table
 >>> pw = power_table(sample_sizes=[400, 1600], n_communities=[16])
->>> pw.query("label == 'b_MS_CS'")["power"].round(2).tolist()
+>>> pw.table.query("label == 'b_MS_CS'")["power"].round(2).tolist()
 [1.0, 1.0]
 """
 
@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -170,10 +171,69 @@ def _gamma(A: np.ndarray, B: np.ndarray, r: np.ndarray, c: np.ndarray) -> np.nda
     return A[np.ix_(r, r)] * B[np.ix_(c, c)] + A[np.ix_(r, c)] * B[np.ix_(c, r)]
 
 
+@dataclass(frozen=True, eq=False)
+class ClusterInformation:
+    """Population values and cluster-sampling slopes, as returned by :func:`cluster_information`.
+
+    Attributes
+    ----------
+    table : DataFrame
+        ``label kind effect true se_unit g``: one row per target parameter.
+    theta : ndarray
+        Free parameters of the planned model at the population (start values for refits).
+    model : str
+        lavaan syntax of the planned model.
+
+    References
+    ----------
+    Muthén, B. O. & Satorra, A. (1995). Complex sample data in structural equation modeling.
+    *Sociological Methodology*, 25, 267-316.
+
+    Examples
+    --------
+    >>> info = cluster_information()
+    >>> bool((info.table["g"] == 0).all()), len(info.theta) > 0
+    (True, True)
+    """
+
+    table: pd.DataFrame
+    theta: np.ndarray
+    model: str
+
+
+@dataclass(frozen=True, eq=False)
+class PowerAnalysis:
+    """Analytic power by design, as returned by :func:`power_table`.
+
+    Attributes
+    ----------
+    table : DataFrame
+        ``label kind effect true n_residents n_communities residents_per_community deff se
+        power``: one row per parameter and design.
+    information : ClusterInformation
+        The population values, unit SEs and cluster-sampling slopes ``g`` behind the table
+        (:func:`required_residents` inverts the power with them).
+
+    References
+    ----------
+    Satorra, A. & Saris, W. E. (1985). Power of the likelihood ratio test in covariance
+    structure analysis. *Psychometrika*, 50, 83-90.
+
+    Examples
+    --------
+    >>> pw = power_table(sample_sizes=[400], n_communities=[16], icc=0.1)
+    >>> pw.table["label"].tolist() == pw.information.table["label"].tolist()
+    True
+    """
+
+    table: pd.DataFrame
+    information: ClusterInformation
+
+
 def cluster_information(codebook: pd.DataFrame | None = None,
                         effects: Mapping[tuple[str, str], float] | None = None,
                         loadings: float | Mapping[str, float] | None = None,
-                        icc: float = 0.0, *, n: int = 2000) -> pd.DataFrame:
+                        icc: float = 0.0, *, n: int = 2000) -> ClusterInformation:
     """True values, unit SEs and cluster-sampling slopes ``g`` of every target parameter.
 
     ``se_unit`` is the asymptotic SE at one independent resident (expected information at
@@ -182,13 +242,14 @@ def cluster_information(codebook: pd.DataFrame | None = None,
 
     Returns
     -------
-    DataFrame
-        ``label kind effect true se_unit g`` (``effect`` standardised, ``true`` in the
-        fitted marker metric), with ``attrs["theta"]`` the population parameters.
+    ClusterInformation
+        ``table``: ``label kind effect true se_unit g`` (``effect`` standardised, ``true``
+        in the fitted marker metric); ``theta``: the population parameters; ``model``: the
+        planned model's syntax.
 
     Examples
     --------
-    >>> ci = cluster_information(icc=0.12).set_index("label")
+    >>> ci = cluster_information(icc=0.12).table.set_index("label")
     >>> bool(0 < ci.at["b_MS_CS", "g"] < 0.12 ** 2 * 2)
     True
     """
@@ -219,9 +280,7 @@ def cluster_information(codebook: pd.DataFrame | None = None,
         out["g"] = between.loc[sel, "se"].to_numpy() ** 2 / out["se_unit"].to_numpy() ** 2
     else:
         out["g"] = 0.0
-    out.attrs["theta"] = res.theta
-    out.attrs["model"] = model
-    return out
+    return ClusterInformation(out, theta=res.theta, model=model)
 
 
 def _power(theta, se, z):
@@ -235,7 +294,7 @@ def power_table(codebook: pd.DataFrame | None = None,
                 loadings: float | Mapping[str, float] | None = None, *,
                 sample_sizes: Sequence[int] = (200, 400, 800, 1600, 3200),
                 n_communities: Sequence[int] | None = None, icc: float = 0.0,
-                alpha: float = 0.05) -> pd.DataFrame:
+                alpha: float = 0.05) -> PowerAnalysis:
     """Power to detect each path and defined effect by residents and communities.
 
     Parameters
@@ -252,15 +311,16 @@ def power_table(codebook: pd.DataFrame | None = None,
 
     Returns
     -------
-    DataFrame
-        ``label kind effect true n_residents n_communities residents_per_community deff
-        se power``: ``effect`` is the standardised (std.all) value, ``true`` the value in the
-        fitted (marker-item) metric whose Wald test is assessed.
+    PowerAnalysis
+        ``table``: ``label kind effect true n_residents n_communities
+        residents_per_community deff se power``: ``effect`` is the standardised (std.all)
+        value, ``true`` the value in the fitted (marker-item) metric whose Wald test is
+        assessed; ``information``: the :func:`cluster_information` behind it.
 
     Examples
     --------
     >>> pw = power_table(sample_sizes=[800], n_communities=[32], icc=0.12)
-    >>> float(pw["deff"].iloc[0])
+    >>> float(pw.table["deff"].iloc[0])
     1.3456
     """
     codebook = load_codebook() if codebook is None else codebook
@@ -269,7 +329,8 @@ def power_table(codebook: pd.DataFrame | None = None,
     sizes = [int(n) for n in sample_sizes]
     if not sizes or min(sizes) < 2:
         raise ValueError("sample_sizes must be a non-empty list of numbers of at least 2")
-    tv = cluster_information(codebook, effects, loadings, icc)
+    info = cluster_information(codebook, effects, loadings, icc)
+    tv = info.table
     z = stats.norm.ppf(1 - alpha / 2)
     rows = []
     for n in sizes:
@@ -287,12 +348,10 @@ def power_table(codebook: pd.DataFrame | None = None,
                 "power": _power(tv["true"].to_numpy(), se, z)}))
     if not rows:
         raise ValueError("no design has at least one resident per community")
-    out = pd.concat(rows, ignore_index=True)
-    out.attrs["g"] = dict(zip(tv["label"], tv["g"]))
-    return out
+    return PowerAnalysis(pd.concat(rows, ignore_index=True), info)
 
 
-def required_residents(table: pd.DataFrame, power: float = 0.80, alpha: float = 0.05, *,
+def required_residents(table: PowerAnalysis, power: float = 0.80, alpha: float = 0.05, *,
                        n_communities: int | None = None) -> pd.DataFrame:
     """Residents needed for ``power`` per parameter (analytic inversion of :func:`power_table`).
 
@@ -314,9 +373,14 @@ def required_residents(table: pd.DataFrame, power: float = 0.80, alpha: float = 
     """
     if not 0 < power < 1:
         raise ValueError(f"power must lie in (0, 1), got {power}")
+    if not isinstance(table, PowerAnalysis):
+        raise TypeError("required_residents needs the PowerAnalysis that power_table returns "
+                        f"(its cluster-sampling slopes), not a {type(table).__name__}")
+    info = table.information.table
+    table = table.table
     first = table.drop_duplicates("label")
     se_unit = (first["se"] * np.sqrt(first["n_residents"] / first["deff"])).to_numpy()
-    g = first["label"].map(table.attrs.get("g", {})).fillna(0.0).to_numpy()
+    g = first["label"].map(dict(zip(info["label"], info["g"]))).fillna(0.0).to_numpy()
     c = ((stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) * se_unit
          / np.abs(first["true"].to_numpy())) ** 2
     if n_communities:
@@ -418,8 +482,8 @@ def monte_carlo_power(codebook: pd.DataFrame | None = None,
     pop = planned_population(codebook, effects, loadings, icc)
     if int(n_reps) < 2:
         raise ValueError(f"n_reps must be at least 2, got {n_reps}")
-    tv = cluster_information(codebook, effects, loadings, icc)
-    model, start = tv.attrs["model"], tv.attrs["theta"]
+    info = cluster_information(codebook, effects, loadings, icc)
+    tv, model, start = info.table, info.model, info.theta
     tasks = []
     for n, k in designs:
         for lo in range(0, int(n_reps), 10):

@@ -314,9 +314,44 @@ def target_parameters(est: pd.DataFrame) -> pd.DataFrame:
     return sel
 
 
+@dataclass(frozen=True, eq=False)
+class TrueValues:
+    """True (or pseudo-true) parameter values, as returned by :func:`true_values`.
+
+    Attributes
+    ----------
+    table : DataFrame
+        ``label kind true true_std se_unit``: one row per target parameter.
+    theta : ndarray
+        Free parameters of the fit to the population moments (a warm start for refits).
+    fmin : float
+        Population discrepancy of that fit (0 for a correct model; NaN if unknown).
+
+    References
+    ----------
+    Morris, T. P., White, I. R. & Crowther, M. J. (2019). Using simulation studies to
+    evaluate statistical methods. *Statistics in Medicine*, 38, 2074-2102.
+
+    Examples
+    --------
+    >>> tv = true_values()
+    >>> abs(tv.fmin) < 1e-10, list(tv.table.columns)
+    (True, ['label', 'kind', 'true', 'true_std', 'se_unit'])
+    """
+
+    table: pd.DataFrame
+    theta: np.ndarray
+    fmin: float
+
+
+def _truth_table(truth) -> pd.DataFrame:
+    """The table of a :class:`TrueValues`, or ``truth`` itself if it is a DataFrame."""
+    return truth.table if isinstance(truth, TrueValues) else truth
+
+
 def true_values(design: Design | None = None, population: dict = POPULATION,
                 codebook: pd.DataFrame | None = None, *, model: str | None = None,
-                n: int = 2000) -> pd.DataFrame:
+                n: int = 2000) -> TrueValues:
     """True (or pseudo-true) value of every path and defined effect in the fitted metric.
 
     The model is fitted to :func:`exact_moment_data` of the population moments; with a correct
@@ -337,16 +372,16 @@ def true_values(design: Design | None = None, population: dict = POPULATION,
 
     Returns
     -------
-    DataFrame
-        ``label kind true true_std se_unit`` where ``true`` is in the fitted (marker) metric,
-        ``true_std`` the std.all value and ``se_unit`` the asymptotic SE times ``sqrt(N)``
-        (expected information), with ``attrs["theta"]`` the free parameters (warm start)
-        and ``attrs["fmin"]`` the population discrepancy (0 for a correct model).
+    TrueValues
+        ``table``: ``label kind true true_std se_unit`` where ``true`` is in the fitted
+        (marker) metric, ``true_std`` the std.all value and ``se_unit`` the asymptotic SE
+        times ``sqrt(N)`` (expected information); ``theta``: the free parameters (warm
+        start); ``fmin``: the population discrepancy (0 for a correct model).
 
     Examples
     --------
     >>> tv = true_values()
-    >>> round(float(tv.set_index("label").at["b_MS_CS", "true_std"]), 6)
+    >>> round(float(tv.table.set_index("label").at["b_MS_CS", "true_std"]), 6)
     0.5
     """
     design = design or Design("truth")
@@ -364,9 +399,8 @@ def true_values(design: Design | None = None, population: dict = POPULATION,
                         "true": tidy(sel["est"].to_numpy()),
                         "true_std": tidy(sel["std_all"].to_numpy()),
                         "se_unit": sel["se"].to_numpy() * np.sqrt(n)})
-    out.attrs["theta"] = res.theta
-    out.attrs["fmin"] = float(res.info.fmin) if res.info is not None else np.nan
-    return out
+    return TrueValues(out, theta=res.theta,
+                      fmin=float(res.info.fmin) if res.info is not None else np.nan)
 
 
 # -- simulation ----------------------------------------------------------------------------
@@ -565,7 +599,7 @@ def monte_carlo(designs: Sequence[Design] | Design, n_reps: int, seed: int = 202
     tasks = []
     for d in designs:
         model = _model_for(d, codebook)
-        start = true_values(d, population, codebook).attrs["theta"] if warm_start else None
+        start = true_values(d, population, codebook).theta if warm_start else None
         for lo in range(0, int(n_reps), chunk):
             reps = list(range(lo, min(lo + chunk, int(n_reps))))
             tasks.append(delayed(_task)(d, reps, seed, population, codebook, model, start))
@@ -586,7 +620,7 @@ def monte_carlo(designs: Sequence[Design] | Design, n_reps: int, seed: int = 202
 # -- performance measures ------------------------------------------------------------------
 
 def summarise(estimates: pd.DataFrame, truths: dict, *, alpha: float = 0.05,
-              beta_truth: pd.DataFrame | None = None) -> pd.DataFrame:
+              beta_truth: TrueValues | pd.DataFrame | None = None) -> pd.DataFrame:
     """Performance measures per design, method and parameter (Morris et al. 2019).
 
     Parameters
@@ -594,10 +628,11 @@ def summarise(estimates: pd.DataFrame, truths: dict, *, alpha: float = 0.05,
     estimates : DataFrame
         From :func:`monte_carlo`.
     truths : dict
-        Design name -> :func:`true_values` table (pseudo-true values for Likert designs).
+        Design name -> :func:`true_values` result or its table (pseudo-true values for
+        Likert designs).
     alpha : float
         Level of the Wald intervals and tests.
-    beta_truth : DataFrame, optional
+    beta_truth : TrueValues or DataFrame, optional
         Standardised truth of the continuous population (default :func:`true_values` of H1
         and of the null model), to measure the attenuation of std.all.
 
@@ -611,6 +646,7 @@ def summarise(estimates: pd.DataFrame, truths: dict, *, alpha: float = 0.05,
     """
     if beta_truth is None:
         beta_truth = true_values(Design("null", null_paths=True))
+    beta_truth = _truth_table(beta_truth)
     beta = pd.Series(beta_truth["true_std"].to_numpy(), index=beta_truth["label"].to_numpy())
     z = stats.norm.ppf(1 - alpha / 2)
     rows = []
@@ -618,7 +654,7 @@ def summarise(estimates: pd.DataFrame, truths: dict, *, alpha: float = 0.05,
     for (dname, method, label), g in ok.groupby(["design", "method", "label"], sort=False):
         if dname not in truths:
             raise KeyError(f"no true values for design {dname!r}")
-        tv = truths[dname].set_index("label")
+        tv = _truth_table(truths[dname]).set_index("label")
         if label not in tv.index:
             continue
         true, kind = float(tv.at[label, "true"]), tv.at[label, "kind"]
@@ -753,7 +789,8 @@ def _boot_table(bt) -> pd.DataFrame:
 
 
 def bootstrap_coverage(design: Design, n_reps: int, n_boot: int, seed: int = 20261127, *,
-                       truth: pd.DataFrame | None = None, ci: str = "percentile", n_jobs: int = 1,
+                       truth: TrueValues | pd.DataFrame | None = None, ci: str = "percentile",
+                       n_jobs: int = 1,
                        dask_scheduler=None, progress: bool = False,
                        population: dict = POPULATION, codebook: pd.DataFrame | None = None
                        ) -> pd.DataFrame:
@@ -769,9 +806,10 @@ def bootstrap_coverage(design: Design, n_reps: int, n_boot: int, seed: int = 202
     """
     codebook = load_codebook() if codebook is None else codebook
     truth = true_values(design, population, codebook) if truth is None else truth
+    start = truth.theta if isinstance(truth, TrueValues) else None
+    truth = _truth_table(truth)
     model = _model_for(design, codebook)
     labels = list(truth["label"])
-    start = truth.attrs.get("theta")
     from joblib import Parallel, delayed
 
     tasks = [delayed(_boot_task)(design, [r], seed, population, codebook, model, start,

@@ -157,8 +157,8 @@ def community_means(survey: pd.DataFrame, codebook: pd.DataFrame, *, k: int = 5,
     Returns
     -------
     DataFrame
-        Index: community id (sorted); columns: items. ``attrs["n_respondents"]`` holds the
-        respondent counts.
+        Index: community id (sorted); columns: items (the respondent counts are
+        :func:`analysis.methods.agreement.group_sizes`).
 
     Raises
     ------
@@ -199,7 +199,6 @@ def community_means(survey: pd.DataFrame, codebook: pd.DataFrame, *, k: int = 5,
                          "cannot score it (impute or drop first)")
     means = survey.loc[keep, items].astype(float).groupby(survey.loc[keep, group]).mean().sort_index()
     means.index.name = group
-    means.attrs["n_respondents"] = sizes.loc[means.index, "n_respondents"]
     return means
 
 
@@ -233,7 +232,7 @@ def item_weights(weights, codebook: pd.DataFrame, constructs: Sequence[str] | No
 
 def scheme_weights(scheme: str, means: pd.DataFrame, codebook: pd.DataFrame,
                    survey: pd.DataFrame | None = None, *, sem_missing: str = "fiml",
-                   expert_panel=paths.EXPERT_AHP) -> pd.Series:
+                   expert_panel=paths.EXPERT_AHP, model: str | None = None) -> pd.Series:
     """Item weights (summing to 1) of a named weighting scheme from :mod:`analysis.methods.weighting`.
 
     * ``equal``: each element 1/5, shared equally by its items;
@@ -259,6 +258,9 @@ def scheme_weights(scheme: str, means: pd.DataFrame, codebook: pd.DataFrame,
         Respondent-level data; needed only by ``sem``.
     sem_missing : {"fiml", "listwise"}
         Missing-data treatment of the SEM fit (``sem`` only).
+    model : str, optional
+        The structural model of the ``sem`` scheme in lavaan syntax (a user's MODEL); the
+        study's chain model of the codebook by default.
     expert_panel : path, or dict from :func:`analysis.methods.weighting.load_expert_panel`, or None
         AHP judgements (``ahp`` and ``combined`` only); the synthetic panel by default.
         ``None`` means there is none, and those two schemes raise.
@@ -301,7 +303,8 @@ def scheme_weights(scheme: str, means: pd.DataFrame, codebook: pd.DataFrame,
     from analysis.sem import fit_sem
     from analysis.study.models import chain_model
 
-    est = fit_sem(chain_model(codebook), survey, missing=sem_missing).estimates
+    est = fit_sem(chain_model(codebook) if model is None else model, survey,
+                  missing=sem_missing).estimates
     between = indicators.path_weights(est, outcome(codebook), els)
     within = indicators.loading_weights(est).set_index("item")["weight"]
     return item_weights(pd.Series({i: between[e] * within[i] for e in els for i in by_construct[e]}),
@@ -311,7 +314,7 @@ def scheme_weights(scheme: str, means: pd.DataFrame, codebook: pd.DataFrame,
 def weighting_schemes(survey: pd.DataFrame, codebook: pd.DataFrame,
                       schemes: Sequence[str] = WEIGHT_SCHEMES, *, k: int = 5,
                       group: str = "community_id", sem_missing: str = "fiml",
-                      expert_panel=paths.EXPERT_AHP) -> dict[str, pd.Series]:
+                      expert_panel=paths.EXPERT_AHP, model: str | None = None) -> dict[str, pd.Series]:
     """Item weights of several schemes at once (the SEM is fitted once), for the scored communities.
 
     Returns a dict ``{scheme: item weights}`` to pass to :func:`composite_index` (``weights=``)
@@ -329,7 +332,7 @@ def weighting_schemes(survey: pd.DataFrame, codebook: pd.DataFrame,
     elif isinstance(expert_panel, (str, os.PathLike)) and any(s in ("ahp", "combined") for s in schemes):
         expert_panel = load_expert_panel(expert_panel)  # read once for both schemes
     return {s: scheme_weights(s, means, codebook, survey, sem_missing=sem_missing,
-                              expert_panel=expert_panel) for s in schemes}
+                              expert_panel=expert_panel, model=model) for s in schemes}
 
 
 def weights_table(schemes: Mapping[str, pd.Series], codebook: pd.DataFrame) -> pd.DataFrame:
@@ -408,8 +411,9 @@ def composite_index(data: pd.DataFrame, codebook: pd.DataFrame, *, normalisation
     w = _resolve(weights, means, codebook, data if group in data.columns else None)
     Z = normalise(means[w.index], normalisation, codebook=codebook)
     out = pd.DataFrame(index=means.index)
-    if "n_respondents" in means.attrs:
-        out["n_respondents"] = means.attrs["n_respondents"].to_numpy()
+    if group in data.columns:
+        sizes = group_sizes(data, group, k).set_index(group)["n_respondents"]
+        out["n_respondents"] = sizes.loc[means.index].to_numpy()
     Zv, wv = Z.to_numpy(), w.to_numpy()
     if aggregation == "geometric":
         # one shift for the whole index so element and overall scores stay on one scale
@@ -638,6 +642,9 @@ def uncertainty_analysis(data: pd.DataFrame, codebook: pd.DataFrame, *,
     check_choice(nominal["weighting"], names_w, "nominal weighting")
     nom = composite_index(means, codebook, normalisation=nominal["normalisation"],
                           weights=pd.Series(W[nominal["weighting"]], index=items), aggregation=nominal["aggregation"])
+    if respondents is not None:  # as composite_index reports them for respondent-level data
+        sizes = group_sizes(respondents, group, k).set_index(group)["n_respondents"]
+        nom.insert(1, "n_respondents", nom[group].map(sizes).to_numpy())
     Z = {m: normalise(means, m, codebook=codebook).to_numpy() for m in normalisations}
     member = np.array([[i in by_construct[e] for i in items] for e in els], float)  # E x I
 

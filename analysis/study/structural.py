@@ -35,13 +35,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from analysis.io.codebook import elements, outcome
-from analysis.sem import chisq_difference, fit_sem, release_tests
+from analysis.sem import BootstrapResult, chisq_difference, fit_sem, release_tests
 from analysis.study import models
 from analysis.study.population import type_mean_differences
 
@@ -49,7 +50,7 @@ __all__ = [
     "FIT_COLUMNS", "fit_competing", "fit_table", "chisq_difference", "compare_models",
     "model_verdict", "effects", "decomposition_table", "attach_bootstrap",
     "population_recovery", "invariance_decision", "latent_means", "implied_type_means",
-    "release_tests", "partial_invariance_syntax", "estimator_comparison",
+    "release_tests", "partial_invariance_syntax", "estimator_comparison", "EstimatorComparison",
     "screen_modindices", "order_groups", "partial_invariance", "center_within",
 ]
 
@@ -61,7 +62,8 @@ _ROBUST_COLUMNS = ("chisq_scaled", "scaling_factor", "pvalue_scaled", "cfi_robus
 
 
 # --------------------------------------------------------------------------- model comparison
-def fit_competing(codebook: pd.DataFrame, data: pd.DataFrame, **kwargs) -> dict:
+def fit_competing(codebook: pd.DataFrame, data: pd.DataFrame, *, model: str | None = None,
+                  **kwargs) -> dict:
     """Fit H1 (the public-value chain) and H0 (the parallel model) with the same options.
 
     Parameters
@@ -71,6 +73,9 @@ def fit_competing(codebook: pd.DataFrame, data: pd.DataFrame, **kwargs) -> dict:
         :func:`analysis.study.models.chain_model` and :func:`analysis.study.models.parallel_model`.
     data : DataFrame
         The recoded survey (:func:`analysis.io.survey.load_survey`).
+    model : str, optional
+        H1 in lavaan syntax (a user's MODEL: :meth:`analysis.study.config.Study.h1`); the
+        study's chain by default.
     **kwargs
         Passed to :func:`analysis.sem.fit_sem` (``estimator``, ``missing``).
 
@@ -85,7 +90,8 @@ def fit_competing(codebook: pd.DataFrame, data: pd.DataFrame, **kwargs) -> dict:
     """
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="listwise deletion")
-        return {"H1": fit_sem(models.chain_model(codebook), data, **kwargs),
+        h1 = models.chain_model(codebook) if model is None else model
+        return {"H1": fit_sem(h1, data, **kwargs),
                 "H0": fit_sem(models.parallel_model(codebook), data, **kwargs)}
 
 
@@ -166,7 +172,7 @@ def _arrow(path: Sequence[str]) -> str:
 
 
 def effects(result, codebook: pd.DataFrame, target: str | None = None,
-            paths=models.CODEBOOK_PATHS) -> pd.DataFrame:
+            paths=models.CHAIN_PATHS) -> pd.DataFrame:
     """Direct, specific indirect, total indirect and total effects of every element on PV.
 
     Reads the labelled paths and ``:=`` definitions that :func:`analysis.study.models.chain_model`
@@ -293,16 +299,18 @@ def decomposition_table(eff: pd.DataFrame, standardized: bool = True) -> pd.Data
     return out
 
 
-def attach_bootstrap(eff: pd.DataFrame, boots: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+def attach_bootstrap(eff: pd.DataFrame,
+                     boots: Mapping[str, BootstrapResult | pd.DataFrame]) -> pd.DataFrame:
     """Add bootstrap CIs of the unstandardised effects to an :func:`effects` table.
 
     Parameters
     ----------
     eff : DataFrame
         From :func:`effects`.
-    boots : mapping kind -> DataFrame
-        e.g. ``{"perc": ..., "bca": ...}``: tables from :func:`analysis.sem.bootstrap` with
-        ``lhs op rhs`` (or ``label``) and ``ci_lower``/``ci_upper`` columns.
+    boots : mapping kind -> BootstrapResult or DataFrame
+        e.g. ``{"perc": ..., "bca": ...}``: results of :func:`analysis.sem.bootstrap` (or
+        their ``.table``) with ``lhs op rhs`` (or ``label``) and ``ci_lower``/``ci_upper``
+        columns.
 
     Returns
     -------
@@ -316,6 +324,8 @@ def attach_bootstrap(eff: pd.DataFrame, boots: Mapping[str, pd.DataFrame]) -> pd
     """
     out = eff.copy()
     for kind, tab in boots.items():
+        if isinstance(tab, BootstrapResult):
+            tab = tab.table
         if not {"ci_lower", "ci_upper"} <= set(tab.columns):
             raise ValueError(f"bootstrap table {kind!r} needs ci_lower and ci_upper columns")
         key = tab.copy()
@@ -416,7 +426,7 @@ def latent_means(result, level: float = 0.95) -> pd.DataFrame:
     ----------
     result : SEMResult
         Multi-group fit with equal loadings and intercepts (e.g.
-        ``invariance(...).attrs["results"]["scalar"]``): latent means are 0 in group 1 and
+        ``invariance(...).fits["scalar"]``): latent means are 0 in group 1 and
         free in the others.
     level : float
         Coverage of the Wald interval.
@@ -435,7 +445,7 @@ def latent_means(result, level: float = 0.95) -> pd.DataFrame:
 
     Examples
     --------
-    >>> scalar = invariance(meas, df, "community_type").attrs["results"]["scalar"]  # doctest: +SKIP
+    >>> scalar = invariance(meas, df, "community_type").fits["scalar"]  # doctest: +SKIP
     >>> latent_means(scalar)                                                    # doctest: +SKIP
     """
     model = result.model
@@ -596,7 +606,6 @@ def partial_invariance(model: str, data: pd.DataFrame, group: str, *, alpha: flo
                               chisq=res.fit_indices["chisq"], df=res.fit_indices["df"]))
     cols = ["step", "lhs", "op", "rhs", "group", "mi", "p_bonferroni", "chisq", "df"]
     out = pd.DataFrame(steps, columns=cols)
-    out.attrs["syntax"] = syn
     return res, out
 
 
@@ -620,9 +629,42 @@ def center_within(data: pd.DataFrame, columns: Sequence[str], group: str) -> pd.
 
 
 # ------------------------------------------------------------------------------ robustness
+@dataclass(frozen=True, eq=False)
+class EstimatorComparison:
+    """One model fitted under several estimators, as returned by :func:`estimator_comparison`.
+
+    Attributes
+    ----------
+    estimates : DataFrame
+        Long: ``spec lhs op rhs label est se pvalue std_all se_std``.
+    fits : DataFrame
+        :func:`fit_table` of the specs.
+    results : dict of str to SEMResult
+        The fitted models, keyed by spec name.
+
+    References
+    ----------
+    Yuan, K.-H. & Bentler, P. M. (2000). Three likelihood-based methods for mean and
+    covariance structure analysis with nonnormal missing data. *Sociological Methodology*,
+    30, 165-200.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> cmp = estimator_comparison("visual =~ x1 + x2 + x3", holzinger39.get_data(),
+    ...                            {"ML": {}, "MLR": {"estimator": "MLR"}}, ops=("=~",))
+    >>> sorted(cmp.results), cmp.estimates.shape
+    (['ML', 'MLR'], (6, 10))
+    """
+
+    estimates: pd.DataFrame
+    fits: pd.DataFrame
+    results: dict
+
+
 def estimator_comparison(model: str, data: pd.DataFrame,
                          specs: Mapping[str, Mapping] | None = None,
-                         ops: Sequence[str] = ("~", ":=")) -> tuple[pd.DataFrame, pd.DataFrame]:
+                         ops: Sequence[str] = ("~", ":=")) -> EstimatorComparison:
     """Fit one model under several estimators / missing-data treatments.
 
     Parameters
@@ -636,13 +678,13 @@ def estimator_comparison(model: str, data: pd.DataFrame,
 
     Returns
     -------
-    (estimates, fits) : DataFrames
+    EstimatorComparison
         ``estimates``: long, ``spec lhs op rhs label est se pvalue std_all se_std``;
-        ``fits``: :func:`fit_table` of the specs.
+        ``fits``: :func:`fit_table` of the specs; ``results``: the fitted models.
 
     Examples
     --------
-    >>> est, fits = estimator_comparison(chain_model(cb), df)      # doctest: +SKIP
+    >>> cmp = estimator_comparison(chain_model(cb), df)            # doctest: +SKIP
     """
     specs = specs or {"ML": {}, "MLR": {"estimator": "MLR"}, "FIML": {"missing": "fiml"},
                       "FIML-MLR": {"estimator": "MLR", "missing": "fiml"}}
@@ -657,9 +699,7 @@ def estimator_comparison(model: str, data: pd.DataFrame,
                             "se_std"]].assign(spec=name))
     est = pd.concat(parts, ignore_index=True)
     est = est[["spec"] + [c for c in est.columns if c != "spec"]]
-    fits = fit_table(res)
-    fits.attrs["results"] = res
-    return est, fits
+    return EstimatorComparison(est, fit_table(res), res)
 
 
 def screen_modindices(mi: pd.DataFrame, *, alpha: float = 0.05, min_sepc: float = 0.10,
