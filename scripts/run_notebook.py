@@ -4,7 +4,9 @@ Usage: python scripts/run_notebook.py NOTEBOOK [-p NAME VALUE ...] [--output-dir
 
 With ``--output-dir`` (a user's run: ``make reproduce SURVEY=...``) the executed notebook is
 written to ``DIR/notebooks/`` and the notebook's figures and tables to ``DIR/figures/`` and
-``DIR/tables/`` (through ``analysis.io.paths``), so the committed compendium stays untouched.
+``DIR/tables/`` (through ``analysis.io.paths``), so the committed compendium stays untouched;
+markdown cells tagged ``synthetic-only`` (interpretations of the shipped synthetic results) are
+left out of it.
 
 The executed notebook is written to a temporary file and renamed over the original only when
 execution succeeded, so an interrupted run never leaves a half-written notebook. Volatile
@@ -86,6 +88,19 @@ def _merge_streams(outputs: list) -> list:
     return merged
 
 
+#: Markdown cells with this tag interpret the shipped synthetic survey's results (or compare them
+#: with the population's true values); a user's run (``--output-dir``) leaves them out, so no
+#: sentence in a user's results describes the synthetic data.
+SYNTHETIC_ONLY = "synthetic-only"
+
+
+def drop_synthetic_only(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Remove the markdown cells tagged :data:`SYNTHETIC_ONLY` (for a user's results)."""
+    nb.cells = [c for c in nb.cells
+                if not (c.cell_type == "markdown" and SYNTHETIC_ONLY in c.metadata.get("tags", []))]
+    return nb
+
+
 def run(path: Path, parameters: dict, output_dir: Path | None = None) -> Path:
     path = path.resolve()
     target = path
@@ -103,7 +118,10 @@ def run(path: Path, parameters: dict, output_dir: Path | None = None) -> Path:
     try:
         pm.execute_notebook(str(path), staging, parameters=parameters, kernel_name=KERNEL,
                             cwd=str(path.parent), progress_bar=sys.stderr.isatty())
-        nb = strip_volatile(nbformat.read(staging, as_version=4), path.stem)
+        nb = nbformat.read(staging, as_version=4)
+        if output_dir is not None:
+            nb = drop_synthetic_only(nb)
+        nb = strip_volatile(nb, path.stem)
         with atomic_path(target) as out:
             nbformat.write(nb, str(out))
     finally:

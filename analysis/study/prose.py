@@ -433,3 +433,133 @@ def item_total_sentence(items: pd.DataFrame, r_min: float = 0.30) -> str:
          "construct." if not ns else
          f"the critical ratio does not separate high from low scorers (p >= .05) for {_list(ns)}.")
     return f"{a}; {b}"
+
+
+def invariance_sentence(decision: pd.DataFrame, group_label: str = "community types") -> str:
+    """The verdict of a metric/scalar invariance sequence, with the tests that decide it.
+
+    Parameters
+    ----------
+    decision : pandas.DataFrame
+        :func:`analysis.study.structural.invariance_decision` (index ``configural``,
+        ``metric``, ``scalar``; ``p_diff``, ``delta_cfi``, ``holds_lrt``, ``holds_fit``).
+    group_label : str
+
+    Returns
+    -------
+    str
+
+    References
+    ----------
+    Chen, F. F. (2007). Sensitivity of goodness of fit indexes to lack of measurement
+    invariance. *Structural Equation Modeling* 14, 464-504 (the change in CFI of .01).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"p_diff": [float("nan"), .97, .03], "delta_cfi": [float("nan"), 0., -.004],
+    ...                   "holds_lrt": [True, True, False], "holds_fit": [True, True, True]},
+    ...                  index=["configural", "metric", "scalar"])
+    >>> invariance_sentence(d)
+    'Equal loadings (metric) hold across community types (p = 0.970, change in CFI +0.000); equal intercepts (scalar) fail the likelihood-ratio test (p = 0.030, change in CFI -0.004): latent means of community types are compared under the partial model below.'
+    """
+    def step(name, what):
+        r = decision.loc[name]
+        ok = bool(r["holds_lrt"]) and bool(r["holds_fit"])
+        why = ("hold" if ok else
+               "fail the likelihood-ratio test" if not r["holds_lrt"] and r["holds_fit"] else
+               "fail the change-in-CFI criterion" if r["holds_lrt"] else "fail both tests")
+        return ok, f"{what} {why} (p = {r['p_diff']:.3f}, change in CFI {r['delta_cfi']:+.3f})"
+    m_ok, m = step("metric", "equal loadings (metric)")
+    s_ok, s = step("scalar", "equal intercepts (scalar)")
+    text = f"{m[0].upper()}{m[1:]}".replace(" hold (", f" hold across {group_label} (", 1)
+    text += f"; {s}: "
+    if m_ok and s_ok:
+        return text + f"latent means of {group_label} can be compared."
+    return text + f"latent means of {group_label} are compared under the partial model below."
+
+
+def grades_sentence(fuzzy: pd.DataFrame, grades: Sequence[str] = ("excellent", "good", "fair", "poor")) -> str:
+    """How the communities spread over the fuzzy grades (weighted-average principle).
+
+    Parameters
+    ----------
+    fuzzy : pandas.DataFrame
+        :func:`analysis.study.scoring.fuzzy_evaluation` (``grade``, ``grade_max_membership``).
+    grades : sequence of str
+        Grade names, best first.
+
+    Returns
+    -------
+    str
+
+    References
+    ----------
+    Zadeh, L. A. (1965). Fuzzy sets. *Information and Control* 8, 338-353.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"grade": ["good", "fair", "good"], "grade_max_membership": ["good", "good", "good"]})
+    >>> grades_sentence(f)
+    'Of 3 scored communities, 2 grade good and 1 fair; none reaches excellent and none falls to poor. The maximum-membership principle agrees for 2 of them.'
+    """
+    counts = fuzzy["grade"].value_counts()
+    parts = [f"{int(counts[g])} {g}" for g in grades if g in counts]
+    if parts:
+        parts[0] = parts[0].replace(" ", " grade ", 1)
+    text = f"Of {len(fuzzy)} scored communities, {_list(parts)}"
+    absent = [g for g in (grades[0], grades[-1]) if g not in counts]
+    if absent == [grades[0], grades[-1]]:
+        text += f"; none reaches {grades[0]} and none falls to {grades[-1]}"
+    elif grades[0] in absent:
+        text += f"; none reaches {grades[0]}"
+    elif grades[-1] in absent:
+        text += f"; none falls to {grades[-1]}"
+    agree = int((fuzzy["grade"] == fuzzy["grade_max_membership"]).sum())
+    return text + f". The maximum-membership principle agrees for {agree} of them."
+
+
+def aggregation_sentence(agg: pd.DataFrame, icc2_min: float = 0.70, rwg_min: float = 0.70) -> str:
+    """Whether residents may be averaged into community scores, construct by construct.
+
+    Parameters
+    ----------
+    agg : pandas.DataFrame
+        :func:`analysis.study.scoring.aggregation_statistics` (``construct icc1 icc2 p_value
+        rwg_j_median``).
+    icc2_min, rwg_min : float
+        The conventional .70 for ICC(2) and rwg(j) (LeBreton & Senter 2008).
+
+    Returns
+    -------
+    str
+
+    References
+    ----------
+    Bliese, P. D. (2000). Within-group agreement, non-independence, and reliability. In Klein
+    & Kozlowski (eds.), *Multilevel Theory, Research, and Methods in Organizations*, 349-381.
+    LeBreton, J. M. & Senter, J. L. (2008). Answers to 20 questions about interrater
+    reliability and interrater agreement. *Organizational Research Methods* 11, 815-852.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> a = pd.DataFrame({"construct": ["A", "B"], "icc1": [.12, .03], "icc2": [.82, .41],
+    ...                   "p_value": [0., .04], "rwg_j_median": [.85, .80]})
+    >>> aggregation_sentence(a)
+    'ICC(1) ranges from 0.03 to 0.12 and ICC(2) from 0.41 to 0.82; the median rwg(j) is at least 0.80. ICC(2) reaches 0.70 and the median rwg(j) 0.70 for A; for B community means are unreliable at these group sizes, so their community scores should be read with care.'
+    """
+    ok = (agg["icc2"] >= icc2_min) & (agg["rwg_j_median"] >= rwg_min) & (agg["p_value"] < 0.05)
+    text = (f"ICC(1) ranges from {agg['icc1'].min():.2f} to {agg['icc1'].max():.2f} and ICC(2) from "
+            f"{agg['icc2'].min():.2f} to {agg['icc2'].max():.2f}; the median rwg(j) is at least "
+            f"{agg['rwg_j_median'].min():.2f}. ")
+    if ok.all():
+        return text + (f"ICC(2) reaches {icc2_min:.2f} and the median rwg(j) {rwg_min:.2f} for every "
+                       "construct: averaging residents into community scores is justified.")
+    good = agg.loc[ok, "construct"].tolist()
+    bad = agg.loc[~ok, "construct"].tolist()
+    return text + (f"ICC(2) reaches {icc2_min:.2f} and the median rwg(j) {rwg_min:.2f} for "
+                   f"{_list(good) if good else 'no construct'}; for {_list(bad)} community means "
+                   "are unreliable at these group sizes, so their community scores should be read "
+                   "with care.")
