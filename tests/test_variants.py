@@ -34,7 +34,7 @@ SMALL = {"02": {"pa_iter": 10}, "03": {"n_boot": 20}, "04": {"n_runs": 20},
                 "n_boot_reps": 1, "n_boot": 10, "power_n": [200, 800], "power_k": [20],
                 "n_reps_power": 2, "n_jobs": 1}}
 ALL = ("00", "02", "03", "04", "05")
-EXTRA = {"other-codes": ("01", "06"), "spss-7point-zh": ("06",)}
+EXTRA = {"other-codes": ("01",), "spss-7point-zh": ("06",), "user-model": ("06",)}
 STUDY_ELEMENTS = {"MS", "CS", "OM", "RA", "CC"}
 
 
