@@ -12,14 +12,25 @@ NBVAL_SKIP := notebooks/06-simulation-validation.ipynb
 NBVAL_NOTEBOOKS := $(filter-out $(NBVAL_SKIP),$(NOTEBOOKS))
 # A user's own survey and questionnaire:
 #   make reproduce SURVEY=data/raw/private/my-survey.xlsx CODEBOOK=data/raw/private/codebook.csv
+#   ... MODEL=path/to/model.lav (structural lines in lavaan syntax; measurement from the codebook)
+# A user's run writes its notebooks, figures and tables to results/<survey name>/ (git-ignored)
+# and leaves the committed compendium untouched; `make reproduce` alone writes where it always has.
 SURVEY ?=
 CODEBOOK ?=
-# Labels of the figures: en (the committed edition, in figures/) or zh (Chinese edition, written
-# to figures/zh/ and data/processed/zh/, git-ignored):  make reproduce LABELS=zh
+MODEL ?=
+# Labels of the figures and tables: en (the committed edition) or zh (the Chinese edition):
+#   make reproduce LABELS=zh   (written, like a user's run, to results/zh/, git-ignored)
 LABELS ?= en
-NB_PARAMS := $(if $(SURVEY),-p survey_path $(abspath $(SURVEY)),) \
-             $(if $(CODEBOOK),-p codebook_path $(abspath $(CODEBOOK)),) \
-             $(if $(filter-out en,$(LABELS)),-p labels $(LABELS),)
+# A user's run writes to results/<name>/ (analysis.io.paths.results_folder names it); the
+# committed run (no SURVEY, CODEBOOK, MODEL or LABELS) writes where it always has.
+RESULTS = $(if $(SURVEY)$(CODEBOOK)$(MODEL)$(filter-out en,$(LABELS)),$(shell $(PY) -c \
+  'import sys; from analysis.io.paths import results_folder as f; print(f(*sys.argv[1:4], labels=sys.argv[4]))' \
+  "$(SURVEY)" "$(CODEBOOK)" "$(MODEL)" "$(LABELS)"),)
+NB_PARAMS = $(if $(SURVEY),-p survey_path $(abspath $(SURVEY)),) \
+            $(if $(CODEBOOK),-p codebook_path $(abspath $(CODEBOOK)),) \
+            $(if $(MODEL),-p model_path $(abspath $(MODEL)),) \
+            $(if $(filter-out en,$(LABELS)),-p labels $(LABELS),) \
+            $(if $(RESULTS),--output-dir $(RESULTS),)
 
 # One BLAS thread: on 2 cores it costs nothing, and sums in a fixed order make every number
 # bit-reproducible from run to run.
@@ -45,10 +56,12 @@ data: $(STAMP) ## Regenerate the synthetic data in data/raw/ from the fixed seed
 	$(PY) -m analysis.study.population
 
 reproduce: $(STAMP) ## Run every notebook in order (SURVEY=path to use your own survey)
-	@for nb in $(NOTEBOOKS); do \
+	@params='$(NB_PARAMS)'; results='$(RESULTS)'; \
+	for nb in $(NOTEBOOKS); do \
 		echo "== $$nb"; \
-		$(PY) scripts/run_notebook.py $$nb $(NB_PARAMS) || exit 1; \
-	done
+		$(PY) scripts/run_notebook.py $$nb $$params || exit 1; \
+	done; \
+	if [ -n "$$results" ]; then echo "results written to $$results/ (notebooks, figures, tables)"; fi
 
 # Tables are written at a stated precision (6 significant digits unless a notebook states fewer)
 # and figures are drawn from numbers rounded the same way, so the outputs are the same on every

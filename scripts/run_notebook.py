@@ -1,6 +1,12 @@
 """Execute a notebook in place with papermill, then strip what changes from run to run.
 
-Usage: python scripts/run_notebook.py NOTEBOOK [-p NAME VALUE ...]
+Usage: python scripts/run_notebook.py NOTEBOOK [-p NAME VALUE ...] [--output-dir DIR]
+
+With ``--output-dir`` (a user's run: ``make reproduce SURVEY=...``) the executed notebook is
+written to ``DIR/notebooks/`` and the notebook's figures and tables to ``DIR/figures/`` and
+``DIR/tables/`` (through ``analysis.io.paths``), so the committed compendium stays untouched;
+markdown cells tagged ``synthetic-only`` (interpretations of the shipped synthetic results) are
+left out of it.
 
 The executed notebook is written to a temporary file and renamed over the original only when
 execution succeeded, so an interrupted run never leaves a half-written notebook. Volatile
@@ -23,7 +29,7 @@ import papermill as pm
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from analysis.io.paths import atomic_path  # noqa: E402
+from analysis.io.paths import RESULTS_ENV, atomic_path  # noqa: E402
 
 KERNEL = "python3"
 
@@ -82,8 +88,27 @@ def _merge_streams(outputs: list) -> list:
     return merged
 
 
-def run(path: Path, parameters: dict) -> None:
+#: Markdown cells with this tag interpret the shipped synthetic survey's results (or compare them
+#: with the population's true values); a user's run (``--output-dir``) leaves them out, so no
+#: sentence in a user's results describes the synthetic data.
+SYNTHETIC_ONLY = "synthetic-only"
+
+
+def drop_synthetic_only(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Remove the markdown cells tagged :data:`SYNTHETIC_ONLY` (for a user's results)."""
+    nb.cells = [c for c in nb.cells
+                if not (c.cell_type == "markdown" and SYNTHETIC_ONLY in c.metadata.get("tags", []))]
+    return nb
+
+
+def run(path: Path, parameters: dict, output_dir: Path | None = None) -> Path:
     path = path.resolve()
+    target = path
+    saved = os.environ.get(RESULTS_ENV)
+    if output_dir is not None:
+        output_dir = Path(output_dir).resolve()
+        target = output_dir / "notebooks" / path.name
+        os.environ[RESULTS_ENV] = str(output_dir)  # the kernel inherits it
     os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
     os.environ.setdefault("PYTHONHASHSEED", "0")
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -93,11 +118,20 @@ def run(path: Path, parameters: dict) -> None:
     try:
         pm.execute_notebook(str(path), staging, parameters=parameters, kernel_name=KERNEL,
                             cwd=str(path.parent), progress_bar=sys.stderr.isatty())
-        nb = strip_volatile(nbformat.read(staging, as_version=4), path.stem)
-        with atomic_path(path) as out:
+        nb = nbformat.read(staging, as_version=4)
+        if output_dir is not None:
+            nb = drop_synthetic_only(nb)
+        nb = strip_volatile(nb, path.stem)
+        with atomic_path(target) as out:
             nbformat.write(nb, str(out))
     finally:
         os.unlink(staging)
+        if output_dir is not None:
+            if saved is None:
+                os.environ.pop(RESULTS_ENV, None)
+            else:
+                os.environ[RESULTS_ENV] = saved
+    return target
 
 
 def _value(text: str):
@@ -112,9 +146,11 @@ def main(argv=None) -> int:
     ap.add_argument("notebook", type=Path)
     ap.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                     metavar=("NAME", "VALUE"), help="papermill parameter (Python literal or text)")
+    ap.add_argument("--output-dir", type=Path, default=None,
+                    help="write the executed notebook, figures and tables under this folder")
     args = ap.parse_args(argv)
-    run(args.notebook, {k: _value(v) for k, v in args.parameter})
-    print(f"executed {args.notebook}")
+    target = run(args.notebook, {k: _value(v) for k, v in args.parameter}, args.output_dir)
+    print(f"executed {args.notebook} -> {target}")
     return 0
 
 

@@ -3,7 +3,9 @@
 Outputs (``figures/`` and ``data/processed/``) go under the repository, or under the folder
 named by the environment variable ``COMPENDIUM_OUTPUT_DIR`` when it is set (read once, at
 import): ``make verify`` regenerates every output there and compares it with the committed
-one, without touching the repository.
+one, without touching the repository. A user's run (``make reproduce SURVEY=...``) writes to
+its own folder instead, ``results/<name>/figures`` and ``results/<name>/tables``
+(:func:`results_folder`, named by ``COMPENDIUM_RESULTS``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,14 @@ OUTPUT_ROOT = Path(os.environ["COMPENDIUM_OUTPUT_DIR"]).resolve() \
     if os.environ.get("COMPENDIUM_OUTPUT_DIR") else ROOT
 DATA_PROCESSED = OUTPUT_ROOT / "data" / "processed"
 FIGURES = OUTPUT_ROOT / "figures"
+
+# A user's run (make reproduce SURVEY=...) writes under its own folder: the runner sets
+# RESULTS_ENV for the notebook's kernel, and figures and tables go to <folder>/figures and
+# <folder>/tables instead of the committed compendium (see results_folder below).
+RESULTS_ENV = "COMPENDIUM_RESULTS"
+if os.environ.get(RESULTS_ENV):
+    FIGURES = Path(os.environ[RESULTS_ENV]).resolve() / "figures"
+    DATA_PROCESSED = Path(os.environ[RESULTS_ENV]).resolve() / "tables"
 
 CODEBOOK = DATA_RAW / "codebook.csv"
 SURVEY = DATA_RAW / "survey.csv"
@@ -211,3 +221,55 @@ def survey_name(path: str | os.PathLike) -> str:
     safe = re.sub(r"[^\w-]+", "-", stem, flags=re.UNICODE).strip("-.")
     safe = re.sub(r"-{2,}", "-", safe)
     return safe or "survey"
+
+
+RESULTS = ROOT / "results"
+
+
+def results_folder(survey: str | os.PathLike | None = None,
+                   codebook: str | os.PathLike | None = None,
+                   model: str | os.PathLike | None = None,
+                   labels: str = "en") -> Path | None:
+    """The folder a user's run writes to, ``results/<name>/``; ``None`` for the shipped run.
+
+    ``<name>`` is :func:`survey_name` of the survey file (``results/my-survey/`` for
+    ``my-survey.xlsx``), else of the codebook (power planning for a questionnaire not yet
+    fielded), else of the model file; an edition other than English adds ``-<labels>``
+    (``make reproduce LABELS=zh`` alone writes ``results/zh/``). The folder is git-ignored, so
+    a user's run leaves the committed compendium untouched; inside it the runner writes
+    ``notebooks/``, ``figures/`` and ``tables/``.
+
+    Parameters
+    ----------
+    survey, codebook, model : path, optional
+        The user's survey, codebook and model file, as given to ``make reproduce``.
+    labels : str
+        The edition's language (``"en"``: the committed one).
+
+    Returns
+    -------
+    pathlib.Path or None
+
+    References
+    ----------
+    Marwick, B., Boettiger, C. & Mullen, L. (2018). Packaging data analytical work
+    reproducibly using R (and friends). *The American Statistician* 72(1), 80-88 (inputs
+    read-only, outputs regenerated in their own place).
+
+    Examples
+    --------
+    >>> results_folder("data/raw/private/my-survey.xlsx").relative_to(ROOT).as_posix()
+    'results/my-survey'
+    >>> results_folder(labels="zh").name, results_folder("问卷 (1).csv", labels="zh").name
+    ('zh', '问卷-1-zh')
+    >>> results_folder() is None
+    True
+    """
+    source = next((s for s in (survey, codebook, model) if s), None)
+    edition = labels if labels and labels != "en" else ""
+    if source is None and not edition:
+        return None
+    if source is None:
+        return RESULTS / survey_name(edition)
+    name = survey_name(source)
+    return RESULTS / (f"{name}-{edition}" if edition else name)

@@ -33,6 +33,9 @@ def edition_directory(labels: str, directory: str | os.PathLike | None = None,
                       default: Path = paths.FIGURES) -> Path:
     """Where an edition's files go: ``directory`` for English, ``directory/<labels>`` else.
 
+    Within a run that has its own results folder (``make reproduce LABELS=zh`` writes to
+    ``results/zh/``), every edition goes straight to ``directory``.
+
     Parameters
     ----------
     labels : {"en", "zh"}
@@ -53,7 +56,8 @@ def edition_directory(labels: str, directory: str | os.PathLike | None = None,
     """
     base = Path(directory) if directory is not None else default
     check_language(labels)
-    out = base if labels == "en" else base / labels
+    own_folder = bool(os.environ.get(paths.RESULTS_ENV))
+    out = base if labels == "en" or own_folder else base / labels
     out.mkdir(parents=True, exist_ok=True)
     return out
 

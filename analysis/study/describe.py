@@ -33,6 +33,12 @@ def sample_by_type(survey: pd.DataFrame, by: str = "community_type") -> pd.DataF
     >>> int(sample_by_type(load_survey()).set_index("community_type").loc["all", "communities"])
     48
     """
+    if by not in survey.columns:  # a survey without community types: the overall row only
+        sizes = survey.groupby("community_id").size()
+        return pd.DataFrame({by: ["all"], "communities": [sizes.size], "respondents": [sizes.sum()],
+                             "median_size": [sizes.median()], "min_size": [sizes.min()],
+                             "max_size": [sizes.max()]}).astype({c: int for c in (
+                                 "communities", "respondents", "median_size", "min_size", "max_size")})
     sizes = survey.groupby([by, "community_id"]).size()
     g = sizes.groupby(level=0)
     out = pd.DataFrame({"communities": g.size(), "respondents": g.sum(),
@@ -154,7 +160,7 @@ def missing_patterns(survey: pd.DataFrame, codebook: pd.DataFrame, top: int = 5)
 
 
 def respondents_per_community(survey: pd.DataFrame, by: str = "community_type") -> pd.DataFrame:
-    """Respondents per community with its type.
+    """Respondents per community with its type (``"all"`` when the survey has no ``by`` column).
 
     Parameters
     ----------
@@ -175,6 +181,8 @@ def respondents_per_community(survey: pd.DataFrame, by: str = "community_type") 
     >>> respondents_per_community(load_survey()).to_dict("records")[0]
     {'community_type': 'old neighbourhood', 'community_id': 'C01', 'respondents': 40}
     """
+    if by not in survey.columns:
+        survey = survey.assign(**{by: "all"})
     return (survey.groupby([by, "community_id"], sort=False).size()
             .rename("respondents").reset_index())
 

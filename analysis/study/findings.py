@@ -246,3 +246,90 @@ def findings_table(ipma_table: pd.DataFrame, paths_table: pd.DataFrame | None,
         })
     out = pd.DataFrame(rows)
     return out.sort_values(["priority", "problem_id"], ascending=[False, True], ignore_index=True)
+
+
+def rekey_catalogue(catalogue: pd.DataFrame, codebook: pd.DataFrame,
+                    reference: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Key a problem catalogue to a codebook by construct and dimension, not by item id.
+
+    A catalogue names the items of the questionnaire it was written for. For another
+    questionnaire with the same constructs, each of the codebook's element items is assigned
+    to the problem of its construct whose items (in ``reference``, the catalogue's own
+    codebook) share its ``dimension_en``; an item whose dimension no problem covers goes to
+    its construct's first problem. Rows whose items all exist in ``codebook`` already fit and
+    are kept as they are. The column ``matched_by`` records how each problem got its items
+    (``item``, ``dimension`` or ``construct``).
+
+    Parameters
+    ----------
+    catalogue : DataFrame
+        ``problem_id construct items ...`` (:func:`analysis.io.companions.load_catalogue`
+        without a codebook check).
+    codebook : DataFrame
+        The questionnaire the catalogue is applied to.
+    reference : DataFrame, optional
+        The codebook the catalogue was written for (default: the compendium's).
+
+    Returns
+    -------
+    DataFrame
+        The catalogue restricted to the codebook's elements, problems without items dropped.
+
+    Raises
+    ------
+    ValueError
+        When no construct of the catalogue is an element of ``codebook``.
+
+    References
+    ----------
+    Nardo, M. et al. (2008). *Handbook on Constructing Composite Indicators*. OECD/JRC
+    (indicators mapped to the dimensions of the theoretical framework, step 1).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from analysis.io.codebook import load_codebook
+    >>> from analysis.io.companions import load_catalogue
+    >>> cb = load_codebook()
+    >>> own = cb[cb["item"] != "MS4"].copy()          # a questionnaire without MS4
+    >>> cat = rekey_catalogue(load_catalogue(), own)
+    >>> cat.set_index("problem_id").loc["MS-3", ["items", "matched_by"]].tolist()
+    ['MS1', 'item']
+    """
+    from analysis.io.codebook import load_codebook
+
+    reference = load_codebook() if reference is None else reference
+    items_of = construct_items(codebook)
+    els = [c for c in elements(codebook)]
+    cat = catalogue[catalogue["construct"].isin(els)].copy()
+    if cat.empty:
+        raise ValueError("the problem catalogue names none of the codebook's elements "
+                         f"({', '.join(els)}); give your own catalogue beside the survey")
+    dim_ref = reference.set_index("item")["dimension_en"].to_dict() if "dimension_en" in reference else {}
+    dim_own = codebook.set_index("item")["dimension_en"].to_dict() if "dimension_en" in codebook else {}
+    assigned: dict[str, list[str]] = {pid: [] for pid in cat["problem_id"]}
+    how: dict[str, str] = {}
+    for c in els:
+        rows = cat[cat["construct"] == c]
+        if rows.empty:
+            continue
+        taken = set()
+        for pid, items in zip(rows["problem_id"], rows["items"]):  # ids that exist keep their problem
+            for it in split_list(items):
+                if it in items_of[c] and it not in taken:
+                    assigned[pid].append(it)
+                    taken.add(it)
+                    how.setdefault(pid, "item")
+        for it in items_of[c]:
+            if it in taken:
+                continue
+            dim = str(dim_own.get(it, "")).strip().lower()
+            match = [pid for pid, items in zip(rows["problem_id"], rows["items"])
+                     if dim and any(str(dim_ref.get(r, "")).strip().lower() == dim for r in split_list(items))]
+            pid = match[0] if match else rows["problem_id"].iloc[0]
+            assigned[pid].append(it)
+            taken.add(it)
+            how[pid] = "dimension" if match and how.get(pid) != "construct" else "construct"
+    cat["items"] = cat["problem_id"].map(lambda p: ";".join(assigned[p]))
+    cat["matched_by"] = cat["problem_id"].map(lambda p: how.get(p, ""))
+    return cat[cat["items"] != ""].reset_index(drop=True)

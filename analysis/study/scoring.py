@@ -66,6 +66,61 @@ GRADES = pd.DataFrame({
     "value": [100.0, 75.0, 50.0, 12.5],
 })
 
+#: The same grades for any scale: bands of the answer's 0-100 position ``100 (x - min) /
+#: (max - min)``; a band holds the answers above its lower bound up to its upper bound (poor
+#: includes 0). On a 5-point scale this is exactly :data:`GRADES`.
+GRADE_BANDS = pd.DataFrame({
+    "grade": ["excellent", "good", "fair", "poor"],
+    "lower": [87.5, 62.5, 37.5, 0.0],
+    "upper": [100.0, 87.5, 62.5, 37.5],
+})
+
+
+def scale_grades(scale_min: int, scale_max: int, bands: pd.DataFrame = GRADE_BANDS) -> pd.DataFrame:
+    """The fuzzy grades of a ``scale_min``-``scale_max`` scale: which answers, which value.
+
+    Each answer ``x`` sits at ``100 (x - min) / (max - min)`` on 0-100 and belongs to the band
+    that contains it; a grade's value is the mean 0-100 position of its answers (the band's
+    midpoint when no answer of this scale falls in it: its membership is then always 0).
+
+    Parameters
+    ----------
+    scale_min, scale_max : int
+        The item's scale, from the codebook.
+    bands : DataFrame
+        ``grade lower upper`` on 0-100, best grade first (:data:`GRADE_BANDS`).
+
+    Returns
+    -------
+    DataFrame
+        ``grade answers value``, as :data:`GRADES`.
+
+    References
+    ----------
+    Zadeh, L. A. (1965). Fuzzy sets. *Information and Control* 8, 338-353; the grade values
+    as in :data:`GRADES` (the mean score of the answers in each grade).
+
+    Examples
+    --------
+    >>> scale_grades(1, 5).equals(GRADES)
+    True
+    >>> scale_grades(1, 7)[["grade", "answers"]].to_dict("list")
+    {'grade': ['excellent', 'good', 'fair', 'poor'], 'answers': [(7,), (5, 6), (4,), (1, 2, 3)]}
+    """
+    lo, hi = int(scale_min), int(scale_max)
+    if hi <= lo:
+        raise ValueError(f"scale {lo}-{hi}: the maximum must exceed the minimum")
+    pts = np.arange(lo, hi + 1)
+    pos = 100.0 * (pts - lo) / (hi - lo)
+    rows = []
+    for _, b in bands.iterrows():
+        inside = (pos > b["lower"]) & (pos <= b["upper"]) if b["lower"] > 0 else \
+            (pos >= b["lower"]) & (pos <= b["upper"])
+        answers = tuple(int(a) for a in pts[inside])
+        value = float(pos[inside].mean()) if inside.any() else float((b["lower"] + b["upper"]) / 2)
+        rows.append({"grade": b["grade"], "answers": answers, "value": value})
+    return pd.DataFrame(rows)
+
 
 # --- community means and disclosure control -----------------------------------------------
 
@@ -213,7 +268,7 @@ def item_weights(weights, codebook: pd.DataFrame, constructs: Sequence[str] | No
 
 def scheme_weights(scheme: str, means: pd.DataFrame, codebook: pd.DataFrame,
                    survey: pd.DataFrame | None = None, *, sem_missing: str = "fiml",
-                   expert_panel=paths.EXPERT_AHP) -> pd.Series:
+                   expert_panel=paths.EXPERT_AHP, model: str | None = None) -> pd.Series:
     """Item weights (summing to 1) of a named weighting scheme from :mod:`analysis.methods.weighting`.
 
     * ``equal``: each element 1/5, shared equally by its items;
@@ -239,6 +294,9 @@ def scheme_weights(scheme: str, means: pd.DataFrame, codebook: pd.DataFrame,
         Respondent-level data; needed only by ``sem``.
     sem_missing : {"fiml", "listwise"}
         Missing-data treatment of the SEM fit (``sem`` only).
+    model : str, optional
+        The structural model of the ``sem`` scheme in lavaan syntax (a user's MODEL); the
+        study's chain model of the codebook by default.
     expert_panel : path, or dict from :func:`analysis.io.companions.load_expert_panel`, or None
         AHP judgements (``ahp`` and ``combined`` only); the synthetic panel by default.
         ``None`` means there is none, and those two schemes raise.
@@ -297,7 +355,8 @@ def scheme_weights(scheme: str, means: pd.DataFrame, codebook: pd.DataFrame,
     from analysis.sem import fit_sem
     from analysis.study.models import chain_model
 
-    est = fit_sem(chain_model(codebook), survey, missing=sem_missing).estimates
+    est = fit_sem(chain_model(codebook) if model is None else model, survey,
+                  missing=sem_missing).estimates
     between = indicators.path_weights(est, outcome(codebook), els)
     within = indicators.loading_weights(est).set_index("item")["weight"]
     return item_weights(pd.Series({i: between[e] * within[i] for e in els for i in by_construct[e]}),
@@ -307,7 +366,7 @@ def scheme_weights(scheme: str, means: pd.DataFrame, codebook: pd.DataFrame,
 def weighting_schemes(survey: pd.DataFrame, codebook: pd.DataFrame,
                       schemes: Sequence[str] = WEIGHT_SCHEMES, *, k: int = 5,
                       group: str = "community_id", sem_missing: str = "fiml",
-                      expert_panel=paths.EXPERT_AHP) -> dict[str, pd.Series]:
+                      expert_panel=paths.EXPERT_AHP, model: str | None = None) -> dict[str, pd.Series]:
     """Item weights of several schemes at once (the SEM is fitted once), for the scored communities.
 
     With ``expert_panel=None`` (a survey that comes without AHP judgements) the ``ahp`` and
@@ -322,7 +381,7 @@ def weighting_schemes(survey: pd.DataFrame, codebook: pd.DataFrame,
         Names from :data:`WEIGHT_SCHEMES`.
     k, group
         As in :func:`community_means`.
-    sem_missing, expert_panel
+    sem_missing, expert_panel, model
         As in :func:`scheme_weights`.
 
     Returns
@@ -350,7 +409,7 @@ def weighting_schemes(survey: pd.DataFrame, codebook: pd.DataFrame,
     elif isinstance(expert_panel, (str, os.PathLike)) and any(s in ("ahp", "combined") for s in schemes):
         expert_panel = load_expert_panel(expert_panel)  # read once for both schemes
     return {s: scheme_weights(s, means, codebook, survey, sem_missing=sem_missing,
-                              expert_panel=expert_panel) for s in schemes}
+                              expert_panel=expert_panel, model=model) for s in schemes}
 
 
 def weights_table(schemes: Mapping[str, pd.Series], codebook: pd.DataFrame) -> pd.DataFrame:
@@ -482,7 +541,7 @@ def _means(data, codebook, k, group) -> pd.DataFrame:
 
 
 def fuzzy_evaluation(survey: pd.DataFrame, codebook: pd.DataFrame, weights="equal", *, k: int = 5,
-                     group: str = "community_id", grades: pd.DataFrame = GRADES) -> pd.DataFrame:
+                     group: str = "community_id", grades: pd.DataFrame | None = None) -> pd.DataFrame:
     """Fuzzy comprehensive evaluation of each community (two-level, weighted-average operator).
 
     The membership of an item in each grade is the share of the community's residents whose
@@ -494,6 +553,12 @@ def fuzzy_evaluation(survey: pd.DataFrame, codebook: pd.DataFrame, weights="equa
     (the band of the fuzzy score, bands split midway between grade values) and
     ``grade_max_membership`` (the grade with the largest membership).
 
+    ``grades=None`` (the default) takes each item's grades from its own scale in the codebook
+    (:func:`scale_grades`), so any scale from 3 to 11 points, and scales that differ between
+    constructs, are graded alike; the fuzzy score then uses each item's grade values,
+    ``sum_i a_i sum_g R_ig v_ig`` (equal to ``B . v`` when all items share a scale). A
+    ``grades`` table given explicitly applies to every item.
+
     Parameters
     ----------
     survey : pandas.DataFrame
@@ -503,9 +568,10 @@ def fuzzy_evaluation(survey: pd.DataFrame, codebook: pd.DataFrame, weights="equa
         A scheme from :data:`WEIGHT_SCHEMES` or explicit weights, as in :func:`composite_index`.
     k, group
         As in :func:`community_means`.
-    grades : pandas.DataFrame
+    grades : pandas.DataFrame, optional
         ``grade``, ``answers`` (the answers counting towards it) and ``value`` (0-100), best
-        grade first; :data:`GRADES` by default.
+        grade first, applied to every item; by default each item's grades from its own scale
+        (:func:`scale_grades`).
 
     Returns
     -------
@@ -534,26 +600,32 @@ def fuzzy_evaluation(survey: pd.DataFrame, codebook: pd.DataFrame, weights="equa
     means = community_means(survey, codebook, k=k, group=group)  # validates and suppresses
     w = _resolve(weights, means, codebook, survey)
     keep = survey[group].isin(means.index)
-    names = list(grades["grade"])
-    covered = {float(a) for codes in grades["answers"] for a in codes}
+    scale = codebook.set_index("item")
+    per_item = {i: (grades if grades is not None else
+                    scale_grades(scale.loc[i, "scale_min"], scale.loc[i, "scale_max"]))
+                for i in w.index}
+    names = list((grades if grades is not None else GRADE_BANDS)["grade"])
     vals = survey.loc[survey[group].isin(means.index), list(w.index)]
-    stray = vals.notna() & ~vals.isin(covered)
-    if stray.any().any():
-        col = stray.any()[lambda x: x].index[0]
-        raise ValueError(f"fuzzy evaluation: answers in column {col} (rows "
-                         f"{first_labels(stray.index[stray[col]])}) fall in no grade of {names}")
+    for col in w.index:
+        covered = {float(a) for codes in per_item[col]["answers"] for a in codes}
+        stray = vals[col].notna() & ~vals[col].isin(covered)
+        if stray.any():
+            raise ValueError(f"fuzzy evaluation: answers in column {col} (rows "
+                             f"{first_labels(stray.index[stray])}) fall in no grade of {names}")
     # R[c, i, g]: share of answers to item i in community c that fall in grade g
     R = np.zeros((len(means), len(w), len(names)))
+    V = np.array([per_item[i]["value"].to_numpy(float) for i in w.index])  # V[i, g]
     answers = survey.loc[keep, list(w.index)]
     g = survey.loc[keep, group]
     n = answers.notna().groupby(g).sum().reindex(means.index).to_numpy()
-    for j, codes in enumerate(grades["answers"]):
-        hit = answers.isin(codes).groupby(g).sum().reindex(means.index).to_numpy()
-        R[:, :, j] = hit / n
-    values = grades["value"].to_numpy(float)
+    for ii, item in enumerate(w.index):
+        for j, codes in enumerate(per_item[item]["answers"]):
+            hit = answers[item].isin(codes).groupby(g).sum().reindex(means.index).to_numpy()
+            R[:, ii, j] = hit / n[:, ii]
     B = np.einsum("i,cig->cg", w.to_numpy(), R)
     out = pd.DataFrame(B, columns=names, index=means.index)
-    out["fuzzy_score"] = B @ values
+    out["fuzzy_score"] = np.einsum("i,cig,ig->c", w.to_numpy(), R, V)
+    values = np.einsum("i,ig->g", w.to_numpy() / w.sum(), V)  # weighted mean grade values
     cuts = (values[:-1] + values[1:]) / 2  # descending grade values -> descending cut points
     out["grade"] = [names[int(np.sum(s < cuts))] for s in out["fuzzy_score"]]
     out["grade_max_membership"] = [names[int(np.argmax(b))] for b in B]
@@ -561,7 +633,7 @@ def fuzzy_evaluation(survey: pd.DataFrame, codebook: pd.DataFrame, weights="equa
     for e in elements(codebook):
         cols = w.index.isin(by_construct[e])
         we = w[cols] / w[cols].sum()
-        out[f"{e}_fuzzy"] = np.einsum("i,cig->cg", we.to_numpy(), R[:, cols]) @ values
+        out[f"{e}_fuzzy"] = np.einsum("i,cig,ig->c", we.to_numpy(), R[:, cols], V[cols])
     out.index.name = group
     return out.reset_index()
 
@@ -799,3 +871,48 @@ def uncertainty_analysis(data: pd.DataFrame, codebook: pd.DataFrame, *,
     else:  # no choice moves any rank: the indices are undefined, not zero
         sob = pd.DataFrame({"factor": labels, **{c: np.nan for c in ("S1", "S1_conf", "ST", "ST_conf")}})
     return UncertaintyResult(nominal=nom, design=design, ranks=ranks_df, summary=summary, sobol=sob)
+
+
+def aggregation_statistics(survey: pd.DataFrame, codebook: pd.DataFrame, *, k: int = 5,
+                           group: str = "community_id") -> pd.DataFrame:
+    """ICC(1), ICC(2) and rwg(j) per construct, each with its own scale's number of options.
+
+    :func:`analysis.methods.agreement.aggregation_table` takes one number of answer options
+    for the rwg(j) null (uniform) distribution; a codebook whose constructs use different
+    scales needs each construct's own, ``scale_max - scale_min + 1``.
+
+    Parameters
+    ----------
+    survey : DataFrame
+    codebook : DataFrame
+    k : int
+        Disclosure threshold (communities with fewer respondents leave the rwg(j) summary).
+    group : str
+
+    Returns
+    -------
+    DataFrame
+        As :func:`~analysis.methods.agreement.aggregation_table`, plus ``n_options``.
+
+    References
+    ----------
+    James, L. R., Demaree, R. G. & Wolf, G. (1984). Estimating within-group interrater
+    reliability with and without response bias. *Journal of Applied Psychology* 69, 85-98.
+
+    Examples
+    --------
+    >>> from analysis.io.codebook import load_codebook
+    >>> from analysis.io.survey import load_survey
+    >>> cb = load_codebook()
+    >>> aggregation_statistics(load_survey(codebook=cb), cb)["n_options"].unique().tolist()
+    [5]
+    """
+    from analysis.methods.agreement import aggregation_table
+
+    rows = []
+    for c, its in construct_items(codebook).items():
+        sub = codebook[codebook["construct"] == c]
+        n_options = int(sub["scale_max"].max() - sub["scale_min"].min() + 1)
+        t = aggregation_table(survey, {c: its}, group=group, n_options=n_options, k=k)
+        rows.append(t.assign(n_options=n_options))
+    return pd.concat(rows, ignore_index=True)

@@ -63,7 +63,8 @@ _ROBUST_COLUMNS = ("chisq_scaled", "scaling_factor", "pvalue_scaled", "cfi_robus
 
 
 # --------------------------------------------------------------------------- model comparison
-def fit_competing(codebook: pd.DataFrame, data: pd.DataFrame, **kwargs) -> dict:
+def fit_competing(codebook: pd.DataFrame, data: pd.DataFrame, *, model: str | None = None,
+                  **kwargs) -> dict:
     """Fit H1 (the public-value chain) and H0 (the parallel model) with the same options.
 
     Parameters
@@ -73,6 +74,9 @@ def fit_competing(codebook: pd.DataFrame, data: pd.DataFrame, **kwargs) -> dict:
         :func:`analysis.study.models.chain_model` and :func:`analysis.study.models.parallel_model`.
     data : DataFrame
         The recoded survey (:func:`analysis.io.survey.load_survey`).
+    model : str, optional
+        H1 in lavaan syntax (a user's MODEL: :meth:`analysis.study.config.Study.h1`); the
+        study's chain by default.
     **kwargs
         Passed to :func:`analysis.sem.fit_sem` (``estimator``, ``missing``).
 
@@ -92,7 +96,8 @@ def fit_competing(codebook: pd.DataFrame, data: pd.DataFrame, **kwargs) -> dict:
     """
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="listwise deletion")
-        return {"H1": fit_sem(models.chain_model(codebook), data, **kwargs),
+        h1 = models.chain_model(codebook) if model is None else model
+        return {"H1": fit_sem(h1, data, **kwargs),
                 "H0": fit_sem(models.parallel_model(codebook), data, **kwargs)}
 
 

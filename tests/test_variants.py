@@ -1,0 +1,151 @@
+"""End to end on surveys unlike the shipped one (issue #13): every notebook runs on each variant,
+writes only to the run's own results folder, says why it skips a step, and leaves no sentence
+about the synthetic survey in the user's results.
+
+The variants come from tests/survey_variants.py (other construct codes and counts; 4-, 7- and
+10-point scales and scales that differ between constructs; no community type or demographics;
+SPSS with value labels and missing codes 99/-1; Chinese community types; a user MODEL file).
+Sizes are the smallest that exercise every cell: 300 respondents in 20 communities, 20
+bootstrap resamples, 10 parallel-analysis data sets, 20 Monte Carlo runs. Notebook 01 (the
+policy corpus, which reads no survey) runs for one variant, notebook 06 (simulation and power
+planning for the variant's codebook) for two, at its smallest size. The runs go through two
+workers (each notebook is its own kernel); the whole matrix takes about five minutes on two
+cores, which is why its fixture is module-scoped and runs once.
+"""
+
+import concurrent.futures as cf
+import importlib.util
+import re
+import subprocess
+
+import nbformat
+import pytest
+
+from analysis.io import paths
+from survey_variants import VARIANTS, write_variant
+
+spec = importlib.util.spec_from_file_location("run_notebook", paths.ROOT / "scripts" / "run_notebook.py")
+run_notebook = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(run_notebook)
+
+SMALL = {"02": {"pa_iter": 10}, "03": {"n_boot": 20}, "04": {"n_runs": 20},
+         "05": {"n_boot": 20},
+         "06": {"n_reps": 4, "n_grid": [400], "n_reps_grid": 2, "n_reps_designs": 2,
+                "n_boot_reps": 1, "n_boot": 10, "power_n": [200, 800], "power_k": [20],
+                "n_reps_power": 2, "n_jobs": 1}}
+ALL = ("00", "02", "03", "04", "05")
+EXTRA = {"other-codes": ("01",), "spss-7point-zh": ("06",), "user-model": ("06",)}
+STUDY_ELEMENTS = {"MS", "CS", "OM", "RA", "CC"}
+
+
+def _status() -> str:
+    return subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=paths.ROOT,
+                          capture_output=True, text=True, check=True).stdout
+
+
+def _notebook(nb_id):
+    return sorted((paths.ROOT / "notebooks").glob(f"{nb_id}-*.ipynb"))[0]
+
+
+@pytest.fixture(scope="module")
+def matrix(tmp_path_factory):
+    before = _status()
+    jobs, runs = [], {}
+    for name in sorted(VARIANTS):
+        base = tmp_path_factory.mktemp(name)
+        files = write_variant(name, base / "input")
+        out = base / "results"
+        runs[name] = (files, out)
+        for nb_id in ALL + EXTRA.get(name, ()):
+            params = {"survey_path": str(files["survey"]), "codebook_path": str(files["codebook"]),
+                      **SMALL.get(nb_id, {})}
+            if nb_id == "06":
+                params = {k: v for k, v in params.items() if k != "survey_path"}
+            if files["model"]:
+                params["model_path"] = str(files["model"])
+            jobs.append((name, nb_id, params, out))
+    errors = {}
+    with cf.ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {pool.submit(run_notebook.run, _notebook(nb_id), params, out): (name, nb_id)
+                   for name, nb_id, params, out in jobs}
+        for fut in cf.as_completed(futures):
+            exc = fut.exception()
+            if exc is not None:
+                errors[futures[fut]] = str(exc)[-3000:]
+    return runs, errors, before, _status()
+
+
+def _texts(path):
+    nb = nbformat.read(path, as_version=4)
+    out, md = [], []
+    for c in nb.cells:
+        if c.cell_type == "markdown":
+            md.append(c.source)
+        else:
+            for o in c.outputs:
+                out.append("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/markdown", "")))
+    return "\n".join(out), md
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_every_notebook_runs_into_its_own_folder(matrix, name):
+    runs, errors, before, after = matrix
+    failed = {k: v for k, v in errors.items() if k[0] == name}
+    assert not failed, "\n\n".join(f"{k}: {v}" for k, v in failed.items())
+    files, out = runs[name]
+    for nb_id in ALL + EXTRA.get(name, ()):
+        assert (out / "notebooks" / _notebook(nb_id).name).exists()
+    assert (out / "figures" / "sample-by-community.png").exists()
+    assert (out / "tables" / "sample-by-type.csv").exists()
+    assert paths.results_folder(files["survey"]).name == name
+    assert after == before, "a user's run changed the committed compendium"
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_skipped_steps_say_why(matrix, name):
+    runs, errors, _, _ = matrix
+    if any(k[0] == name for k in errors):
+        pytest.skip("the notebooks did not run (reported by the test above)")
+    files, out = runs[name]
+    v = files["variant"]
+    text = {nb_id: _texts(out / "notebooks" / _notebook(nb_id).name)[0] for nb_id in ALL}
+    assert not any("Traceback" in t for t in text.values())
+    if v.community_type is None:
+        assert "the comparison of community types skipped: the survey has no community_type column" in text["00"]
+        assert "measurement invariance and latent means by community type skipped" in text["03"]
+        assert "IPMA by community type skipped" in text["05"]
+    else:
+        assert "Equal loadings (metric)" in text["03"]
+    if files["model"]:
+        assert f"structural model from {files['model'].name}" in text["03"]
+    elif STUDY_ELEMENTS <= set(v.constructs):
+        assert "the study's public-value chain" in text["03"]
+    else:
+        assert "the parallel model (every element ->" in text["03"]
+        assert "H1 vs H0 skipped" in text["03"]
+        assert "budget allocation skipped: the cost table has no cost per point" in text["05"]
+        assert "improvement paths and findings skipped" in text["05"]
+    if STUDY_ELEMENTS <= set(v.constructs):
+        assert "problem catalogue: the study's, matched to this questionnaire" in text["05"]
+    scales = {f"{lo}-{hi}" for lo, hi in v.scales.values()}
+    for s in scales:
+        assert f"grades of the {s} scale" in text["04"]
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_no_markdown_describes_the_synthetic_survey(matrix, name):
+    """The interpretations of the shipped results (cells tagged synthetic-only) are left out of
+    a user's results, and no remaining markdown cell quotes a number of the synthetic survey
+    (its sample size, community count or missing share)."""
+    runs, errors, _, _ = matrix
+    if any(k[0] == name for k in errors):
+        pytest.skip("the notebooks did not run (reported by the test above)")
+    _, out = runs[name]
+    synthetic = re.compile(r"1,6\d\d|1,5\d\d|1,160|\b48 communities|twenty-five items|"
+                           r"on these synthetic data|in the simulation", re.I)
+    for nb_path in sorted((out / "notebooks").glob("0[0-5]-*.ipynb")):
+        nb = nbformat.read(nb_path, as_version=4)
+        assert not [c for c in nb.cells if "synthetic-only" in c.metadata.get("tags", [])]
+        _, md = _texts(nb_path)
+        hits = [m for m in md if synthetic.search(m)]
+        assert not hits, f"{nb_path.name}: {hits[0][:200]}"
