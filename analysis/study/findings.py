@@ -159,8 +159,10 @@ def community_paths(item_scores: pd.DataFrame, element_scores: pd.DataFrame,
             "items": ";".join(chosen),
             "problem_id": ";".join(pids),
         })
-        for col in ("problem_en", "problem_zh", "path_en", "path_zh", "action_en", "action_zh"):
-            row[col] = " | ".join(dict.fromkeys(cat.loc[p, col] for p in pids))
+        for col in ("problem_en", "problem_zh", "strategy_en", "strategy_zh", "path_en", "path_zh",
+                    "action_en", "action_zh"):
+            if col in cat.columns:
+                row[col] = " | ".join(dict.fromkeys(cat.loc[p, col] for p in pids))
         rows.append(row)
     return pd.DataFrame(rows)
 
