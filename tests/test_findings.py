@@ -145,9 +145,10 @@ def test_findings_table_ranks_by_available_gain(case):
                      "concentrate here", "keep up the good work"]})
     paths = community_paths(items, elem, ctype, imp, tiny_catalogue(), tiny_codebook())
     f = findings_table(ipma_tab, paths, tiny_catalogue())
-    # B-1: importance .5, performance .6*40+.4*70 = 52 -> priority 24; A-1: .1*50 = 5; A-2: .1*30 = 3
+    # importance is the element's (AA .2, BB .5): B-1: performance .6*40+.4*70 = 52 -> .5*48 = 24;
+    # .2*50 = 10; A-2: .2*30 = 6
     assert f["problem_id"].tolist() == ["B-1", "A-1", "A-2"]
-    assert f.loc[0, "priority"] == pytest.approx(24.0)
+    assert f["priority"].tolist() == pytest.approx([24.0, 10.0, 6.0])
     assert f.loc[0, "concentrate_in"] == "all" and bool(f.loc[0, "diagnosed"])
     # c1 and c3 fall short on BB; c2 and c4 have no shortfall and are not counted
     assert f.set_index("problem_id")["n_communities"].to_dict() == {"B-1": 2, "A-1": 0, "A-2": 0}
