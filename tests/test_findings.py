@@ -12,24 +12,42 @@ from analysis.io.codebook import construct_items, elements, load_codebook
 from analysis.io.companions import check_catalogue, load_catalogue
 from analysis.study.findings import community_paths, findings_table, problem_of_item
 
-STUDY_PROBLEMS = {
-    "MS": 3, "RA": 2, "CS": 3, "OM": 3, "CC": 3,
-}
-STUDY_PATHS = {"MS": "Reconstructing the relationship between governance subjects",
-               "RA": "Integrating resources", "CS": "Building consensus mechanisms",
-               "OM": "Innovating organisation and management", "CC": "Coordinating value conflicts"}
+# the study names three problems and three improvement paths for each element (abstract)
+STUDY_PROBLEMS = {"MS": 3, "RA": 3, "CS": 3, "OM": 3, "CC": 3}
+STUDY_STRATEGIES = {
+    "MS": "Reconstruct the relationship between the subjects of community governance",
+    "RA": "Integrate community governance resources in many directions",
+    "CS": "Build the consensus-shaping mechanism",
+    "OM": "Innovate the means and methods of organisation and management",
+    "CC": "Coordinate and balance the conflict of community values"}
+# key words of each of the study's fifteen paths, and of the problem RA-3 the old catalogue lacked
+STUDY_PATH_WORDS = {
+    "MS": ["residents' committee", "integration", "active"],
+    "RA": ["policies", "internal", "external"],
+    "CS": ["transmission", "rule", "consultation"],
+    "OM": ["rational administrative", "participatory", "information"],
+    "CC": ["fair cooperation", "public value", "party organisation"]}
 
 
 def test_shipped_catalogue_covers_the_codebook():
     cb = load_codebook()
     cat = load_catalogue(codebook=cb)
     assert cat.groupby("construct").size().to_dict() == STUDY_PROBLEMS
-    for c, path in STUDY_PATHS.items():
-        assert set(cat.loc[cat.construct == c, "path_en"]) == {path}
+    for c, strategy in STUDY_STRATEGIES.items():
+        rows = cat[cat.construct == c]
+        assert set(rows["strategy_en"]) == {strategy}
+        assert rows["path_en"].nunique() == 3 and rows["path_id"].nunique() == 3
+        for word in STUDY_PATH_WORDS[c]:
+            assert rows["path_en"].str.contains(word, regex=False).sum() == 1, (c, word)
+    assert cat["problem_en"].str.contains("form and content of resources").sum() == 1
+    # the dimension column names codebook dimensions of the problem's own construct
+    dims = cb.groupby("construct")["dimension_en"].apply(set)
+    for c, d in zip(cat["construct"], cat["dimension"]):
+        assert set(d.split(";")) <= dims[c]
     mapped = problem_of_item(cat)
     assert sorted(mapped.index) == sorted(i for e in elements(cb) for i in construct_items(cb)[e])
     # the Chinese columns really hold Chinese
-    for col in ("problem_zh", "path_zh", "action_zh"):
+    for col in ("problem_zh", "strategy_zh", "path_zh", "action_zh"):
         assert cat[col].str.contains(r"[\u4e00-\u9fff]").all()
 
 
@@ -127,9 +145,10 @@ def test_findings_table_ranks_by_available_gain(case):
                      "concentrate here", "keep up the good work"]})
     paths = community_paths(items, elem, ctype, imp, tiny_catalogue(), tiny_codebook())
     f = findings_table(ipma_tab, paths, tiny_catalogue())
-    # B-1: importance .5, performance .6*40+.4*70 = 52 -> priority 24; A-1: .1*50 = 5; A-2: .1*30 = 3
+    # importance is the element's (AA .2, BB .5): B-1: performance .6*40+.4*70 = 52 -> .5*48 = 24;
+    # A-1: .2*50 = 10; A-2: .2*30 = 6
     assert f["problem_id"].tolist() == ["B-1", "A-1", "A-2"]
-    assert f.loc[0, "priority"] == pytest.approx(24.0)
+    assert f["priority"].tolist() == pytest.approx([24.0, 10.0, 6.0])
     assert f.loc[0, "concentrate_in"] == "all" and bool(f.loc[0, "diagnosed"])
     # c1 and c3 fall short on BB; c2 and c4 have no shortfall and are not counted
     assert f.set_index("problem_id")["n_communities"].to_dict() == {"B-1": 2, "A-1": 0, "A-2": 0}

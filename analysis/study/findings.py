@@ -42,7 +42,8 @@ def problem_of_item(cat: pd.DataFrame) -> pd.Series:
 def community_paths(item_scores: pd.DataFrame, element_scores: pd.DataFrame,
                     community_type: pd.Series, importance: pd.Series,
                     catalogue: pd.DataFrame, codebook: pd.DataFrame,
-                    efficiency: pd.DataFrame | None = None, n_items: int = 2) -> pd.DataFrame:
+                    efficiency: pd.DataFrame | None = None, n_items: int = 2,
+                    score_se: pd.DataFrame | None = None, level: float = 0.95) -> pd.DataFrame:
     """The improvement path of every community: what first, which items, which action.
 
     Parameters
@@ -62,6 +63,15 @@ def community_paths(item_scores: pd.DataFrame, element_scores: pd.DataFrame,
         community table) the peer comparison is skipped.
     n_items : int
         Items to name behind the focus element.
+    score_se : DataFrame, optional
+        Standard errors of ``element_scores`` (same communities and elements), e.g. from the
+        resident bootstrap :func:`analysis.study.community.score_draws`. With them a shortfall
+        counts only when it exceeds ``z`` standard errors
+        (:func:`analysis.study.community.significant_shortfall`), the focus is chosen among
+        such elements, and a community without one gets no focus problem (empty ``focus``,
+        ``problem_id`` and action columns).
+    level : float
+        Level of the shortfall test (two-sided normal quantile).
 
     Returns
     -------
@@ -130,12 +140,39 @@ def community_paths(item_scores: pd.DataFrame, element_scores: pd.DataFrame,
     gap_peer = scores - peer_mean
     benchmark = np.fmax(type_mean, peer_mean)  # fmax ignores NaN peers
     priority = (benchmark - scores).mul(imp, axis=1)
+    significant = None
+    if score_se is not None:
+        from analysis.study.community import significant_shortfall
+
+        se = score_se.reindex(index=ids, columns=els).astype(float)
+        if se.isna().any().any():
+            raise ValueError("score_se lacks communities or elements of element_scores")
+        significant = significant_shortfall(scores, benchmark, se, level)
+        priority = priority.where(significant)
 
     pid_of = problem_of_item(catalogue)
     cat = catalogue.set_index("problem_id")
     items_of = construct_items(codebook)
     rows = []
     for c in ids:
+        if significant is not None and not significant.loc[c].any():
+            row = {"community_id": c, "community_type": ctype[c]}
+            if eff is not None:
+                row["efficiency"] = float(eff.loc[c, "efficiency"])
+                row["peers"] = eff.loc[c, "peers"]
+            gp = gap_peer.loc[c].dropna()
+            row.update({"weakest_vs_type": gap_type.loc[c].idxmin(),
+                        "gap_vs_type": float(gap_type.loc[c].min()),
+                        "weakest_vs_peers": gp.idxmin() if len(gp) else "",
+                        "gap_vs_peers": float(gp.min()) if len(gp) else np.nan,
+                        "focus": "", "focus_score": np.nan, "benchmark": np.nan,
+                        "shortfall": False, "items": "", "problem_id": ""})
+            for col in ("problem_en", "problem_zh", "strategy_en", "strategy_zh", "path_en",
+                        "path_zh", "action_en", "action_zh"):
+                if col in cat.columns:
+                    row[col] = ""
+            rows.append(row)
+            continue
         focus = priority.loc[c].idxmax()
         gaps = (items.loc[c, items_of[focus]] - type_item_mean.loc[c, items_of[focus]]
                 ).sort_values(kind="stable")
@@ -159,8 +196,10 @@ def community_paths(item_scores: pd.DataFrame, element_scores: pd.DataFrame,
             "items": ";".join(chosen),
             "problem_id": ";".join(pids),
         })
-        for col in ("problem_en", "problem_zh", "path_en", "path_zh", "action_en", "action_zh"):
-            row[col] = " | ".join(dict.fromkeys(cat.loc[p, col] for p in pids))
+        for col in ("problem_en", "problem_zh", "strategy_en", "strategy_zh", "path_en", "path_zh",
+                    "action_en", "action_zh"):
+            if col in cat.columns:
+                row[col] = " | ".join(dict.fromkeys(cat.loc[p, col] for p in pids))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -182,13 +221,20 @@ def findings_table(ipma_table: pd.DataFrame, paths_table: pd.DataFrame | None,
     -------
     DataFrame
         One row per problem, most urgent first: ``problem_id``, ``construct``, ``problem_en``,
-        ``problem_zh``, ``items``, ``importance`` (sum of its items' importance, city-wide),
-        ``performance`` (weight-averaged 0-100 performance of its items, city-wide),
-        ``priority`` = importance x (100 - performance) (the gain available if the problem were
-        solved), ``element_quadrant`` (city-wide), ``concentrate_in`` (groups where one of its
-        items is in the "concentrate here" quadrant), ``n_communities`` (communities with a
-        shortfall whose recommended action addresses it), ``diagnosed`` (either of the last two holds),
-        ``path_id``, ``path_en``, ``path_zh``, ``action_en``, ``action_zh``.
+        ``problem_zh``, ``items``, ``importance`` (the total effect of its element on
+        performance, city-wide: the same for every problem of an element, so the number of
+        items mapped to a problem does not enter its priority), ``performance``
+        (weight-averaged 0-100 performance of its items, city-wide), ``priority`` =
+        importance x (100 - performance) (the gain in performance if the element rose by the
+        problem's distance to 100), ``element_quadrant`` (city-wide), ``concentrate_in``
+        (groups where one of its items is in the "concentrate here" quadrant),
+        ``n_communities`` (communities with a shortfall whose recommended action addresses
+        it; where to act, not whether), ``diagnosed`` (``concentrate_in`` is not empty: one
+        of its items is a high-importance, low-performance point in some group; with a map
+        from :func:`analysis.study.improvement.ipma_intervals`, whose "within noise" points
+        are in no quadrant, this means beyond the sampling error, and the diagnosis can come
+        out negative), then ``strategy_en``, ``strategy_zh`` (if in the catalogue), ``path_id``,
+        ``path_en``, ``path_zh``, ``action_en``, ``action_zh``.
 
     References
     ----------
@@ -232,7 +278,7 @@ def findings_table(ipma_table: pd.DataFrame, paths_table: pd.DataFrame | None,
         if paths_table is not None and len(paths_table):
             hit = paths_table["problem_id"].map(lambda s, pid=p["problem_id"]: pid in split_list(s))
             n_comm = int((hit & paths_table["shortfall"]).sum())
-        imp = float(city.loc[its, "importance"].sum())
+        imp = float(elem.set_index("construct").loc[p["construct"], "importance"])
         perf = float((city.loc[its, "performance"] * w).sum() / w.sum())
         rows.append({
             "problem_id": p["problem_id"], "construct": p["construct"],
@@ -240,7 +286,8 @@ def findings_table(ipma_table: pd.DataFrame, paths_table: pd.DataFrame | None,
             "importance": imp, "performance": perf, "priority": imp * (100 - perf),
             "element_quadrant": elem_q.get(p["construct"], ""),
             "concentrate_in": ";".join(str(g) for g in groups),
-            "n_communities": n_comm, "diagnosed": bool(groups) or n_comm > 0,
+            "n_communities": n_comm, "diagnosed": bool(groups),
+            **{c: p[c] for c in ("strategy_en", "strategy_zh") if c in catalogue.columns},
             "path_id": p["path_id"], "path_en": p["path_en"], "path_zh": p["path_zh"],
             "action_en": p["action_en"], "action_zh": p["action_zh"],
         })

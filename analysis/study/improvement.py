@@ -799,3 +799,363 @@ def community_efficiency(communities: pd.DataFrame, scores: pd.DataFrame,
     out["efficient_vrs"] = vrs["efficient"].to_numpy()
     rest = vrs.drop(columns=["unit", "efficiency", "efficient"])
     return pd.concat([out, rest.reset_index(drop=True)], axis=1)
+
+
+# --- scenarios whose labels are true, and an IPMA with its noise ----------------------------------
+
+
+def intervention_effects(result, levels: Mapping[str, float], target: str = "PV",
+                         propagate: bool = True) -> pd.Series:
+    """Change of every construct when the levels of some constructs are set to rise.
+
+    The named constructs rise by exactly ``levels`` (their structural equations are replaced
+    by the new level, an intervention in the sense of Pearl 2009, ch. 3); every other construct
+    follows its equation, ``d = B d`` on the free rows, so that the changes of the named
+    constructs propagate to the constructs downstream of them. With ``propagate=False`` the
+    other *elements* are held at their level too, i.e. only the target follows (the direct
+    effects). Contrast :func:`scenario_effects`, which shifts equations: there a shift of
+    every element's equation adds up along the chain.
+
+    Parameters
+    ----------
+    result : SEMResult or pandas.DataFrame
+        A fit, or its estimates table.
+    levels : mapping of str to float
+        Construct -> rise of its level (points on its scale).
+    target : str
+        The outcome construct; never held.
+    propagate : bool
+        Whether constructs not named follow their equations (True) or are held (False).
+
+    Returns
+    -------
+    pandas.Series
+        Change of each latent construct (named constructs exactly ``levels``).
+
+    Raises
+    ------
+    ValueError
+        A named construct or the target is not in the model, or the target is named.
+
+    References
+    ----------
+    Pearl, J. (2009). *Causality* (2nd ed.), ch. 3 (interventions in structural models).
+    Bollen, K. A. (1987). Total, direct, and indirect effects in structural equation models.
+    *Sociological Methodology*, 17, 37-69.
+
+    Examples
+    --------
+    >>> est = pd.DataFrame({"lhs": ["X", "Y", "Z", "Y", "Z", "Z"], "op": ["=~"] * 3 + ["~"] * 3,
+    ...                     "rhs": ["x1", "y1", "z1", "X", "X", "Y"],
+    ...                     "est": [1, 1, 1, 0.5, 0.2, 0.4]})
+    >>> intervention_effects(est, {"X": 10, "Y": 10}, target="Z").round(2).to_dict()
+    {'X': 10.0, 'Y': 10.0, 'Z': 6.0}
+    >>> intervention_effects(est, {"X": 10}, target="Z").round(2).to_dict()
+    {'X': 10.0, 'Y': 5.0, 'Z': 4.0}
+    >>> intervention_effects(est, {"X": 10}, target="Z", propagate=False).round(2).to_dict()
+    {'X': 10.0, 'Y': 0.0, 'Z': 2.0}
+    """
+    b = structural_matrix(result)
+    unknown = [k for k in levels if k not in b.index]
+    if unknown:
+        raise ValueError(f"scenario names construct(s) {unknown} that are not in the model")
+    if target not in b.index:
+        raise ValueError(f"target construct {target!r} is not a latent construct of the model")
+    if target in levels:
+        raise ValueError(f"the target {target!r} cannot be set by a scenario")
+    fixed = [k for k in b.index if k in levels or (not propagate and k != target)]
+    bm = b.to_numpy(float).copy()
+    delta = np.zeros(len(b))
+    for k in fixed:
+        i = b.index.get_loc(k)
+        bm[i, :] = 0.0
+        delta[i] = float(levels.get(k, 0.0))
+    return pd.Series(np.linalg.solve(np.eye(len(b)) - bm, delta), index=b.index)
+
+
+def level_scenarios(elements, points: float = 10.0) -> dict[str, dict[str, float]]:
+    """Each element's level up by ``points`` alone, then every element's level together.
+
+    Parameters
+    ----------
+    elements : sequence of str
+    points : float
+
+    Returns
+    -------
+    dict of str to dict of str to float
+        For :func:`whatif_levels`: ``"MS +10"`` ... and ``"each element +10"``.
+
+    Examples
+    --------
+    >>> level_scenarios(["MS", "CS"], 5)
+    {'MS +5': {'MS': 5}, 'CS +5': {'CS': 5}, 'each element +5': {'MS': 5, 'CS': 5}}
+    """
+    out = {f"{e} {points:+g}": {e: points} for e in elements}
+    out[f"each element {points:+g}"] = {e: points for e in elements}
+    return out
+
+
+def whatif_levels(result, scenarios: Mapping[str, Mapping[str, float]], target: str = "PV",
+                  boot=None, level: float = 0.95, propagate: bool = True) -> pd.DataFrame:
+    """Predicted change of the target when element levels rise, with bootstrap intervals.
+
+    Parameters
+    ----------
+    result : SEMResult or estimates DataFrame
+    scenarios : mapping of name -> {construct: rise of its level}
+        E.g. :func:`level_scenarios`.
+    target : str
+    boot : optional
+        Bootstrap replicates as for :func:`whatif`.
+    level : float
+        Coverage of the percentile interval.
+    propagate : bool
+        See :func:`intervention_effects`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``scenario``, ``levels`` (text), ``delta`` (target), ``ci_lower``, ``ci_upper``,
+        ``n_boot``, then ``d_<construct>``: the point change of every construct, so that a
+        label can be checked against what the scenario does.
+
+    Raises
+    ------
+    ValueError
+        No scenarios; see :func:`intervention_effects`.
+
+    References
+    ----------
+    Efron, B. & Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*. Chapman & Hall.
+
+    Examples
+    --------
+    >>> est = pd.DataFrame({"lhs": ["X", "Y", "Z", "Y", "Z", "Z"], "op": ["=~"] * 3 + ["~"] * 3,
+    ...                     "rhs": ["x1", "y1", "z1", "X", "X", "Y"],
+    ...                     "est": [1, 1, 1, 0.5, 0.2, 0.4]})
+    >>> t = whatif_levels(est, {"both +10": {"X": 10, "Y": 10}}, target="Z")
+    >>> t[["delta", "d_X", "d_Y"]].round(2).values.tolist()
+    [[6.0, 10.0, 10.0]]
+    """
+    if not scenarios:
+        raise ValueError("no scenarios given")
+    reps = _replicates(boot)
+    alpha = (1 - level) / 2
+    rows = []
+    for name, lv in scenarios.items():
+        point = intervention_effects(result, lv, target, propagate)
+        draws = np.array([intervention_effects(r, lv, target, propagate)[target] for r in reps])
+        lo, hi = (np.quantile(draws, [alpha, 1 - alpha]) if len(draws) else (np.nan, np.nan))
+        row = {"scenario": name, "levels": ", ".join(f"{k} {v:+g}" for k, v in lv.items()),
+               "delta": float(point[target]), "ci_lower": float(lo), "ci_upper": float(hi),
+               "n_boot": len(draws)}
+        row.update({f"d_{k}": float(v) for k, v in point.items()})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def performance_influence(data: pd.DataFrame, codebook: pd.DataFrame,
+                          weights: pd.Series | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """0-100 item and construct means of ``data`` and each respondent's influence on them.
+
+    For an item mean over the ``n`` respondents who answered, respondent ``r``'s influence is
+    ``(x_r - mean) / n`` (0 when unanswered); a construct score is a weighted sum of item means
+    (weights renormalised within the construct), so its influence is the same weighted sum.
+    Summed within clusters, the influences give cluster-robust variances of any linear
+    combination of the means (Huber 1967; Williams 2000).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Respondent-level answers.
+    codebook : pandas.DataFrame
+    weights : pandas.Series or None
+        Item weights (:func:`outer_weights`); None for equal weights.
+
+    Returns
+    -------
+    (means, influence) : tuple
+        ``means``: Series of item and construct means (0-100); ``influence``: DataFrame,
+        respondents x the same labels.
+
+    References
+    ----------
+    Williams, R. L. (2000). A note on robust variance estimation for cluster-correlated data.
+    *Biometrics*, 56(2), 645-646.
+
+    Examples
+    --------
+    >>> cb = pd.DataFrame({"item": ["a1", "a2"], "construct": ["A", "A"],
+    ...                    "scale_min": 1, "scale_max": 5})
+    >>> m, u = performance_influence(pd.DataFrame({"a1": [1, 5], "a2": [3, 3]}), cb, None)
+    >>> m.to_dict(), u["A"].tolist()
+    ({'a1': 50.0, 'a2': 50.0, 'A': 50.0}, [-12.5, 12.5])
+    """
+    scaled = rescale(data, codebook)
+    obs = scaled.notna()
+    n = obs.sum()
+    means = scaled.mean()
+    infl = (scaled - means).where(obs, 0.0) / n
+    out_m, out_u = dict(means), {c: infl[c] for c in infl.columns}
+    for construct, items in construct_items(codebook).items():
+        items = [i for i in items if i in scaled.columns]
+        if not items:
+            continue
+        w = pd.Series(1.0, index=items) if weights is None else pd.Series(weights).reindex(items)
+        w = w / w.sum()
+        out_m[construct] = float((means[items] * w).sum())
+        out_u[construct] = infl[items].mul(w, axis=1).sum(axis=1)
+    return pd.Series(out_m), pd.DataFrame(out_u, index=data.index)
+
+
+def cluster_variance(influence: pd.DataFrame, clusters: pd.Series) -> pd.Series:
+    """Cluster-robust variance of statistics from their respondents' influences.
+
+    ``G / (G - 1) * sum_g (sum_{r in g} u_r)^2`` with ``G`` clusters (the CR1 small-sample
+    factor; Williams 2000).
+
+    Parameters
+    ----------
+    influence : pandas.DataFrame
+        Respondents x statistics (:func:`performance_influence`).
+    clusters : pandas.Series
+        Cluster label of each respondent.
+
+    Returns
+    -------
+    pandas.Series
+
+    Raises
+    ------
+    ValueError
+        Fewer than two clusters.
+
+    References
+    ----------
+    Williams, R. L. (2000). *Biometrics*, 56(2), 645-646.
+
+    Examples
+    --------
+    >>> u = pd.DataFrame({"m": [0.5, 0.5, -0.5, -0.5]})
+    >>> float(cluster_variance(u, pd.Series(["a", "a", "b", "b"]))["m"])
+    4.0
+    """
+    g = pd.Series(np.asarray(clusters), index=influence.index)
+    n_g = g.nunique()
+    if n_g < 2:
+        raise ValueError("a cluster-robust variance needs at least two clusters")
+    sums = influence.groupby(g).sum()
+    return (sums ** 2).sum() * n_g / (n_g - 1)
+
+
+def ipma_intervals(table: pd.DataFrame, data: pd.DataFrame, codebook: pd.DataFrame, *,
+                   weights: pd.Series | None = None, boot=None, target: str = "PV",
+                   by: str | None = None, cluster: str = "community_id",
+                   level: float = 0.95) -> pd.DataFrame:
+    """Add intervals to an importance-performance map and a "within noise" quadrant.
+
+    Performance: a cluster-robust standard error of each 0-100 mean (respondents clustered in
+    ``cluster``; :func:`performance_influence`, :func:`cluster_variance`), and of its distance
+    to the group's threshold (the mean performance of the constructs, or of the items), which
+    is what decides the quadrant. Importance: the bootstrap percentile interval of the
+    distance of the construct's total effect to the mean total effect (items: the construct's
+    replicates times the item's weight). A point whose performance distance lies within
+    ``z`` standard errors of zero, or whose importance interval covers the mean importance,
+    is classed ``"within noise"`` instead of a quadrant.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`ipma` output.
+    data : pandas.DataFrame
+        The respondent-level answers the map was computed from (with ``cluster`` and ``by``).
+    codebook : pandas.DataFrame
+    weights : pandas.Series, optional
+        The item weights of the map (:func:`outer_weights`); None: taken from ``table``.
+    boot : optional
+        Bootstrap replicates of the fit (as for :func:`whatif`); without them importance is
+        taken as known.
+    target : str
+    by : str, optional
+        The grouping column the map used.
+    cluster : str
+        Column of the clusters (communities).
+    level : float
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``table`` with ``performance_se``, ``performance_lower``, ``performance_upper``,
+        ``importance_lower``, ``importance_upper``, ``quadrant_point`` (the quadrant of the
+        point estimates) and ``quadrant`` (``"within noise"`` where the data cannot place it).
+
+    Raises
+    ------
+    ValueError
+        ``cluster`` or ``by`` not a column of ``data``.
+
+    References
+    ----------
+    Martilla, J. A. & James, J. C. (1977). *Journal of Marketing*, 41(1), 77-79.
+    Williams, R. L. (2000). *Biometrics*, 56(2), 645-646.
+
+    Examples
+    --------
+    >>> est = pd.DataFrame({"lhs": ["X", "X", "Z", "Z", "Y", "Y", "Y", "Y"],
+    ...                     "op": ["=~"] * 6 + ["~", "~"],
+    ...                     "rhs": ["x1", "x2", "z1", "z2", "y1", "y2", "X", "Z"],
+    ...                     "est": [1, 1, 1, 1, 1, 1, .5, .1], "std_all": [.8] * 6 + [.5, .1]})
+    >>> cb = pd.DataFrame({"item": ["x1", "x2", "z1", "z2", "y1", "y2"],
+    ...                    "construct": list("XXZZYY"), "scale_min": 1, "scale_max": 5})
+    >>> rng = np.random.default_rng(1)
+    >>> data = pd.DataFrame(rng.integers(1, 6, (200, 6)), columns=cb["item"])
+    >>> data["community_id"] = np.repeat(np.arange(20), 10)
+    >>> t = ipma_intervals(ipma(est, data, cb, target="Y"), data, cb, target="Y")
+    >>> t.query("level == 'construct'")["quadrant"].tolist()   # random answers: all noise
+    ['within noise', 'within noise']
+    """
+    if cluster not in data.columns:
+        raise ValueError(f"cluster column {cluster!r} is not in the data")
+    if by is not None and by not in data.columns:
+        raise ValueError(f"grouping column {by!r} is not in the data")
+    from scipy.stats import norm
+
+    z = float(norm.ppf(0.5 + level / 2))
+    out = table.copy()
+    if weights is None:
+        it = table[(table["level"] == "item") & (table["group"] == "all")]
+        weights = pd.Series(it["weight"].to_numpy(float), index=it["item"].to_numpy())
+    reps = _replicates(boot)
+    rep_eff = [total_effects(r).loc[target] for r in reps]
+    a = (1 - level) / 2
+    for col in ("performance_se", "performance_lower", "performance_upper", "importance_lower",
+                "importance_upper"):
+        out[col] = np.nan
+    out["quadrant_point"] = out["quadrant"]
+    for (g, lvl), sub in out.groupby(["group", "level"], sort=False):
+        rows = data if g == "all" else data[data[by] == g]
+        _, infl = performance_influence(rows, codebook, weights)
+        labels = (sub["construct"] if lvl == "construct" else sub["item"]).tolist()
+        u = infl[labels]
+        var = cluster_variance(u, rows[cluster])
+        var_d = cluster_variance(u.sub(u.mean(axis=1), axis=0), rows[cluster])
+        se = np.sqrt(var.to_numpy())
+        perf = sub["performance"].to_numpy(float)
+        out.loc[sub.index, "performance_se"] = se
+        out.loc[sub.index, "performance_lower"] = perf - z * se
+        out.loc[sub.index, "performance_upper"] = perf + z * se
+        noisy_p = np.abs(perf - perf.mean()) <= z * np.sqrt(var_d.to_numpy())
+        noisy_i = np.zeros(len(sub), bool)
+        if rep_eff:
+            cons = sub["construct"].tolist()
+            wts = np.ones(len(sub)) if lvl == "construct" else sub["weight"].to_numpy(float)
+            draws = np.array([e.reindex(cons).to_numpy(float) * wts for e in rep_eff])
+            lo, hi = np.nanquantile(draws, [a, 1 - a], axis=0)
+            out.loc[sub.index, "importance_lower"] = lo
+            out.loc[sub.index, "importance_upper"] = hi
+            dist = draws - draws.mean(axis=1, keepdims=True)
+            dlo, dhi = np.nanquantile(dist, [a, 1 - a], axis=0)
+            noisy_i = (dlo <= 0) & (dhi >= 0)
+        out.loc[sub.index[noisy_p | noisy_i], "quadrant"] = "within noise"
+    return out
