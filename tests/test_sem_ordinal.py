@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis.sem import SEMError, SEMWarning, fit_sem, lrt_scaled, polychoric
+from analysis.sem import SEMError, SEMWarning, chisq_difference, fit_sem, lrt_scaled, polychoric
 from analysis.sem.polychoric import bvn_cdf
 
 REF = Path(__file__).parent / "reference" / "sem_ordinal"
@@ -252,6 +252,9 @@ def test_lrt_scaled_matches_lavtestlrt(restricted, full, kw, name, hs):
     assert row["pvalue"] == pytest.approx(ref["pvalue"], rel=1e-2)
     with pytest.raises(SEMError, match="restricted"):
         lrt_scaled(r1, r0)
+    # the naive difference of two WLSMV chi-squares is refused, pointing to lrt_scaled
+    with pytest.raises(ValueError, match="lrt_scaled"):
+        chisq_difference(r0, r1)
 
 
 def test_determinism(hs):

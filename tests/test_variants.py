@@ -28,7 +28,7 @@ spec = importlib.util.spec_from_file_location("run_notebook", paths.ROOT / "scri
 run_notebook = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(run_notebook)
 
-SMALL = {"02": {"pa_iter": 10}, "03": {"n_boot": 20}, "04": {"n_runs": 20},
+SMALL = {"02": {"pa_iter": 10}, "03": {"n_boot": 20}, "04": {"n_runs": 20, "n_resident_boot": 50},
          "05": {"n_boot": 20},
          "06": {"n_reps": 4, "n_grid": [400], "n_reps_grid": 2, "n_reps_designs": 2,
                 "n_boot_reps": 1, "n_boot": 10, "power_n": [200, 800], "power_k": [20],

@@ -76,7 +76,7 @@ def plot_item_distributions(dist: pd.DataFrame, anchors=None):
     ticks = np.arange(-1.0, 1.01, 0.25)
     ticks = ticks[np.abs(ticks) <= lim + 1e-9]
     ax.set_xticks(ticks, [f"{abs(t):.0%}" for t in ticks])
-    ax.set_xlabel("share of answers (after reverse coding): disagree to the left, agree to the right")
+    ax.set_xlabel("share of answers (after reverse coding): low answers to the left, high to the right")
     if "construct" in dist.columns:
         cons = dist["construct"].to_numpy()
         starts = [i for i in range(len(cons)) if i == 0 or cons[i] != cons[i - 1]]

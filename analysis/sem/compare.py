@@ -29,7 +29,8 @@ def chisq_difference(restricted, general) -> pd.Series:
     Raises
     ------
     ValueError
-        Different samples, variables or estimators, or ``restricted`` not having more df.
+        Different samples, variables or estimators, ``restricted`` not having more df, or
+        WLSMV/DWLS fits (whose difference test is :func:`analysis.sem.lrt_scaled`).
 
     References
     ----------
@@ -54,6 +55,10 @@ def chisq_difference(restricted, general) -> pd.Series:
         raise ValueError("models have different observed variables; they are not nested")
     if (r.estimator, r.missing) != (g.estimator, g.missing):
         raise ValueError("models were fitted with different estimators or missing-data methods")
+    if r.estimator in ("WLSMV", "DWLS"):
+        # the difference of two diagonally weighted chi-squares is not chi-square distributed
+        raise ValueError(f"{r.estimator} fits need the scaled-shifted difference test: use "
+                         "analysis.sem.lrt_scaled(restricted, general), as lavaan's lavTestLRT does")
     fr, fg = r.fit_indices, g.fit_indices
     ddf = float(fr["df"] - fg["df"])
     if ddf <= 0:
