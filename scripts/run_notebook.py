@@ -29,7 +29,7 @@ import papermill as pm
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from analysis.io.paths import RESULTS_ENV, atomic_path  # noqa: E402
+from analysis.io.paths import RESULTS_ENV, USER_SURVEY_ENV, atomic_path  # noqa: E402
 
 KERNEL = "python3"
 
@@ -109,6 +109,9 @@ def run(path: Path, parameters: dict, output_dir: Path | None = None) -> Path:
         output_dir = Path(output_dir).resolve()
         target = output_dir / "notebooks" / path.name
         os.environ[RESULTS_ENV] = str(output_dir)  # the kernel inherits it
+    saved_user = os.environ.pop(USER_SURVEY_ENV, None)
+    if parameters.get("survey_path"):
+        os.environ[USER_SURVEY_ENV] = "1"  # titles and captions drop "(synthetic data)"
     os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
     os.environ.setdefault("PYTHONHASHSEED", "0")
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -126,6 +129,9 @@ def run(path: Path, parameters: dict, output_dir: Path | None = None) -> Path:
             nbformat.write(nb, str(out))
     finally:
         os.unlink(staging)
+        os.environ.pop(USER_SURVEY_ENV, None)
+        if saved_user is not None:
+            os.environ[USER_SURVEY_ENV] = saved_user
         if output_dir is not None:
             if saved is None:
                 os.environ.pop(RESULTS_ENV, None)

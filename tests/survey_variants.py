@@ -61,10 +61,11 @@ VARIANTS = {
         "spss-7point-zh", {"MS": 3, "CS": 4, "OM": 5, "RA": 6, "CC": 3, "PV": 4},
         {c: (1, 7) for c in STUDY}, fmt="sav", community_type="zh",
         demographics=("gender", "age"), missing_codes=(99, -1), chain=STUDY_CHAIN, labels=True),
-    # 10-point scale, no community type and no demographics at all
+    # 10-point scale (so 9 is an answer and the missing code is 99), no community type and no
+    # demographics at all
     "bare-10point": Variant(
         "bare-10point", {"Q": 4, "R": 4, "S": 5}, {"Q": (1, 10), "R": (1, 10), "S": (1, 10)},
-        community_type=None, demographics=()),
+        community_type=None, demographics=(), missing_codes=(99,)),
     # like the real nested survey: ids and items only, scales 1-5 and 0-4, 11/3/5 items, xlsx
     "nested-mixed": Variant(
         "nested-mixed", {"ENG": 11, "VOICE": 3, "SAT": 5},

@@ -149,3 +149,9 @@ def test_no_markdown_describes_the_synthetic_survey(matrix, name):
         _, md = _texts(nb_path)
         hits = [m for m in md if synthetic.search(m)]
         assert not hits, f"{nb_path.name}: {hits[0][:200]}"
+    # captions of a user's tables do not call the user's survey synthetic (notebook 06's
+    # simulation and power tables are of synthetic data drawn for the user's codebook)
+    labelled = [t.name for t in sorted((out / "tables").glob("*.tex"))
+                if not t.name.startswith(("simulation-", "power-"))
+                and "synthetic data" in t.read_text(encoding="utf-8")]
+    assert not labelled, f"tables captioned 'synthetic data' in a user's run: {labelled}"

@@ -355,6 +355,8 @@ def savefig(fig, name: str, directory: str | os.PathLike | None = None, *,
     os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
     directory = Path(directory) if directory is not None else paths.FIGURES
     quantize_figure(fig, digits)
+    if os.environ.get(paths.USER_SURVEY_ENV):
+        _relabel_figure(fig)
     written = []
     meta = {
         "png": {"Software": None},
@@ -398,6 +400,53 @@ def _latex(df: pd.DataFrame, caption: str | None, float_format: str) -> str:
     if caption:
         lines.append("\\end{table}")
     return "\n".join(lines) + "\n"
+
+
+_SYNTHETIC = (re.compile(r"\s*\(synthetic data\)"), re.compile(r"[,;]\s*synthetic data(?=\))"),
+              re.compile(r"(?<=\()synthetic data[,;]\s*"))
+
+
+def data_label(text: str) -> str:
+    """``text`` without its "synthetic data" label when a user's survey is being analysed.
+
+    Figure titles and table captions of the notebooks say "(synthetic data)", which is true of
+    the shipped survey and false of a user's: while the notebook runner analyses a user's
+    survey (it sets ``COMPENDIUM_USER_SURVEY``), :func:`savefig` and :func:`write_table` pass
+    every title and caption through this function. Other labels ("synthetic costs", the cost
+    table a user has not replaced) are kept.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ[paths.USER_SURVEY_ENV] = "1"
+    >>> data_label("Latent means (ML, synthetic data)"), data_label("Scores (synthetic data)")
+    ('Latent means (ML)', 'Scores')
+    >>> del os.environ[paths.USER_SURVEY_ENV]
+    >>> data_label("Scores (synthetic data)")
+    'Scores (synthetic data)'
+    """
+    if not os.environ.get(paths.USER_SURVEY_ENV):
+        return text
+    for pattern in _SYNTHETIC:
+        text = pattern.sub("", text)
+    return text
+
+
+def _relabel_figure(fig) -> None:
+    from matplotlib.text import Text
+
+    for t in fig.findobj(Text):
+        label = t.get_text()
+        if "synthetic data" in label:
+            t.set_text(data_label(label))
 
 
 def write_table(df: pd.DataFrame, name: str, *, caption: str | None = None,
@@ -468,5 +517,6 @@ def write_table(df: pd.DataFrame, name: str, *, caption: str | None = None,
     tex_target = directory / f"{name}.tex"
     with paths.atomic_path(csv_target) as tmp:
         _csv_strings(out, digits).to_csv(tmp, index=False, lineterminator="\n")
-    paths.write_text(tex_target, _latex(out, caption, float_format))
+    paths.write_text(tex_target, _latex(out, data_label(caption) if caption else caption,
+                                        float_format))
     return [csv_target, tex_target]

@@ -32,6 +32,10 @@ if os.environ.get(RESULTS_ENV):
     FIGURES = Path(os.environ[RESULTS_ENV]).resolve() / "figures"
     DATA_PROCESSED = Path(os.environ[RESULTS_ENV]).resolve() / "tables"
 
+#: Set by the notebook runner while a user's survey is analysed: figure titles and table
+#: captions then drop their "synthetic data" label (see :func:`analysis.io.outputs.data_label`).
+USER_SURVEY_ENV = "COMPENDIUM_USER_SURVEY"
+
 CODEBOOK = DATA_RAW / "codebook.csv"
 SURVEY = DATA_RAW / "survey.csv"
 COMMUNITIES = DATA_RAW / "communities.csv"
