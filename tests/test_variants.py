@@ -7,8 +7,8 @@ The variants come from tests/survey_variants.py (other construct codes and count
 SPSS with value labels and missing codes 99/-1; Chinese community types; a user MODEL file).
 Sizes are the smallest that exercise every cell: 300 respondents in 20 communities, 20
 bootstrap resamples, 10 parallel-analysis data sets, 20 Monte Carlo runs. Notebook 01 (the
-policy corpus, which reads no survey) runs for one variant, notebook 06 (simulation and power
-planning for the variant's codebook) for two, at its smallest size. The runs go through two
+policy corpus, which reads no survey) runs for one variant; every other notebook, 06
+(simulation and power planning for the variant's codebook) at its smallest size, on each. The runs go through two
 workers (each notebook is its own kernel); the whole matrix takes about five minutes on two
 cores, which is why its fixture is module-scoped and runs once.
 """
@@ -33,8 +33,8 @@ SMALL = {"02": {"pa_iter": 10}, "03": {"n_boot": 20}, "04": {"n_runs": 20, "n_re
          "06": {"n_reps": 4, "n_grid": [400], "n_reps_grid": 2, "n_reps_designs": 2,
                 "n_boot_reps": 1, "n_boot": 10, "power_n": [200, 800], "power_k": [20],
                 "n_reps_power": 2, "n_jobs": 1}}
-ALL = ("00", "02", "03", "04", "05")
-EXTRA = {"other-codes": ("01",), "spss-7point-zh": ("06",), "user-model": ("06",)}
+ALL = ("00", "02", "03", "04", "05", "06")
+EXTRA = {"other-codes": ("01",)}
 STUDY_ELEMENTS = {"MS", "CS", "OM", "RA", "CC"}
 
 
