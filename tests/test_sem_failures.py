@@ -122,3 +122,25 @@ def test_clean_fit_has_no_warnings(hs):
         warnings.simplefilter("error", SEMWarning)
         res = fit_sem(HS_MODEL, hs)
     assert res.converged and res.warnings == []
+
+
+def test_ncx2_tail_survives_a_scipy_overflow(monkeypatch):
+    """SciPy's noncentral chi-square overflows for some large df and noncentralities (seen
+    in notebook 06 on a 10-point, 13-item codebook); the RMSEA p-value and interval then
+    fall back to Patnaik's approximation instead of stopping the fit."""
+    from scipy import stats
+
+    from analysis.sem import fit_indices as fi
+
+    exact = [fi.ncx2_sf(x, df, nc) for x, df, nc in [(300, 250, 30), (2500, 2000, 300)]]
+    ci = fi.rmsea_ci(2500, 2000, 1600)
+
+    def overflow(*args, **kwargs):
+        raise OverflowError("Result of tgamma is too large to represent")
+
+    monkeypatch.setattr(stats.ncx2, "sf", overflow)
+    approx = [fi.ncx2_sf(x, df, nc) for x, df, nc in [(300, 250, 30), (2500, 2000, 300)]]
+    # Patnaik's two-moment approximation: within 1e-4 absolute of the exact tails here
+    assert approx == pytest.approx(exact, abs=1e-4)
+    assert fi.rmsea_ci(2500, 2000, 1600) == pytest.approx(ci, abs=1e-4)
+    assert fi.ncx2_sf(10.0, 5, 0.0) == pytest.approx(stats.chi2.sf(10.0, 5))

@@ -14,9 +14,9 @@ cores, which is why its fixture is module-scoped and runs once.
 """
 
 import concurrent.futures as cf
-import importlib.util
 import re
 import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -24,9 +24,6 @@ import pytest
 from analysis.io import paths
 from survey_variants import VARIANTS, write_variant
 
-spec = importlib.util.spec_from_file_location("run_notebook", paths.ROOT / "scripts" / "run_notebook.py")
-run_notebook = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(run_notebook)
 
 SMALL = {"02": {"pa_iter": 10}, "03": {"n_boot": 20}, "04": {"n_runs": 20, "n_resident_boot": 50},
          "05": {"n_boot": 20},
@@ -65,8 +62,20 @@ def matrix(tmp_path_factory):
                 params["model_path"] = str(files["model"])
             jobs.append((name, nb_id, params, out))
     errors = {}
+    script = str(paths.ROOT / "scripts" / "run_notebook.py")
+
+    def run(nb_id, params, out):
+        # one process per notebook: the runner sets environment variables that its kernel
+        # inherits, so runs in threads of one process would see each other's settings
+        cmd = [sys.executable, script, str(_notebook(nb_id)), "--output-dir", str(out)]
+        for k, v in params.items():
+            cmd += ["-p", k, repr(v)]
+        done = subprocess.run(cmd, cwd=paths.ROOT, capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(done.stdout[-1500:] + done.stderr[-3000:])
+
     with cf.ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {pool.submit(run_notebook.run, _notebook(nb_id), params, out): (name, nb_id)
+        futures = {pool.submit(run, nb_id, params, out): (name, nb_id)
                    for name, nb_id, params, out in jobs}
         for fut in cf.as_completed(futures):
             exc = fut.exception()

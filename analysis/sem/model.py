@@ -160,7 +160,6 @@ class SEMModel:
                            tuple(np.array(a, dtype=int) for a in Si),
                            tuple(np.array(a, dtype=int) for a in mi))
             )
-        q = self.n_free
         # one-hot maps from matrix cells to theta (sum of columns implements equalities);
         # when every free cell of a group has its own theta index, plain indexing suffices
         self._onehot = []

@@ -29,7 +29,7 @@ from .estimates import (
     vcov_expected,
 )
 from .fiml_polish import polish_fiml
-from .fit_indices import cfi, n_moments, rmsea, rmsea_ci, tli
+from .fit_indices import cfi, n_moments, ncx2_sf, rmsea, rmsea_ci, tli
 from .fit_indices import fit_indices as _fit_indices
 from .model import SampleStats, build_model, observed_variables
 from .result import SEMResult
@@ -304,7 +304,7 @@ def fit_fiml(stmts, ov, Xs, labels, *, estimator="ML", group=None, group_equal=(
               cfi=cfi(chisq, df, bchisq, bdf), tli=tli(chisq, df, bchisq, bdf),
               rmsea=rmsea(chisq, df, N, G=G),
               rmsea_ci_lower=lo, rmsea_ci_upper=hi,
-              rmsea_pvalue=float(stats.ncx2.sf(chisq, df, 0.05**2 * N * df / G)) if df > 0 else np.nan,
+              rmsea_pvalue=ncx2_sf(chisq, df, 0.05**2 * N * df / G) if df > 0 else np.nan,
               srmr=srmr, gfi=np.nan, agfi=np.nan, loglik=ll0, unrestricted_loglik=ll1,
               aic=-2 * ll0 + 2 * npar, bic=-2 * ll0 + np.log(N) * npar, fmin=chisq / (2 * N))
     bgroups = robust.baseline_groups(groups, [b[1] for b in base], [b[2] for b in base])

@@ -76,7 +76,7 @@ from .defined import compile_definitions, label_values, numeric_jacobian
 from .errors import SEMError, SEMWarning
 from .estimate import FitInfo
 from .estimates import add_z_pvalue, append_defined_rows
-from .fit_indices import rmsea_ci
+from .fit_indices import ncx2_sf, rmsea_ci
 from .model import SampleStats, SEMModel, build_model, observed_variables
 from .result import SEMResult
 from .robust import robust_indices
@@ -1349,7 +1349,7 @@ def _fit_indices(tl, theta, f0, f1, sat, t1, cs, mw, mb, both, ov_w, ov_b, pos_b
     tli = (bchisq / bdf - chisq / df) / (bchisq / bdf - 1.0) if df > 0 and bdf > 0 else 1.0
     rmsea = np.sqrt(max(0.0, (chisq - df) / (N * df))) if df > 0 else 0.0
     lo, hi = rmsea_ci(chisq, df, N, 1)
-    rmsea_p = float(stats.ncx2.sf(chisq, df, 0.05**2 * N * df)) if df > 0 else np.nan
+    rmsea_p = ncx2_sf(chisq, df, 0.05**2 * N * df) if df > 0 else np.nan
     (Sw, mw_i), (Sb, mb_i) = tl.level_moments(theta)
     Sw1, SB1, mu1 = h1
     srmr_w = _srmr_level(Sw1, Sw)
