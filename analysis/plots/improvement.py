@@ -19,7 +19,10 @@ def plot_ipma(table: pd.DataFrame, ax, group="all", level: str = "construct",
     """Importance (x) against performance (y) for one group, split at the means.
 
     The performance axis spans at least ``min_span`` points of the 0-100 scale, so that a
-    spread of two or three points is not blown up to the full height of the panel.
+    spread of two or three points is not blown up to the full height of the panel. When the
+    table carries intervals (:func:`analysis.study.improvement.ipma_intervals`), each element
+    gets whiskers (importance: bootstrap interval; performance: 1.96 standard errors) and
+    points classed *within noise* are drawn hollow.
 
     Parameters
     ----------
@@ -78,7 +81,24 @@ def plot_ipma(table: pd.DataFrame, ax, group="all", level: str = "construct",
         ax.scatter(ref["importance"], ref["performance"], s=60, facecolors="none",
                    edgecolors="0.6", zorder=2, label=f"{reference}")
         ax.vlines(x, ref["performance"].to_numpy(), y, color="0.7", lw=0.8, zorder=1)
-    ax.scatter(x, y, c=colours, s=60 if level == "construct" else 30, zorder=3)
+    size = 60 if level == "construct" else 30
+    interval_cols = {"importance_lower", "importance_upper", "performance_se"}
+    if level == "construct" and interval_cols <= set(sub.columns):
+        # bootstrap interval of the importance, 1.96 standard errors of the performance
+        lo, hi = sub["importance_lower"].to_numpy(), sub["importance_upper"].to_numpy()
+        half = 1.96 * sub["performance_se"].to_numpy()
+        for xi, yi, l, h, e, c in zip(x, y, lo, hi, half, colours):
+            ax.errorbar([xi], [yi], xerr=[[xi - l], [h - xi]], yerr=[e], fmt="none", ecolor=c,
+                        elinewidth=0.9, capsize=2, alpha=0.8, zorder=2)
+    noise = (sub["quadrant"] == "within noise").to_numpy() if "quadrant" in sub else \
+        np.zeros(len(sub), bool)
+    ax.scatter(x[~noise], y[~noise], c=[c for c, n in zip(colours, noise) if not n], s=size,
+               zorder=3)
+    if noise.any():  # hollow: the quadrant could flip with another sample of residents
+        ax.scatter(x[noise], y[noise], s=size, facecolors="white", zorder=3, linewidths=1.5,
+                   edgecolors=[c for c, n in zip(colours, noise) if n])
+        ax.scatter([], [], s=size, facecolors="white", edgecolors="0.3", linewidths=1.5,
+                   label="within noise")
     for xi, yi, lab in zip(x, y, labels):
         ax.annotate(lab, (xi, yi), xytext=(4, 3), textcoords="offset points", fontsize=8)
     mx, my = x.mean(), y.mean()
@@ -120,6 +140,11 @@ def ipma_limits(rows: pd.DataFrame, min_span: float = 15.0) -> tuple[float, floa
     (0.17, 0.43, 53.5, 68.5)
     """
     x, y = rows["importance"].to_numpy(float), rows["performance"].to_numpy(float)
+    if {"importance_lower", "importance_upper", "performance_se"} <= set(rows.columns):
+        half = 1.96 * rows["performance_se"].to_numpy(float)  # whiskers stay inside
+        x = np.concatenate([rows["importance_lower"].to_numpy(float),
+                            rows["importance_upper"].to_numpy(float)])
+        y = np.concatenate([y - half, y + half])
     pad_x = 0.15 * (x.max() - x.min() or 1)
     x0, x1 = x.min() - pad_x, x.max() + pad_x
     span = max(1.3 * (y.max() - y.min()), min_span)
