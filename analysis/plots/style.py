@@ -188,5 +188,17 @@ def use_style() -> None:
     """
     matplotlib.rcParams.update(STYLE)
     matplotlib.rcParams["font.family"] = ["DejaVu Sans", register_cjk_font()]
+    # only fonts that install with the project: a system DejaVu Sans (another version than
+    # matplotlib's own) would otherwise be picked on some machines and change the PDF bytes
+    data = Path(matplotlib.get_data_path()).resolve()
+    fm = font_manager.fontManager
+    known = {f.fname for f in fm.ttflist}
+    for ttf in sorted((data / "fonts" / "ttf").glob("DejaVuSans*.ttf")):
+        if str(ttf) not in known:  # the shared font cache may list another venv's copy
+            fm.addfont(str(ttf))
+    fm.ttflist = [f for f in fm.ttflist
+                  if Path(f.fname).resolve().is_relative_to(data) or f.name == CJK_FAMILY]
+    if hasattr(fm, "_findfont_cached"):
+        fm._findfont_cached.cache_clear()
     # PDF creation dates honour SOURCE_DATE_EPOCH; pin it so nothing depends on the clock.
     os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
