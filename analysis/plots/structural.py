@@ -532,3 +532,61 @@ def latent_means_plot(means: pd.DataFrame, ax, *, truth: pd.DataFrame | None = N
     if title:
         ax.set_title(title)
     return ax
+
+
+def twolevel_paths_plot(paths: pd.DataFrame, ax, *, title: str | None = None):
+    """Within- and between-community paths of a two-level chain, side by side.
+
+    Each structural path is a row; the within-community estimate (filled) and the
+    between-community estimate (open) are drawn with their 95% Wald intervals. With loadings
+    equal across levels the two levels' latent variables share a metric, so the
+    unstandardised paths are comparable (Jak 2019).
+
+    Parameters
+    ----------
+    paths : DataFrame
+        :func:`analysis.study.multilevel.twolevel_paths` (``predictor outcome est_within
+        ci_lower_within ci_upper_within est_between ci_lower_between ci_upper_between``).
+    ax : matplotlib Axes
+    title : str, optional
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> p = pd.DataFrame({"predictor": ["A"], "outcome": ["B"], "est_within": [0.5],
+    ...                   "ci_lower_within": [0.4], "ci_upper_within": [0.6],
+    ...                   "est_between": [0.7], "ci_lower_between": [0.1],
+    ...                   "ci_upper_between": [1.3]})
+    >>> fig, ax = plt.subplots()
+    >>> [t.get_text() for t in twolevel_paths_plot(p, ax).get_yticklabels()]
+    ['A → B']
+    >>> plt.close(fig)
+    """
+    need = {"predictor", "outcome"} | {f"{a}_{lvl}" for a in ("est", "ci_lower", "ci_upper")
+                                       for lvl in ("within", "between")}
+    missing = sorted(need - set(paths.columns))
+    if missing:
+        raise ValueError(f"twolevel_paths_plot: columns {missing} missing")
+    y = np.arange(len(paths))[::-1].astype(float)
+    # neutral colours: PALETTE's entries are the community types' colours in other figures
+    styles = (("within", -0.15, "0.15", "0.15", "within communities (residents)"),
+              ("between", 0.15, "white", "0.45", "between communities"))
+    for lvl, off, face, edge, name in styles:
+        ax.hlines(y + off, paths[f"ci_lower_{lvl}"], paths[f"ci_upper_{lvl}"], colors=edge,
+                  lw=1.6)
+        ax.scatter(paths[f"est_{lvl}"], y + off, facecolors=face, edgecolors=edge, s=30,
+                   zorder=3, label=name)
+    ax.axvline(0, color="0.3", lw=0.8)
+    ax.set_yticks(y)
+    ax.set_yticklabels([f"{p} → {o}" for p, o in zip(paths["predictor"], paths["outcome"])])
+    ax.set_xlabel("unstandardised path (95% intervals; loadings equal across levels)")
+    ax.legend(loc="lower right", frameon=False, fontsize=8)
+    ax.grid(axis="x", color="0.9", lw=0.6)
+    ax.set_axisbelow(True)
+    if title:
+        ax.set_title(title)
+    return ax
