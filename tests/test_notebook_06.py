@@ -46,7 +46,7 @@ def test_recovery_table_has_every_design_and_sane_numbers(run):
     assert set(s["design"]) == designs
     # 12 paths + 22 defined effects per design and method (zero_paths: its 4 zero effects left out)
     counts = s.groupby(["design", "method"]).size()
-    assert (counts == 34).all() and len(counts) == 11
+    assert (counts == 34).all() and len(counts) == 12   # clustered: ML and ML-cluster
     assert s["coverage"].between(0, 1).all() and s["rejection"].between(0, 1).all()
     assert (s["n_reps"] >= 6).all()
     main = s[(s["design"] == "main") & (s["kind"] == "path")]
@@ -56,6 +56,21 @@ def test_recovery_table_has_every_design_and_sane_numbers(run):
     fiml = s[(s["design"] == "mar20") & (s["method"] == "FIML")]
     lw = s[(s["design"] == "mar20") & (s["method"] == "listwise")]
     assert fiml["n_obs"].mean() > lw["n_obs"].mean() * 1.15  # listwise drops ~20%
+
+
+def test_type_contrast_coverage_table(run):
+    """Invariants at the small size: the cluster-robust SEs are larger than the resident-level
+    ones for every contrast (the community effects of the documented population), and the
+    coverage columns are proportions in the right order on average (t >= z >= naive)."""
+    _, tabs = run
+    s = pd.read_csv(tabs / "simulation-type-contrasts.csv")
+    assert len(s) == 18 and (s["n_reps"] >= 6).all()
+    assert (s["mean_se_cluster_d"] > 1.3 * s["mean_se_d"]).all()
+    for col in ("coverage", "coverage_cluster_z", "coverage_cluster"):
+        assert s[col].between(0, 1).all()
+    assert (s["coverage_cluster"] >= s["coverage_cluster_z"]).all()
+    assert s["coverage_cluster"].mean() > s["coverage"].mean()
+    assert (s["bias"].abs() < 0.25).all()
 
 
 def test_power_tables(run):

@@ -111,6 +111,10 @@ DESIGN_TITLES = {"mar10": "10% of answers missing at random",
                  "zero_paths": "two paths zero in the population"}
 
 
+#: Plain-language names of the estimation methods (legend entries).
+METHOD_TITLES = {"ML-cluster": "ML, cluster-robust SEs", "listwise": "ML, listwise deletion"}
+
+
 def effect_label(name: str, outcome: str = "PV") -> str:
     """A parameter label of the chain model in words: ``b_MS_CS`` -> ``MS → CS``.
 
@@ -223,7 +227,7 @@ def plot_method_comparison(summary: pd.DataFrame, designs: Sequence[str], *,
         row[0].set_yticks(y)
         row[0].set_yticklabels([effect_label(lab) for lab in labels], fontsize=8)
         row[0].invert_yaxis()
-    handles = [Line2D([], [], marker="o", ls="", color=PALETTE[i], label=m)
+    handles = [Line2D([], [], marker="o", ls="", color=PALETTE[i], label=METHOD_TITLES.get(m, m))
                for i, m in enumerate(methods)]
     band = [Line2D([], [], lw=6, color="grey", alpha=0.3,
                    label=f"target: |bias| < {100 * max_rel_bias:.0f}%, "
