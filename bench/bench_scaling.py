@@ -52,7 +52,8 @@ from analysis.io.paths import DATA_PROCESSED, atomic_path  # noqa: E402
 from analysis.sem import bootstrap, fit_sem, invariance  # noqa: E402
 from analysis.study.models import chain_model, measurement_model  # noqa: E402
 from analysis.study.population import simulate_survey  # noqa: E402
-from analysis.study.recovery import design_population, impose_mar, recode_simulated  # noqa: E402
+from analysis.study.recovery import impose_mar  # noqa: E402
+from analysis.study.simulation_designs import design_population, recode_simulated  # noqa: E402
 
 SEED = 20261127
 
@@ -85,7 +86,8 @@ for (k in seq(3, length(args), by = 5)) {
 MEMORY_CODE = r"""
 import resource, sys, time
 sys.path.insert(0, {root!r})
-from analysis.study.recovery import Design, monte_carlo
+from analysis.study.recovery import monte_carlo
+from analysis.study.simulation_designs import Design
 def peak_mb():
     try:
         with open("/proc/self/status") as f:

@@ -2,7 +2,7 @@
 
 Times, as the median of repeats on the synthetic survey (47 scored communities, 20 items):
 
-* ``analysis.study.scoring.uncertainty_analysis`` at the notebook's size (``n_runs=1000``, which the
+* ``analysis.study.rank_uncertainty.uncertainty_analysis`` at the notebook's size (``n_runs=1000``, which the
   Saltelli design rounds up to 1,792 runs) and ten times larger, with the six weighting schemes
   computed once beforehand (the SEM fit behind the SEM-based weights is timed in bench_fiml);
 * the same runs done the slow way, one :func:`analysis.study.scoring.composite_index` call per
@@ -34,7 +34,7 @@ from _common import median_time, record  # noqa: E402
 from analysis.io.codebook import construct_items, elements, load_codebook  # noqa: E402
 from analysis.io.survey import load_survey  # noqa: E402
 from analysis.methods.agreement import aggregation_table  # noqa: E402
-from analysis.study import scoring  # noqa: E402
+from analysis.study import rank_uncertainty, scoring  # noqa: E402
 
 
 def slow_runs(res, means, schemes, codebook, limit: int) -> float:
@@ -67,7 +67,7 @@ def main(argv=None):
     rows = []
     for n_runs in (1000, 10000):
         def run(n_runs=n_runs):
-            return scoring.uncertainty_analysis(survey, cb, weightings=schemes, n_runs=n_runs,
+            return rank_uncertainty.uncertainty_analysis(survey, cb, weightings=schemes, n_runs=n_runs,
                                                 nominal={"weighting": "combined"}, seed=1,
                                                 progress=False)
         res = run()

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.io.codebook import construct_items, elements, load_codebook
+from analysis.io.codebook import elements, load_codebook
 from analysis.io.survey import load_survey
-from analysis.study import community, improvement, scoring
+from analysis.study import community, importance, ipma, scoring, whatif
 from analysis.study.findings import community_paths, findings_table
 
 
@@ -110,18 +110,18 @@ def test_level_scenarios_raise_each_element_by_exactly_the_label():
     """'each element +10' sets every element 10 higher, so the outcome gains the sum of the
     direct effects (here (0.3 + 0.5) * 10 = 8); shifting every equation by 10 instead adds up
     along the chain (B rises by 10 + 0.6*10 = 16, C by 10 + 3 + 8 = 21)."""
-    t = improvement.whatif_levels(CHAIN, improvement.level_scenarios(["A", "B"], 10), target="C")
+    t = whatif.whatif_levels(CHAIN, whatif.level_scenarios(["A", "B"], 10), target="C")
     t = t.set_index("scenario")
     assert t.loc["each element +10", ["d_A", "d_B"]].tolist() == [10.0, 10.0]
     assert t.loc["each element +10", "delta"] == pytest.approx(8.0)
     # A alone: B follows (+6), C gains the total effect .3 + .6 * .5 = .6 per point
     assert t.loc["A +10", "d_B"] == pytest.approx(6.0) and t.loc["A +10", "delta"] == pytest.approx(6.0)
-    shifted = improvement.scenario_effects(CHAIN, {"A": 10, "B": 10}, target="C")
+    shifted = whatif.scenario_effects(CHAIN, {"A": 10, "B": 10}, target="C")
     assert shifted["B"] == pytest.approx(16.0) and shifted["C"] == pytest.approx(11.0)
-    held = improvement.intervention_effects(CHAIN, {"A": 10}, target="C", propagate=False)
+    held = whatif.intervention_effects(CHAIN, {"A": 10}, target="C", propagate=False)
     assert held["B"] == 0 and held["C"] == pytest.approx(3.0)
     with pytest.raises(ValueError, match="target"):
-        improvement.intervention_effects(CHAIN, {"C": 1}, target="C")
+        whatif.intervention_effects(CHAIN, {"C": 1}, target="C")
 
 
 def test_level_scenario_on_the_shipped_chain(shipped):
@@ -135,8 +135,8 @@ def test_level_scenario_on_the_shipped_chain(shipped):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = fit_sem(chain_model(cb), sv)
-    t = improvement.whatif_levels(fit, {"each": {e: 10 for e in els}})
-    b = improvement.structural_matrix(fit)
+    t = whatif.whatif_levels(fit, {"each": {e: 10 for e in els}})
+    b = importance.structural_matrix(fit)
     assert t.loc[0, [f"d_{e}" for e in els]].tolist() == [10.0] * 5
     assert t.loc[0, "delta"] == pytest.approx(10 * b.loc["PV", els].sum(), abs=1e-9)
 
@@ -147,8 +147,8 @@ def test_cluster_variance_of_a_mean_matches_the_textbook_formula():
     x = rng.integers(1, 6, 90).astype(float)
     g = np.repeat(np.arange(9), 10)
     cb = pd.DataFrame({"item": ["a1"], "construct": ["A"], "scale_min": 1, "scale_max": 5})
-    m, u = improvement.performance_influence(pd.DataFrame({"a1": x}), cb, None)
-    var = improvement.cluster_variance(u, pd.Series(g))
+    m, u = ipma.performance_influence(pd.DataFrame({"a1": x}), cb, None)
+    var = ipma.cluster_variance(u, pd.Series(g))
     s = 25 * (x - 1)
     resid = pd.Series(s - s.mean()).groupby(g).sum()
     assert var["a1"] == pytest.approx(9 / 8 * (resid ** 2).sum() / 90 ** 2, rel=1e-12)

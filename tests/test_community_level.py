@@ -9,7 +9,7 @@ from scipy import stats
 from analysis.io.codebook import construct_items, load_codebook
 from analysis.io.survey import load_survey
 from analysis.sem import fit_sem
-from analysis.study import common_method, multilevel, structural
+from analysis.study import common_method, heterogeneity, multilevel
 from dataclasses import replace
 
 from survey_variants import VARIANTS, write_variant
@@ -73,7 +73,7 @@ def test_cluster_robust_latent_means_use_t_on_clusters_minus_one(other_codes):
     inv = invariance(measurement_model(cb), survey, "community_type")
     scalar = inv.fits["scalar"]
     robust = multilevel.cluster_robust_refit(scalar, survey, "community_id")
-    a, b = structural.latent_means(scalar), structural.latent_means(robust)
+    a, b = heterogeneity.latent_means(scalar), heterogeneity.latent_means(robust)
     assert np.allclose(a["est"], b["est"])                   # same estimates, other SEs
     per_type = survey.groupby("community_type")["community_id"].nunique()
     m = multilevel.compare_latent_means(a, b, clusters_per_group=per_type)

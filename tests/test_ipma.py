@@ -11,19 +11,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.study.improvement import (
+from analysis.study.importance import (
     bootstrap_replicates,
-    ipma,
     outer_weights,
     replicates_from_draws,
     rescale,
-    scenario_effects,
-    standard_scenarios,
     structural_matrix,
     total_effects,
     weighted_construct_scores,
-    whatif,
 )
+from analysis.study.ipma import ipma
+from analysis.study.whatif import scenario_effects, standard_scenarios, whatif
 
 PATHS = {("MS", "CS"): 0.5, ("MS", "OM"): 0.3, ("CS", "OM"): 0.4, ("CS", "RA"): 0.3,
          ("OM", "RA"): 0.2, ("CS", "CC"): 0.25, ("OM", "CC"): 0.35,

@@ -46,7 +46,7 @@ def test_recovery_table_has_every_design_and_sane_numbers(run):
     assert set(s["design"]) == designs
     # 12 paths + 22 defined effects per design and method (zero_paths: its 4 zero effects left out)
     counts = s.groupby(["design", "method"]).size()
-    assert (counts == 34).all() and len(counts) == 12   # clustered: ML and ML-cluster
+    assert (counts == 34).all() and len(counts) == 13   # + ML-cluster (clustered), WLSMV (likert)
     assert s["coverage"].between(0, 1).all() and s["rejection"].between(0, 1).all()
     assert (s["n_reps"] >= 6).all()
     main = s[(s["design"] == "main") & (s["kind"] == "path")]

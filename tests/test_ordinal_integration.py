@@ -12,7 +12,7 @@ import pytest
 
 from analysis.io.codebook import construct_items, load_codebook
 from analysis.io.survey import load_survey
-from analysis.study import indicators, structural
+from analysis.study import indicators, robustness, structural
 
 REF = Path(__file__).parent / "reference" / "ordinal_reliability"
 
@@ -68,32 +68,32 @@ def test_difference_test_dispatches_wlsmv(survey):
 
     cb, sv = survey
     fits = structural.fit_competing(cb, sv, ordered=True)
-    t = structural.difference_test(fits["H1"], fits["H0"])
+    t = robustness.difference_test(fits["H1"], fits["H0"])
     ref = lrt_scaled(fits["H1"], fits["H0"]).iloc[0]
     assert t["method"] == "satorra.2000"
     assert t["chisq_diff"] == ref["chisq_diff"] and t["p_diff"] == ref["pvalue"]
     naive = fits["H1"].fit_indices["chisq"] - fits["H0"].fit_indices["chisq"]
     assert abs(t["chisq_diff"] - naive) > 1.0
     ml = structural.fit_competing(cb, sv)
-    assert structural.difference_test(ml["H1"], ml["H0"])["method"] == "LRT"
+    assert robustness.difference_test(ml["H1"], ml["H0"])["method"] == "LRT"
 
 
 def test_resolve_auxiliary_checks_columns(survey):
     cb, sv = survey
-    assert structural.resolve_auxiliary(None, sv, cb)[0] == ["age"]
-    assert structural.resolve_auxiliary([], sv, cb)[0] == []
+    assert robustness.resolve_auxiliary(None, sv, cb)[0] == ["age"]
+    assert robustness.resolve_auxiliary([], sv, cb)[0] == []
     with pytest.raises(ValueError, match="'height' is not a column"):
-        structural.resolve_auxiliary(["height"], sv, cb)
+        robustness.resolve_auxiliary(["height"], sv, cb)
     with pytest.raises(ValueError, match="'MS1' is an item"):
-        structural.resolve_auxiliary(["MS1"], sv, cb)
+        robustness.resolve_auxiliary(["MS1"], sv, cb)
     with pytest.raises(ValueError, match="'tenure' is not numeric"):
-        structural.resolve_auxiliary(["tenure"], sv, cb)
+        robustness.resolve_auxiliary(["tenure"], sv, cb)
 
 
 def test_missingness_predictors_hand_computed(survey):
     """Against a direct computation with numpy (closed form, 1e-12)."""
     cb, sv = survey
-    t = structural.missingness_predictors(sv, cb, ["age"]).iloc[0]
+    t = robustness.missingness_predictors(sv, cb, ["age"]).iloc[0]
     items = [i for its in construct_items(cb).values() for i in its]
     n_miss = sv[items].isna().sum(axis=1).to_numpy(float)
     assert t["r_missing"] == pytest.approx(np.corrcoef(sv["age"], n_miss)[0, 1], rel=1e-12)

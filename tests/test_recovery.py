@@ -15,21 +15,21 @@ from analysis.study.population import (
     true_structural_matrix,
 )
 from analysis.study.recovery import (
-    Design,
     assess,
     bootstrap_coverage,
-    clean_population,
-    design_population,
-    exact_moment_data,
     fit_replication,
     impose_mar,
     monte_carlo,
-    population_moments,
-    recode_simulated,
     simulate_design,
     summarise,
-    true_values,
 )
+from analysis.study.simulation_designs import (
+    Design,
+    clean_population,
+    design_population,
+    recode_simulated,
+)
+from analysis.study.true_values import exact_moment_data, population_moments, true_values
 
 CB = load_codebook()
 ITEMS = construct_items(CB)
@@ -127,7 +127,7 @@ def test_design_population_spreads_residents_evenly():
 
 def test_bad_designs_are_refused():
     with pytest.raises(ValueError, match="unknown method"):
-        Design("x", methods=("WLSMV",))
+        Design("x", methods=("Bayes",))
     with pytest.raises(ValueError, match="missing_rate"):
         Design("x", missing_rate=1.2)
     with pytest.raises(ValueError, match="n_residents"):

@@ -17,16 +17,15 @@ import pytest
 
 from analysis.io.codebook import construct_items, elements
 from analysis.methods.mcda import normalise, topsis
+from analysis.study.rank_uncertainty import discrete_levels, uncertainty_analysis
 from analysis.study.scoring import (
     GRADES,
-    discrete_levels,
     community_means,
     composite_index,
     fuzzy_evaluation,
     item_weights,
     scheme_weights,
     suppressed_communities,
-    uncertainty_analysis,
     weighting_schemes,
 )
 

@@ -22,6 +22,8 @@ from scipy import stats
 from analysis.io.codebook import construct_items
 from analysis.sem import fit_sem
 from analysis.study import models
+from analysis.study import heterogeneity as het
+from analysis.study import robustness as rob
 from analysis.study import structural as st
 from analysis.study.population import POPULATION
 
@@ -180,7 +182,7 @@ def test_population_recovery_reports_differences(cb, ml_fits):
 
 
 def test_latent_means_match_lavaan(scalar):
-    lm = st.latent_means(scalar)
+    lm = het.latent_means(scalar)
     ref = pd.read_csv(REF / "latent_means.csv")
     m = lm.merge(ref, on=["construct", "group"], suffixes=("", "_ref"))
     assert len(m) == len(ref) == 24
@@ -197,11 +199,11 @@ def test_latent_means_match_lavaan(scalar):
 
 def test_latent_means_reject_non_scalar_fits(cb, survey, ml_fits):
     with pytest.raises(ValueError, match="multi-group"):
-        st.latent_means(ml_fits["H1"])
+        het.latent_means(ml_fits["H1"])
     metric = fit_sem(models.measurement_model(cb), survey.dropna(), group="community_type",
                      group_equal=("loadings",), std_se=False)
     with pytest.raises(ValueError, match="equal intercepts"):
-        st.latent_means(metric)
+        het.latent_means(metric)
 
 
 def test_release_tests_match_lavtestscore(scalar):
@@ -218,7 +220,7 @@ def test_release_tests_match_lavtestscore(scalar):
 
 @pytest.mark.filterwarnings("ignore:listwise deletion")
 def test_partial_invariance_syntax_matches_group_partial(cb, survey):
-    syn = st.partial_invariance_syntax(models.measurement_model(cb),
+    syn = het.partial_invariance_syntax(models.measurement_model(cb),
                                        [("PV2", "~1", ""), ("CC", "=~", "CC4")], 4)
     res = fit_sem(syn, survey, group="community_type",
                   group_equal=("loadings", "intercepts"), std_se=False)
@@ -227,9 +229,9 @@ def test_partial_invariance_syntax_matches_group_partial(cb, survey):
     assert res.fit_indices["npar"] == ref["npar"]
     assert res.fit_indices["chisq"] == pytest.approx(ref["chisq"], abs=1e-3)
     with pytest.raises(ValueError, match="marker"):
-        st.partial_invariance_syntax("F =~ x1 + x2 + x3", [("F", "=~", "x1")], 2)
+        het.partial_invariance_syntax("F =~ x1 + x2 + x3", [("F", "=~", "x1")], 2)
     with pytest.raises(ValueError, match="not an indicator"):
-        st.partial_invariance_syntax("F =~ x1 + x2 + x3", [("F", "=~", "x9")], 2)
+        het.partial_invariance_syntax("F =~ x1 + x2 + x3", [("F", "=~", "x9")], 2)
 
 
 def test_invariance_decision_on_lavaan_holzinger_swineford():
@@ -238,7 +240,7 @@ def test_invariance_decision_on_lavaan_holzinger_swineford():
         fit = pd.read_csv(SEM_REF / f"hs_{step}_fit.csv").set_index("measure")["value"]
         inv.loc[step, "cfi"] = fit["cfi"]
         inv.loc[step, "rmsea"] = fit["rmsea"]
-    dec = st.invariance_decision(inv)
+    dec = het.invariance_decision(inv)
     # metric holds (p = .224), scalar fails (p = 4.4e-7; CFI drops by more than .01)
     assert list(dec["holds_lrt"]) == [True, True, False]
     assert list(dec["holds_fit"]) == [True, True, False]
@@ -247,7 +249,7 @@ def test_invariance_decision_on_lavaan_holzinger_swineford():
 
 
 def test_implied_type_means_by_hand():
-    t = st.implied_type_means(POPULATION, "old neighbourhood").set_index(["construct", "group"])
+    t = het.implied_type_means(POPULATION, "old neighbourhood").set_index(["construct", "group"])
     # commercial estate: MS -0.45 -> CS 0.5 * -0.45; OM 0.2 MS + 0.4 CS (+ old's OM -0.10)
     ms, cs = -0.45, 0.5 * -0.45
     om = 0.2 * ms + 0.4 * cs
@@ -256,17 +258,17 @@ def test_implied_type_means_by_hand():
     assert t.loc[("CS", g), "true_d"] == pytest.approx(cs)
     assert t.loc[("OM", g), "true_d"] == pytest.approx(om - (-0.10))
     with pytest.raises(ValueError, match="reference"):
-        st.implied_type_means(POPULATION, "nowhere")
+        het.implied_type_means(POPULATION, "nowhere")
 
 
 def test_order_groups_puts_reference_first(survey):
-    out = st.order_groups(survey, "community_type", ["work-unit compound", "old neighbourhood",
+    out = het.order_groups(survey, "community_type", ["work-unit compound", "old neighbourhood",
                                                      "resettlement community",
                                                      "commercial-housing estate"])
     assert list(pd.unique(out["community_type"]))[0] == "work-unit compound"
     assert len(out) == len(survey)
     with pytest.raises(ValueError, match="does not list"):
-        st.order_groups(survey, "community_type", ["work-unit compound"])
+        het.order_groups(survey, "community_type", ["work-unit compound"])
 
 
 def test_screen_modindices_bonferroni_and_size(cb):
@@ -274,7 +276,7 @@ def test_screen_modindices_bonferroni_and_size(cb):
                        "rhs": ["CS1", "MS2", "CS1", "CS"], "mi": [30.0, 12.0, 5.0, 40.0],
                        "epc": [0.2, 0.1, 0.05, 0.1], "sepc_lv": np.nan,
                        "sepc_all": [0.15, 0.05, 0.2, 0.3], "pvalue": np.nan})
-    out = st.screen_modindices(mi, constructs=construct_items(cb))
+    out = rob.screen_modindices(mi, constructs=construct_items(cb))
     crit = stats.chi2.isf(0.05 / 4, 1)
     assert out["critical"].iloc[0] == pytest.approx(crit)
     assert list(out["kind"]) == ["cross-loading", "residual covariance, same construct",
@@ -282,7 +284,7 @@ def test_screen_modindices_bonferroni_and_size(cb):
     # flagged: significant after Bonferroni (MI > 6.24) and |sepc.all| >= .10
     assert list(out["flag"]) == [True, False, False, True]
     with pytest.raises(ValueError):
-        st.screen_modindices(mi.iloc[:0])
+        rob.screen_modindices(mi.iloc[:0])
 
 
 def test_partial_invariance_frees_what_lavaan_finds_on_holzinger_swineford():
@@ -297,30 +299,30 @@ def test_partial_invariance_frees_what_lavaan_finds_on_holzinger_swineford():
     m = rt.merge(ref, on=["lhs", "op", "rhs"], suffixes=("", "_ref"))
     assert len(m) == len(ref) == 6 + 9
     np.testing.assert_allclose(m["mi"], m["mi_ref"], atol=2e-3, rtol=1e-3)
-    res, steps = st.partial_invariance(model, hs, "school")
+    res, steps = het.partial_invariance(model, hs, "school")
     # x3 then x7 intercepts, as lavaan's group.partial fits confirm; then nothing significant
     part = pd.read_csv(REF / "hs_partial.csv")
     assert list(steps["lhs"]) == ["x3", "x7"] and (steps["op"] == "~1").all()
     # the final fit carries the partial-invariance syntax it was fitted with
-    assert res.syntax == st.partial_invariance_syntax(model, [("x3", "~1", ""), ("x7", "~1", "")], 2)
+    assert res.syntax == het.partial_invariance_syntax(model, [("x3", "~1", ""), ("x7", "~1", "")], 2)
     np.testing.assert_allclose(steps["chisq"], part["chisq"], atol=1e-3)
     np.testing.assert_array_equal(steps["df"], part["df"])
     assert st.release_tests(res)["p_bonferroni"].min() >= 0.05
 
 
 def test_partial_invariance_frees_nothing_when_scalar_holds(cb, survey, scalar):
-    res, steps = st.partial_invariance(models.measurement_model(cb), survey, "community_type")
+    res, steps = het.partial_invariance(models.measurement_model(cb), survey, "community_type")
     assert steps.empty
     assert res.fit_indices["chisq"] == pytest.approx(scalar.fit_indices["chisq"], abs=1e-6)
 
 
 def test_center_within_removes_group_means(cb, survey):
     items = construct_items(cb)["MS"]
-    out = st.center_within(survey, items, "community_type")
+    out = het.center_within(survey, items, "community_type")
     np.testing.assert_allclose(out.groupby("community_type")[items].mean(), 0, atol=1e-12)
     assert out[items].isna().equals(survey[items].isna())
     with pytest.raises(ValueError, match="not in data"):
-        st.center_within(survey, ["nope"], "community_type")
+        het.center_within(survey, ["nope"], "community_type")
 
 
 def test_effects_follow_user_paths(cb, survey):
@@ -368,7 +370,7 @@ def test_estimator_comparison_keeps_the_fits():
     from semopy.examples import holzinger39
 
     specs = {"ML": {}, "MLR": {"estimator": "MLR"}}
-    cmp = st.estimator_comparison("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6",
+    cmp = rob.estimator_comparison("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6",
                                   holzinger39.get_data(), specs, ops=("=~",))
     assert list(cmp.results) == ["ML", "MLR"]
     assert cmp.results["MLR"].estimator == "MLR"

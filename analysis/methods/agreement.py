@@ -236,12 +236,16 @@ def cohen_kappa(reference, coded, categories=None, weights=None,
     return kappa_from_table(table.to_numpy(), weights=weights, alpha=alpha)
 
 __all__ = [
+    "confusion_table",
+    "agreement_weights",
+    "kappa_from_table",
+    "cohen_kappa",
     "icc",
     "rwg_j",
     "uniform_null_variance",
-    "construct_scores",
+    "scale_scores",
     "aggregation_table",
-    "community_sizes",
+    "group_sizes",
 ]
 
 #: Conventional thresholds (Bliese 2000; LeBreton & Senter 2008) quoted in the tables.

@@ -20,14 +20,14 @@ def plot_ipma(table: pd.DataFrame, ax, group="all", level: str = "construct",
 
     The performance axis spans at least ``min_span`` points of the 0-100 scale, so that a
     spread of two or three points is not blown up to the full height of the panel. When the
-    table carries intervals (:func:`analysis.study.improvement.ipma_intervals`), each element
+    table carries intervals (:func:`analysis.study.ipma.ipma_intervals`), each element
     gets whiskers (importance: bootstrap interval; performance: 1.96 standard errors) and
     points classed *within noise* are drawn hollow.
 
     Parameters
     ----------
     table : pandas.DataFrame
-        :func:`analysis.study.improvement.ipma`.
+        :func:`analysis.study.ipma.ipma`.
     ax : matplotlib.axes.Axes
     group : str
         Which ``group`` of the table to draw.
@@ -159,7 +159,7 @@ def plot_whatif(table: pd.DataFrame, ax):
     Parameters
     ----------
     table : pandas.DataFrame
-        :func:`analysis.study.improvement.whatif` (``scenario delta ci_lower ci_upper``);
+        :func:`analysis.study.whatif.whatif` (``scenario delta ci_lower ci_upper``);
         intervals are drawn when none is missing.
     ax : matplotlib.axes.Axes
 

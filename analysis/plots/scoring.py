@@ -3,7 +3,7 @@ Sobol indices.
 
 They draw the tables of :mod:`analysis.study.scoring`
 (:func:`~analysis.study.scoring.composite_index`,
-:func:`~analysis.study.scoring.uncertainty_analysis`) on a given (or new) axis and return
+:func:`~analysis.study.rank_uncertainty.uncertainty_analysis`) on a given (or new) axis and return
 the axis.
 """
 
@@ -26,7 +26,7 @@ def plot_caterpillar(summary: pd.DataFrame, group: str = "community_id", ax=None
     Parameters
     ----------
     summary : pandas.DataFrame
-        ``UncertaintyResult.summary`` of :func:`analysis.study.scoring.uncertainty_analysis`.
+        ``UncertaintyResult.summary`` of :func:`analysis.study.rank_uncertainty.uncertainty_analysis`.
     group : str
         Column naming the communities.
     ax : matplotlib.axes.Axes, optional

@@ -466,11 +466,11 @@ def latent_means_plot(means: pd.DataFrame, ax, *, truth: pd.DataFrame | None = N
     Parameters
     ----------
     means : DataFrame
-        :func:`analysis.study.structural.latent_means` (``construct group est ci_lower ci_upper d``);
+        :func:`analysis.study.heterogeneity.latent_means` (``construct group est ci_lower ci_upper d``);
         the reference group (all zeros) is drawn as the zero line.
     ax : matplotlib Axes
     truth : DataFrame, optional
-        ``construct group true_d`` (:func:`analysis.study.structural.implied_type_means`), drawn as
+        ``construct group true_d`` (:func:`analysis.study.heterogeneity.implied_type_means`), drawn as
         open diamonds.
     colours : mapping group -> colour
     title : str, optional

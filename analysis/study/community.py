@@ -17,7 +17,7 @@ standard error, each rank an interval and each grade a probability.
   -normal model with a moment estimate of the between-community variance; Efron & Morris 1975,
   Morris 1983).
 * :func:`rank_intervals`: ranks of the replicates, optionally combined with the rank shifts of
-  the method Monte Carlo (:class:`analysis.study.scoring.UncertaintyResult`).
+  the method Monte Carlo (:class:`analysis.study.rank_uncertainty.UncertaintyResult`).
 * :func:`grade_probabilities`: the share of replicates whose fuzzy score falls in each grade.
 
 References

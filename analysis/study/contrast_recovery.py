@@ -26,8 +26,8 @@ from analysis.sem import fit_sem, single_thread_blas
 from analysis.study.models import measurement_model
 from analysis.study.multilevel import cluster_robust_refit, contrast_df
 from analysis.study.population import POPULATION, simulate_survey, type_mean_differences
-from analysis.study.recovery import recode_simulated
-from analysis.study.structural import latent_means
+from analysis.study.simulation_designs import recode_simulated
+from analysis.study.heterogeneity import latent_means
 
 __all__ = ["contrast_coverage", "summarise_contrasts"]
 

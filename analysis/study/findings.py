@@ -101,7 +101,9 @@ def community_paths(item_scores: pd.DataFrame, element_scores: pd.DataFrame,
     >>> from analysis.io.survey import load_survey
     >>> from analysis.sem import fit_sem
     >>> from analysis.study.models import chain_model
-    >>> from analysis.study.improvement import community_scores, ipma, outer_weights, total_effects
+    >>> from analysis.study.importance import outer_weights, total_effects
+    >>> from analysis.study.improvement import community_scores
+    >>> from analysis.study.ipma import ipma
     >>> cb = load_codebook(); survey = load_survey(None, cb); cat = load_catalogue(codebook=cb)
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")  # listwise deletion is announced with a warning
@@ -211,7 +213,7 @@ def findings_table(ipma_table: pd.DataFrame, paths_table: pd.DataFrame | None,
     Parameters
     ----------
     ipma_table : DataFrame
-        :func:`analysis.study.improvement.ipma` output (with group ``"all"`` and optionally per type).
+        :func:`analysis.study.ipma.ipma` output (with group ``"all"`` and optionally per type).
     paths_table : DataFrame, optional
         :func:`community_paths` output.
     catalogue : DataFrame
@@ -231,7 +233,7 @@ def findings_table(ipma_table: pd.DataFrame, paths_table: pd.DataFrame | None,
         ``n_communities`` (communities with a shortfall whose recommended action addresses
         it; where to act, not whether), ``diagnosed`` (``concentrate_in`` is not empty: one
         of its items is a high-importance, low-performance point in some group; with a map
-        from :func:`analysis.study.improvement.ipma_intervals`, whose "within noise" points
+        from :func:`analysis.study.ipma.ipma_intervals`, whose "within noise" points
         are in no quadrant, this means beyond the sampling error, and the diagnosis can come
         out negative), then ``strategy_en``, ``strategy_zh`` (if in the catalogue), ``path_id``,
         ``path_en``, ``path_zh``, ``action_en``, ``action_zh``.
@@ -249,7 +251,9 @@ def findings_table(ipma_table: pd.DataFrame, paths_table: pd.DataFrame | None,
     >>> from analysis.io.survey import load_survey
     >>> from analysis.sem import fit_sem
     >>> from analysis.study.models import chain_model
-    >>> from analysis.study.improvement import community_scores, ipma, outer_weights, total_effects
+    >>> from analysis.study.importance import outer_weights, total_effects
+    >>> from analysis.study.improvement import community_scores
+    >>> from analysis.study.ipma import ipma
     >>> cb = load_codebook(); survey = load_survey(None, cb); cat = load_catalogue(codebook=cb)
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")  # listwise deletion is announced with a warning

@@ -118,7 +118,7 @@ def compare_latent_means(naive: pd.DataFrame, clustered: pd.DataFrame,
     Parameters
     ----------
     naive, clustered : DataFrame
-        :func:`analysis.study.structural.latent_means` of the fit and of its
+        :func:`analysis.study.heterogeneity.latent_means` of the fit and of its
         :func:`cluster_robust_refit` (same estimates).
     truth : DataFrame, optional
         ``construct group true_d``: adds ``covered`` and ``covered_cluster``, whether each

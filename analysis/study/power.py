@@ -66,7 +66,7 @@ from analysis.methods.montecarlo import backend, progress_bar
 from analysis.sem import fit_sem, single_thread_blas, vech_index
 from analysis.study.models import chain_model
 from analysis.study.population import POPULATION, latent_correlation, path_matrix
-from analysis.study.recovery import (
+from analysis.study.true_values import (
     exact_moment_data,
     population_moments,
     target_parameters,

@@ -441,7 +441,7 @@ def invariance_sentence(decision: pd.DataFrame, group_label: str = "community ty
     Parameters
     ----------
     decision : pandas.DataFrame
-        :func:`analysis.study.structural.invariance_decision` (index ``configural``,
+        :func:`analysis.study.heterogeneity.invariance_decision` (index ``configural``,
         ``metric``, ``scalar``; ``p_diff``, ``delta_cfi``, ``holds_lrt``, ``holds_fit``).
     group_label : str
 
