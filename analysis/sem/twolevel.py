@@ -68,6 +68,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import warnings as _warnings
 from dataclasses import dataclass, replace
 
@@ -89,7 +90,7 @@ from .syntax import parse_model
 from .twolevel_fiml import missing_cluster_data
 
 __all__ = ["ClusterStats", "cluster_stats", "TwoLevelModel", "twolevel_objective",
-           "fit_twolevel", "split_levels"]
+           "fit_twolevel", "split_levels", "take_clusters", "refit_clusters"]
 
 _LOG2PI = np.log(2.0 * np.pi)
 
@@ -203,6 +204,51 @@ def cluster_stats(data: pd.DataFrame, w_names, z_names, cluster: str) -> Cluster
     np.add.at(scat, inv, uc[:, :, None] * uc[:, None, :])
     return ClusterStats(w_names, z_names, int(len(data)), J, W, sizes, counts, mbar, scat,
                         n.astype(int), u, cl_W, list(labels))
+
+
+def take_clusters(cs, idx):
+    """The statistics of clusters ``idx`` (repeats allowed; each draw is a cluster of its
+    own, as a cluster bootstrap needs).
+
+    Parameters
+    ----------
+    cs : ClusterStats or MissingClusterData
+        Complete-data statistics (per-cluster means and scatter suffice) or incomplete data.
+    idx : sequence of int
+        Cluster positions (order of ``cs.labels``).
+
+    Returns
+    -------
+    The same type as ``cs``, with ``J = len(idx)`` clusters labelled ``"<label>#<draw>"``.
+
+    References
+    ----------
+    Davison, A. C. & Hinkley, D. V. (1997). Bootstrap Methods and their Application,
+    sec. 3.8 (resampling the first stage of a two-stage sample).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"y": [1.0, 3.0, 2.0, 2.0, 5.0], "c": [1, 1, 2, 2, 3]})
+    >>> cs = take_clusters(cluster_stats(df, ["y"], [], "c"), [0, 0, 2])
+    >>> cs.J, cs.N, cs.sizes.tolist(), cs.counts.tolist(), float(cs.W[0, 0])
+    (3, 5, [1, 2], [1, 2], 4.0)
+    """
+    if not isinstance(cs, ClusterStats):
+        return cs.take(idx)
+    idx = np.asarray(idx, int)
+    n, u, cl_W = cs.cl_n[idx], cs.cl_u[idx], cs.cl_W[idx]
+    sizes, inv = np.unique(n, return_inverse=True)
+    K = len(sizes)
+    counts = np.bincount(inv, minlength=K)
+    mbar = np.zeros((K, u.shape[1]))
+    np.add.at(mbar, inv, u)
+    mbar /= counts[:, None]
+    uc = u - mbar[inv]
+    scat = np.zeros((K, u.shape[1], u.shape[1]))
+    np.add.at(scat, inv, uc[:, :, None] * uc[:, None, :])
+    labels = [f"{cs.labels[j]}#{k}" for k, j in enumerate(idx)]
+    return ClusterStats(cs.w_names, cs.z_names, int(n.sum()), len(idx), cl_W.sum(axis=0),
+                        sizes, counts, mbar, scat, n, u, cl_W, labels)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1011,6 +1057,39 @@ def _fisher(model: TwoLevelModel, theta, max_iter, tol=1e-9, n_fisher: int = 6):
             converged, msg = True, "converged (objective)"
             break
     return theta, FitInfo(converged, it, f, msg, "fisher+bfgs")
+
+
+def refit_clusters(model: TwoLevelModel, idx, theta0, max_iter: int = 100):
+    """Refit a two-level model to clusters ``idx`` of its data (a cluster-bootstrap
+    resample or a leave-one-cluster-out jackknife sample), warm-started at ``theta0``.
+
+    The level models, and so the fixed.x values of the covariates, are those of the full
+    fit: the estimates do not depend on them (the likelihood factorises into the
+    covariates' marginal part and the conditional part).
+
+    Parameters
+    ----------
+    model : TwoLevelModel
+        ``result.model`` of :func:`fit_twolevel`.
+    idx : sequence of int
+        Cluster positions, repeats allowed (:func:`take_clusters`).
+    theta0 : ndarray
+        Start (the full-sample estimates).
+    max_iter : int
+        Iterations of the Fisher-scoring/BFGS optimiser.
+
+    Returns
+    -------
+    (theta, converged)
+
+    Examples
+    --------
+    >>> # used by analysis.sem.bootstrap for two-level results
+    """
+    m = copy.copy(model)
+    m.cs = take_clusters(model.cs, idx)
+    theta, info = _fisher(m, np.asarray(theta0, float).copy(), max_iter, tol=1e-6)
+    return theta, bool(info.converged)
 
 
 def _value_only(model, theta):

@@ -95,6 +95,7 @@ class MissingClusterData:
         self.O = ~np.isnan(Y)
         self.Y0 = np.where(self.O, Y, 0.0)
         zo = ~np.isnan(Z)
+        self.Zmask = zo
         self.Z0 = np.where(zo, Z, 0.0)
         self.n_missing = int((~self.O).sum() + (~zo).sum())
         self.n_obs_values = int(self.O.sum() + zo.sum())
@@ -130,6 +131,36 @@ class MissingClusterData:
         # structure for the optimiser's metric (complete-data cluster sizes)
         self.cl_n = np.bincount(self.codes, minlength=self.J).astype(int)
         self.sizes, self.counts = np.unique(self.cl_n, return_counts=True)
+
+    def take(self, idx) -> "MissingClusterData":
+        """The data of clusters ``idx`` (repeats allowed), each draw a cluster of its own.
+
+        Parameters
+        ----------
+        idx : sequence of int
+            Cluster codes; a cluster drawn twice becomes two clusters (labels
+            ``"<label>#<draw>"``), as a cluster bootstrap needs.
+
+        Returns
+        -------
+        MissingClusterData
+
+        Examples
+        --------
+        >>> df = pd.DataFrame({"y": [1.0, np.nan, 2.0], "c": ["a", "a", "b"]})
+        >>> md = missing_cluster_data(df, ["y"], [], "c", [0]).take([1, 1, 0])
+        >>> md.J, md.N, md.labels
+        (3, 4, ['b#0', 'b#1', 'a#2'])
+        """
+        idx = np.asarray(idx, int)
+        order = np.argsort(self.codes, kind="stable")
+        start = np.concatenate([[0], np.cumsum(self.cl_n)])
+        rows = np.concatenate([order[start[j]:start[j + 1]] for j in idx])
+        codes = np.repeat(np.arange(len(idx)), self.cl_n[idx])
+        Y = np.where(self.O, self.Y0, np.nan)[rows]
+        Z = np.where(self.Zmask, self.Z0, np.nan)[idx]
+        labels = [f"{self.labels[j]}#{k}" for k, j in enumerate(idx)]
+        return MissingClusterData(Y, codes, Z, self.pos_b, self.w_names, self.z_names, labels)
 
     def dvec(self) -> np.ndarray:
         """(K, P) diagonal of ``D_n`` per cluster size (complete-data structure)."""
