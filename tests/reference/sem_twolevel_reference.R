@@ -12,8 +12,9 @@
 # Each by ML and MLR. Two-level FIML (missing = "ml"): Demo.twolevel and the generated
 # survey with about 10% of the indicators missing at random (demo_fiml.csv,
 # generated_fiml.csv, written here), by ML.
-# Section 4 (two-level FIML, missing = "ml") also runs alone:
-#   Rscript tests/reference/sem_twolevel_reference.R fiml
+# Modification indices of the ML fits of Demo.twolevel and the generated survey
+# (<case>_ml_modindices.csv). Sections run alone when named:
+#   Rscript tests/reference/sem_twolevel_reference.R [complete] [fiml] [modindices]
 suppressMessages(library(lavaan))
 suppressMessages(library(jsonlite))
 
@@ -60,8 +61,9 @@ write_case <- function(name, fit) {
   invisible(fit)
 }
 
-only_fiml <- identical(commandArgs(trailingOnly = TRUE), "fiml")
-if (!only_fiml) {
+sections <- commandArgs(trailingOnly = TRUE)
+run <- function(section) length(sections) == 0 || section %in% sections
+if (run("complete")) {
 # 1. lavaan's Demo.twolevel, the model of lavaan's documentation -------------------------
 write.csv(Demo.twolevel, file.path(out_dir, "demo_twolevel.csv"), row.names = FALSE)
 demo_model <- "
@@ -107,6 +109,7 @@ write_case("generated_mlr", sem(gen_model, data = gen, cluster = "community",
 # with the observed information and its EM for the saturated model; with estimator = "MLR"
 # lavaan 0.6-14 stops with an error for two-level FIML ("infinite or missing values in 'x'"
 # in lav_model_vcov), so there is no MLR reference here.
+if (run("fiml")) {
 inject_mar <- function(d, vars, driver, seed) {
   set.seed(seed)
   p <- plogis(-2.4 + 0.8 * as.numeric(scale(d[[driver]])))
@@ -128,3 +131,16 @@ write.csv(gen_f, file.path(out_dir, "generated_fiml.csv"), row.names = FALSE)
 gen_f <- read.csv(file.path(out_dir, "generated_fiml.csv"))
 write_case("generated_fiml_ml", sem(gen_model, data = gen_f, cluster = "community",
                                     missing = "ml"))
+}
+
+# 5. modification indices of the two-level ML fits (lavaan's default: expected information)
+if (run("modindices")) {
+for (case in list(c("demo", "demo_twolevel.csv", "cluster"),
+                  c("generated", "generated.csv", "community"))) {
+  model <- paste(readLines(file.path(out_dir, paste0(case[1], ".lav"))), collapse = "\n")
+  d <- read.csv(file.path(out_dir, case[2]))
+  mi <- modindices(sem(model, data = d, cluster = case[3]), sort. = FALSE)
+  write.csv(mi[, c("lhs", "op", "rhs", "level", "mi", "epc", "sepc.lv", "sepc.all")],
+            file.path(out_dir, paste0(case[1], "_ml_modindices.csv")), row.names = FALSE)
+}
+}
