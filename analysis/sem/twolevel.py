@@ -623,11 +623,12 @@ def em_saturated(cs: ClusterStats, pos_b, start, max_iter: int = 5000, tol: floa
     """Saturated two-level model by EM with SQUAREM acceleration (Varadhan & Roland 2008).
 
     Used when the unconstrained ML estimate of Sigma_B is not positive semi-definite (few
-    clusters): EM keeps Sigma_B positive semi-definite, as lavaan's h1 does.
+    clusters): EM keeps Sigma_B positive semi-definite, as lavaan's h1 does. Incomplete
+    data (:class:`analysis.sem.twolevel_fiml.MissingClusterData`) take its EM step.
 
     Parameters
     ----------
-    cs : ClusterStats
+    cs : ClusterStats or MissingClusterData
     pos_b : ndarray
         Extended-space positions of the between variables.
     start : tuple
@@ -670,14 +671,16 @@ def em_saturated(cs: ClusterStats, pos_b, start, max_iter: int = 5000, tol: floa
         return Sw, SB, x[pw * pw + pb * pb:]
 
     def F(m):
-        return _em_step(cs, pos_b, *m)
+        if isinstance(cs, ClusterStats):
+            return _em_step(cs, pos_b, *m)
+        return cs.em_step(*m)  # incomplete data (analysis.sem.twolevel_fiml)
 
     def obj(m):
         try:
             np.linalg.cholesky(m[1][np.ix_(pos_b, pos_b)] + 1e-12 * np.eye(len(pos_b)))
         except np.linalg.LinAlgError:
             return np.inf
-        return twolevel_objective(cs, *m, grad=False)
+        return _objective(cs, *m, grad=False)
 
     m0 = tuple(np.array(a, float) for a in start)
     f0 = obj(m0)
@@ -1306,15 +1309,16 @@ def _fit_twolevel(syntax, data, *, cluster, estimator, missing, start, max_iter,
     sat = _Linear(cs, Sw0, SB0, mu0, _pairs(range(cs.pw)), _pairs(pos_b), np.arange(cs.P))
     t1, f1, ok1 = _fit_linear(sat, psd_block=pos_b)
     Sw1, SB1, mu1 = sat.moments(t1)
-    if missing == "fiml" and (ok1 is None or
-                              np.linalg.eigvalsh(SB1[np.ix_(pos_b, pos_b)])[0] < 0):
-        # no EM for incomplete two-level data here: the unconstrained maximum is reported
+    boundary = ok1 is None or np.linalg.eigvalsh(SB1[np.ix_(pos_b, pos_b)])[0] < 0
+    if boundary and missing == "fiml" and cs.Zmask.size and not cs.Zmask.all():
+        # EM needs complete between-only values: the unconstrained maximum is reported
         t1, f1, ok1 = _fit_linear(sat)
         Sw1, SB1, mu1 = sat.moments(t1)
         msgs.append("the saturated between-level covariance matrix is not positive "
-                    "semi-definite at its FIML maximum (few clusters); lavaan's EM keeps it "
-                    "on the boundary, so chi-square and fit indices are not lavaan's")
-    elif ok1 is None or np.linalg.eigvalsh(SB1[np.ix_(pos_b, pos_b)])[0] < 0:
+                    "semi-definite at its FIML maximum (few clusters) and EM needs complete "
+                    "between-only values; lavaan's EM keeps it on the boundary, so "
+                    "chi-square and fit indices are not lavaan's")
+    elif boundary:
         # unconstrained Sigma_B not positive semi-definite (few clusters): constrained ML by
         # EM, as lavaan's h1
         (Sw1, SB1, mu1), f1, ok1 = em_saturated(cs, pos_b, (Sw0, SB0, mu0), tol=1e-9)

@@ -20,9 +20,11 @@ values: ``B = S_yo S_oo^-1``, ``S_c = S_yy - B S_oy``, ``c_j = B (z_o - mu_o)``;
                  + sum_i [ log|Sigma_W,o_i| + r_i' Q_i r_i ] + log|I + S_c M_j| - g_j' K_j g_j.
 
 The stacked vector of a cluster (its members' observed values) is never formed: a cluster
-costs O(p^3) for its between-level quantities, each missingness pattern of the level-1
-variables one inverse (shared by every respondent with that pattern), and a respondent
-O(p^2). The analytic gradient follows from ``d(-2 log L) = tr(G dCov) - 2 a' dmean`` with
+costs O(p^3) for its between-level quantities and a respondent O(p^2); each missingness
+pattern of the level-1 variables needs ``Q_i``, which is shared by every respondent with that
+pattern and taken from the full precision matrix ``P = Sigma_W^-1`` as the Schur complement
+``P_oo - P_om P_mm^-1 P_mo`` (``|Sigma_W,oo| = |Sigma_W| |P_mm|``), so a pattern costs the
+inverse of its missing block only (patterns are batched by their number of missing values). The analytic gradient follows from ``d(-2 log L) = tr(G dCov) - 2 a' dmean`` with
 ``a = Cov^-1 r`` and the same Woodbury pieces (``a_i = Q_i (r_i - E K_j g_j)``), chained
 through the conditioning on ``z_o``. Complete data give the value of
 :func:`analysis.sem.twolevel.twolevel_objective`.
@@ -55,7 +57,6 @@ from scipy import sparse
 __all__ = ["MissingClusterData", "missing_cluster_data"]
 
 _LOG2PI = np.log(2.0 * np.pi)
-_CHUNK = 4096  # rows per batched product (bounds the (rows, p, p) temporaries)
 
 
 class MissingClusterData:
@@ -91,6 +92,8 @@ class MissingClusterData:
         self.codes = np.asarray(codes, int)
         self.pos_b = np.asarray(pos_b, int)
         self.yb = self.pos_b[self.pos_b < self.pw]
+        # every level-1 variable has a between part, in order: no gathering needed
+        self.yb_all = np.array_equal(self.yb, np.arange(self.pw))
         self.zb = np.arange(self.pw, self.P)  # every between-only variable is a between one
         self.O = ~np.isnan(Y)
         self.Y0 = np.where(self.O, Y, 0.0)
@@ -105,14 +108,20 @@ class MissingClusterData:
         self.patterns = pats
         self.Kp = len(pats)
         self.n_per_pat = np.bincount(self.pat, minlength=self.Kp).astype(float)
-        k_obs = pats.sum(axis=1)
-        self.by_size = []
-        for k in np.unique(k_obs):
-            if k == 0:
+        # patterns by their number of missing values: the inverse of an observed block is
+        # the Schur complement P_oo - P_om P_mm^-1 P_mo of the full precision matrix P, so
+        # a pattern costs a (missing x missing) inverse, not an (observed x observed) one
+        k_mis = self.pw - pats.sum(axis=1)
+        self.by_missing = []
+        for k in np.unique(k_mis):
+            if k == self.pw:  # nothing observed: no level-1 contribution
                 continue
-            pids = np.flatnonzero(k_obs == k)
-            obs = np.array([np.flatnonzero(pats[p]) for p in pids], int)
-            self.by_size.append((pids, obs))
+            pids = np.flatnonzero(k_mis == k)
+            mis = np.array([np.flatnonzero(~pats[p]) for p in pids], int).reshape(len(pids), k)
+            rows = np.flatnonzero(np.isin(self.pat, pids))
+            loc = np.searchsorted(pids, self.pat[rows])
+            self.by_missing.append((pids, mis, rows, loc))
+        self.empty_pids = np.flatnonzero(k_mis == self.pw)
         # clusters x patterns counts and the row -> cluster indicator (sparse sums)
         self.C = sparse.csr_matrix((np.ones(self.N), (self.codes, self.pat)),
                                    shape=(self.J, self.Kp))
@@ -170,17 +179,46 @@ class MissingClusterData:
 
     # -- pieces ----------------------------------------------------------------------
     def _pattern_inverses(self, Sw):
-        """Zero-padded inverses of Sigma_W per pattern (Kp, pw, pw) and their log-dets."""
-        Q = np.zeros((self.Kp, self.pw, self.pw))
+        """Zero-padded inverses of Sigma_W per pattern (Kp, pw, pw), their log-dets and the
+        pieces ``(P[:, m], P_mm^-1)`` per pattern group that apply them to rows. The last
+        result is kept: a numerical derivative in a between-level parameter leaves Sigma_W
+        unchanged."""
+        cached = getattr(self, "_pinv_cache", None)
+        if cached is not None and np.array_equal(cached[0], Sw):
+            return cached[1]
+        out = self._pattern_inverses_new(Sw)
+        self._pinv_cache = (np.array(Sw, copy=True), out)
+        return out
+
+    def _pattern_inverses_new(self, Sw):
+        L = np.linalg.cholesky(Sw)  # LinAlgError: not positive definite
+        ld_full = 2.0 * np.log(np.diag(L)).sum()
+        P = np.linalg.inv(Sw)
+        P = 0.5 * (P + P.T)
+        Q = np.empty((self.Kp, self.pw, self.pw))
         ld = np.zeros(self.Kp)
-        for pids, obs in self.by_size:
-            Sk = Sw[obs[:, :, None], obs[:, None, :]]
-            L = np.linalg.cholesky(Sk)  # LinAlgError: not positive definite
-            ld[pids] = 2.0 * np.log(np.diagonal(L, axis1=1, axis2=2)).sum(axis=1)
-            Ik = np.linalg.inv(Sk)
-            Q[pids[:, None, None], obs[:, :, None], obs[:, None, :]] = 0.5 * (
-                Ik + Ik.transpose(0, 2, 1))
-        return Q, ld
+        pieces = []
+        for pids, mis, rows, loc in self.by_missing:
+            if mis.shape[1] == 0:
+                Q[pids] = P
+                ld[pids] = ld_full
+                pieces.append(None)
+                continue
+            Pmm = P[mis[:, :, None], mis[:, None, :]]
+            Lm = np.linalg.cholesky(Pmm)
+            Pmm_i = np.linalg.inv(Pmm)
+            U = P[:, mis].transpose(1, 0, 2)  # (len, pw, k)
+            Qk = P[None] - U @ Pmm_i @ U.transpose(0, 2, 1)
+            ar = np.arange(len(pids))[:, None]
+            Qk[ar, mis, :] = 0.0
+            Qk[ar, :, mis] = 0.0
+            Q[pids] = 0.5 * (Qk + Qk.transpose(0, 2, 1))
+            # |Sigma_oo| = |Sigma| |P_mm|
+            ld[pids] = ld_full + 2.0 * np.log(np.diagonal(Lm, axis1=1, axis2=2)).sum(axis=1)
+            pieces.append((U, Pmm_i))
+        if len(self.empty_pids):
+            Q[self.empty_pids] = 0.0
+        return Q, ld, (P, pieces)
 
     def _between(self, SB, mu):
         """Conditioning of the between part on the observed between-only values."""
@@ -215,26 +253,32 @@ class MissingClusterData:
         Sc_all = np.stack([g["Sc"] for g in groups])[sc_of]
         return bb, c, Sc_all, groups, f_z
 
-    def _rows_times(self, Q, X, cols=None):
-        """Row-wise ``Q[pat_i] @ X_i`` (or ``Q[pat_i][:, cols] @ X_i``), in chunks."""
-        out = np.empty((self.N, self.pw))
-        for s in range(0, self.N, _CHUNK):
-            Qi = Q[self.pat[s:s + _CHUNK]]
-            if cols is not None:
-                Qi = Qi[:, :, cols]
-            out[s:s + _CHUNK] = np.einsum("nab,nb->na", Qi, X[s:s + _CHUNK])
+    def _rows_times(self, Pp, X):
+        """Row-wise ``Q_i X_i`` for rows ``X`` that are zero where values are missing:
+        ``P X_i - U (P_mm^-1 (U' X_i))``, then zero at the missing positions."""
+        P, pieces = Pp
+        out = X @ P
+        for (pids, mis, rows, loc), pc in zip(self.by_missing, pieces):
+            if pc is None:
+                continue
+            U, Pmm_i = pc
+            Ur = U[loc]
+            t = np.einsum("npk,np->nk", Ur, X[rows])
+            t = np.einsum("nkl,nl->nk", Pmm_i[loc], t)
+            out[rows] -= np.einsum("npk,nk->np", Ur, t)
+        out[~self.O] = 0.0
         return out
 
     def _core(self, Sw, SB, mu):
-        Q, ld = self._pattern_inverses(Sw)
+        Q, ld, Pp = self._pattern_inverses(Sw)
         bb, c, Sc, groups, f_z = self._between(SB, mu)
         yb = self.yb
         py = len(yb)
         cfull = np.zeros((self.J, self.pw))
         cfull[:, yb] = c
         r = np.where(self.O, self.Y0 - mu[: self.pw] - cfull[self.codes], 0.0)
-        Qr = self._rows_times(Q, r)
-        Qyy = Q[:, yb][:, :, yb]
+        Qr = self._rows_times(Pp, r)
+        Qyy = Q if self.yb_all else Q[:, yb][:, :, yb]
         M = np.asarray(self.C @ Qyy.reshape(self.Kp, -1)).reshape(self.J, py, py)
         g = np.asarray(self.R @ Qr[:, yb])
         Ip = np.eye(py)[None] + Sc @ M
@@ -246,7 +290,8 @@ class MissingClusterData:
         Kg = np.einsum("jab,jb->ja", K, g)
         f = float(self.n_obs_values * _LOG2PI + float(ld @ self.n_per_pat) + float(np.sum(r * Qr))
              + f_z + float(ldk.sum()) - float(np.sum(g * Kg)))
-        return dict(f=f, Q=Q, Qr=Qr, M=M, g=g, K=K, Kg=Kg, bb=bb, groups=groups, Sc=Sc)
+        return dict(f=f, Q=Q, Pp=Pp, r=r, Qr=Qr, M=M, g=g, K=K, Kg=Kg, bb=bb, groups=groups,
+                    Sc=Sc)
 
     # -- public ----------------------------------------------------------------------
     def objective(self, Sw, SB, mu, grad: bool = True):
@@ -292,8 +337,9 @@ class MissingClusterData:
 
     def _row_a(self, core):
         """``a_i = Q_i (r_i - E K_j g_j)`` for every row (N, pw)."""
-        Kg_full = core["Kg"][self.codes]
-        return core["Qr"] - self._rows_times(core["Q"], Kg_full, cols=self.yb)
+        v = np.zeros((self.N, self.pw))
+        v[:, self.yb] = core["Kg"][self.codes]
+        return core["Qr"] - self._rows_times(core["Pp"], np.where(self.O, v, 0.0))
 
     def _gradient(self, core, mu):
         Q, M, K, g, Kg = core["Q"], core["M"], core["K"], core["g"], core["Kg"]
@@ -302,11 +348,10 @@ class MissingClusterData:
         A = self._row_a(core)
         # within: sum_i Q_i - sum_i Q_i E K_j E' Q_i - sum_i a_i a_i'
         Kbar = np.asarray(self.C.T @ K.reshape(self.J, -1)).reshape(self.Kp, py, py)
-        Qyb = Q[:, :, yb]
-        X = Qyb @ Kbar
-        mid = X.transpose(1, 0, 2).reshape(self.pw, -1) @ Qyb.transpose(1, 0, 2).reshape(
-            self.pw, -1).T
-        G_W = np.einsum("p,pab->ab", self.n_per_pat, Q) - mid - A.T @ A
+        Qyb = Q if self.yb_all else Q[:, :, yb]
+        mid = ((Qyb @ Kbar) @ Qyb.transpose(0, 2, 1)).sum(axis=0)
+        G_W = ((self.n_per_pat @ Q.reshape(self.Kp, -1)).reshape(self.pw, self.pw)
+               - mid - A.T @ A)
         # between, in the coordinates [yb, zb]
         u = g - np.einsum("jab,jb->ja", M, Kg)
         GSc = M - M @ K @ M - u[:, :, None] * u[:, None, :]
@@ -335,6 +380,60 @@ class MissingClusterData:
         g_mu[: self.pw] = -2.0 * A.sum(axis=0)
         g_mu[self.zb] = gmu_z
         return 0.5 * (G_W + G_W.T), G_B, g_mu
+
+    def em_step(self, Sw, SB, mu):
+        """One EM step for the saturated two-level model (free Sigma_W, Sigma_B, means),
+        from the gradient (Fisher's identity for the complete data ``w_ij``, ``b_j``):
+        ``sum_ij E[w w' | y] = N Sigma_W - Sigma_W G_W Sigma_W``,
+        ``sum_j E[b b' | y] = J S - S G_S S``, ``sum_ij E[w | y] = Sigma_W a`` (``a`` the
+        sum of the rows' ``a_i``); the M-step re-centres Sigma_W at the new level-1 means
+        (the between-only means are their sample means). Both covariance
+        updates are averages of conditional second moments, so Sigma_B stays positive
+        semi-definite (lavaan's h1 keeps it so as well). Needs complete between-only values.
+
+        Parameters
+        ----------
+        Sw, SB, mu : ndarray
+            As for :meth:`objective` (Sigma_B positive semi-definite).
+
+        Returns
+        -------
+        (Sigma_W, Sigma_B, mu) : tuple of ndarray
+            The next EM iterate.
+
+        References
+        ----------
+        Dempster, A. P., Laird, N. M., & Rubin, D. B. (1977). JRSS B, 39, 1-38 (Fisher's
+        identity); Raudenbush, S. W. (1995). BJMSP 48, 359-370 (EM for two-level models).
+
+        Examples
+        --------
+        >>> df = pd.DataFrame({"y": [1.0, 3.0, np.nan, 2.0, 5.0, 4.0], "c": [1, 1, 2, 2, 3, 3]})
+        >>> md = missing_cluster_data(df, ["y"], [], "c", [0])
+        >>> m = (np.eye(1), 0.5 * np.eye(1), np.array([2.8]))
+        >>> f0 = md.objective(*m, grad=False)
+        >>> bool(md.objective(*md.em_step(*m), grad=False) < f0)
+        True
+        """
+        if self.Zmask.size and not self.Zmask.all():
+            raise ValueError("EM for the saturated model needs complete between-only values")
+        mu = np.array(mu, float)
+        mu[self.zb] = self.Z0.mean(axis=0)  # their ML estimates (complete values)
+        f, (G_W, G_B, g_mu) = self.objective(Sw, SB, mu)
+        N, J = self.N, self.J
+        delta = -Sw @ g_mu[: self.pw] / (2.0 * N)
+        Sw_n = Sw - Sw @ G_W @ Sw / N - np.outer(delta, delta)
+        bb = np.concatenate([self.yb, self.zb])
+        S = SB[np.ix_(bb, bb)]
+        S_n = S - S @ G_B[np.ix_(bb, bb)] @ S / J
+        mu_n = mu.copy()
+        mu_n[: self.pw] += delta
+        S_n = 0.5 * (S_n + S_n.T)
+        ev, vec = np.linalg.eigh(S_n)  # rounding only: the update is PSD by construction
+        S_n = (vec * np.clip(ev, 0.0, None)) @ vec.T
+        SB_n = np.zeros_like(SB)
+        SB_n[np.ix_(bb, bb)] = S_n
+        return 0.5 * (Sw_n + Sw_n.T), SB_n, mu_n
 
     def cluster_gradients(self, Sw, SB, mu):
         """Per-cluster gradient matrices of ``-2 log L_j``: (J, pw, pw), (J, P, P), (J, P).
