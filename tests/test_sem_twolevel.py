@@ -290,9 +290,10 @@ def test_single_level_fit_refuses_level_blocks():
         fit_sem(SMALL, _small())
 
 
-def test_fiml_not_yet():
-    with pytest.raises(SEMError, match="fiml"):
-        fit_twolevel(SMALL, _small(), cluster="cl", missing="fiml")
+def test_missing_must_be_listwise_or_fiml():
+    with pytest.raises(SEMError, match="'listwise' or 'fiml'"):
+        fit_twolevel(SMALL, _small(), cluster="cl", missing="pairwise")
+    # FIML: tests/test_sem_twolevel_fiml.py
 
 
 def test_fit_sem_dispatches_level_blocks_to_the_two_level_fit(fits):

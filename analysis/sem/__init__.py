@@ -18,12 +18,16 @@ fit_sem(model, data, *, estimator="ML", missing="listwise", group=None, group_eq
     cluster="id": cluster-robust SEs and scaled test (:mod:`analysis.sem.cluster`)
 invariance(model, data, group) -> InvarianceResult (.table: configural / metric / scalar
     with LR tests, .fits: the three SEMResults)
-modification_indices(result) -> score tests (mi, epc, sepc_all), sorted; FIML fits too
+modification_indices(result) -> score tests (mi, epc, sepc_all), sorted; FIML fits and
+    two-level ML fits too (a level column)
 bootstrap(result, n_boot=1000, seed=..., ci="percentile" | "bca" | "bc", n_jobs=1,
-          cluster=None)   (whole clusters resampled for cluster fits; WLSMV fits too)
+          cluster=None)   (whole clusters resampled for cluster fits and two-level fits,
+          a cluster drawn twice counting as two; WLSMV fits too)
     -> BootstrapResult (.table: est se ci_lower ci_upper, .n_failed)
-fit_sem("level: 1 ... level: 2 ...", data, cluster="id", estimator="ML" | "MLR")
-    -> two-level SEM (:mod:`analysis.sem.twolevel`)
+fit_sem("level: 1 ... level: 2 ...", data, cluster="id", estimator="ML" | "MLR",
+        missing="listwise" | "fiml")
+    -> two-level SEM (:mod:`analysis.sem.twolevel`; FIML with values missing at random at
+    both levels, Rosseel 2021: :mod:`analysis.sem.twolevel_fiml`)
 fit_sem(model, data, missing="fiml", auxiliary=["age"]) -> FIML with saturated correlates
 fit_sem(model, data, ordered=True | [columns], estimator="WLSMV" | "DWLS" | "WLS",
         parameterization="delta" | "theta") -> thresholds + polychorics + (D)WLS

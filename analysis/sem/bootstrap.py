@@ -15,6 +15,14 @@ are drawn with replacement within each group (each row weighted by the number of
 its cluster; Davison & Hinkley 1997, sec. 3.8), and the BCa jackknife leaves out one
 cluster at a time (:mod:`analysis.sem.cluster`).
 
+Two-level fits (:func:`analysis.sem.twolevel.fit_twolevel`, complete data or FIML) are always
+resampled by whole clusters: J clusters are drawn with replacement and a cluster drawn twice
+enters as two clusters (its statistics twice, under two ids), so every resample has J
+clusters; each is refitted from the full-sample estimates by the two-level optimiser
+(:func:`analysis.sem.twolevel.refit_clusters`), the BCa jackknife leaving out one cluster
+at a time. Empirically under-identified resamples (a between-level factor variance going to
+zero with few distinct clusters) do not converge and are dropped and counted.
+
 BCa (Efron 1987): bias correction ``z0 = Phi^-1(P*(theta* < theta_hat))`` from the
 bootstrap distribution, acceleration ``a = sum(d^3) / (6 (sum d^2)^1.5)`` with
 ``d = mean(theta_(.)) - theta_(i)`` from the leave-one-out jackknife; the interval takes
@@ -51,6 +59,7 @@ from .errors import SEMError, SEMWarning
 from .estimate import fit_newton, observed_hessian_factor
 from .estimates import defined_values
 from .model import SampleStats
+from .twolevel import TwoLevelModel, refit_clusters
 
 __all__ = ["BootstrapResult", "bootstrap", "bootstrap_draws"]
 
@@ -129,6 +138,51 @@ def _jack_chunk(model, theta_hat, rows, max_iter, clusters=None):
             if r is not None:
                 out[k] = r
     return out
+
+
+def _twolevel_row(model, theta_hat, idx, max_iter):
+    theta, ok = refit_clusters(model, idx, theta_hat, max_iter)
+    if not ok:
+        return None
+    return np.concatenate([theta, defined_values(model, theta)])
+
+
+def _twolevel_chunk(model, theta_hat, seeds, max_iter):
+    """Two-level fit: each resample draws J whole clusters with replacement; a cluster drawn
+    twice enters as two clusters (:func:`analysis.sem.twolevel.take_clusters`)."""
+    out = np.full((len(seeds), model.n_free + len(model.defined)), np.nan)
+    J = model.cs.J
+    with single_thread_blas():
+        for k, ss in enumerate(seeds):
+            r = _twolevel_row(model, theta_hat, np.random.default_rng(ss).integers(0, J, J),
+                              max_iter)
+            if r is not None:
+                out[k] = r
+    return out
+
+
+def _twolevel_jack_chunk(model, theta_hat, rows, max_iter):
+    """Two-level fit: leave-one-cluster-out refits for the clusters ``rows``."""
+    out = np.full((len(rows), model.n_free + len(model.defined)), np.nan)
+    keep = np.arange(model.cs.J)
+    with single_thread_blas():
+        for k, j in enumerate(rows):
+            r = _twolevel_row(model, theta_hat, keep[keep != j], max_iter)
+            if r is not None:
+                out[k] = r
+    return out
+
+
+def _twolevel_clusters(result, cluster):
+    """Check ``cluster=`` for a two-level fit (always resampled by whole clusters)."""
+    name = result.extra.get("cluster_column")
+    if cluster is False:
+        raise SEMError("a two-level fit is bootstrapped by resampling whole clusters "
+                       "(cluster=False is not possible)")
+    if cluster is not None and not (isinstance(cluster, str) and cluster == name):
+        raise SEMError(f"bootstrap(cluster={cluster!r}): the two-level fit was made with "
+                       f"cluster={name!r}; its clusters are the ones resampled")
+    return [(None, int(result.model.cs.J))]
 
 
 def _run(fun, model, theta_hat, items, chunk_size, n_jobs, max_iter, progress, desc):
@@ -222,7 +276,8 @@ def bootstrap_draws(result, n_boot: int = 1000, seed=None, *, n_jobs: int = 1,
     Parameters
     ----------
     result : SEMResult
-        A complete-data (listwise) ML fit from raw data, or a WLSMV/DWLS/WLS fit.
+        A complete-data (listwise) ML fit from raw data, a WLSMV/DWLS/WLS fit, or a
+        two-level fit (listwise or FIML; resampled by whole clusters).
     n_boot : int, default 1000
         Number of resamples.
     seed : int or None
@@ -238,7 +293,8 @@ def bootstrap_draws(result, n_boot: int = 1000, seed=None, *, n_jobs: int = 1,
     cluster : None, False, str or array-like
         As for :func:`bootstrap`: whole clusters resampled instead of rows (None: the
         clusters of a ``fit_sem(..., cluster=)`` fit, else rows); not available for
-        WLSMV/DWLS/WLS fits.
+        WLSMV/DWLS/WLS fits. A two-level fit is always resampled by its clusters (None or
+        its cluster column).
 
     Returns
     -------
@@ -267,6 +323,11 @@ def bootstrap_draws(result, n_boot: int = 1000, seed=None, *, n_jobs: int = 1,
             raise SEMError("the cluster bootstrap is not implemented for WLSMV/DWLS/WLS fits")
         return bootstrap_draws_wls(result, n_boot, seed, n_jobs=n_jobs, max_iter=max_iter,
                                    chunk_size=chunk_size, progress=progress)
+    if isinstance(model, TwoLevelModel):  # whole clusters, complete or FIML data
+        _twolevel_clusters(result, cluster)
+        seeds = list(np.random.SeedSequence(seed).spawn(int(n_boot)))
+        return _run(_twolevel_chunk, model, result.theta, seeds, chunk_size, n_jobs,
+                    max_iter, progress, "bootstrap")
     if any(s.data is None for s in model.sample):
         raise SEMError("bootstrap needs the raw data of a complete-data (listwise) ML fit")
     clusters = bootstrap_clusters(result, cluster)
@@ -340,7 +401,9 @@ def bootstrap(result, n_boot: int = 1000, seed=None, ci: str = "percentile",
     Parameters
     ----------
     result : SEMResult
-        An ML fit with ``missing="listwise"``.
+        An ML fit with ``missing="listwise"``, or a two-level fit (``missing="listwise"`` or
+        ``"fiml"``), whose clusters are resampled whole (a cluster drawn twice counts as two;
+        the table then has a ``level`` column).
     n_boot : int
         Number of resamples.
     seed : int or SeedSequence, optional
@@ -366,12 +429,13 @@ def bootstrap(result, n_boot: int = 1000, seed=None, ci: str = "percentile",
         a str: the fit's cluster column (checked); an array: one label per fitted row, in
         the order of ``result.model.sample`` (group by group). With ``ci="bca"`` the
         jackknife leaves out one cluster at a time. See
-        :func:`analysis.sem.cluster.bootstrap_clusters`.
+        :func:`analysis.sem.cluster.bootstrap_clusters`. Two-level fits: None or the fit's
+        cluster column (False or another column is an error).
 
     Returns
     -------
     BootstrapResult
-        ``table``: ``lhs op rhs label [group] est se ci_lower ci_upper`` (se = SD of the
+        ``table``: ``lhs op rhs label [group | level] est se ci_lower ci_upper`` (se = SD of the
         bootstrap estimates), one row per free parameter (model order: ``columns`` maps
         rows to draw columns); also ``n_boot``, ``n_failed``, ``ci``, ``level``,
         ``resampled``, ``n_clusters``.
@@ -381,7 +445,9 @@ def bootstrap(result, n_boot: int = 1000, seed=None, ci: str = "percentile",
     if not 0 < level < 1:
         raise SEMError("level must be in (0, 1)")
     model = result.model
-    clusters = bootstrap_clusters(result, cluster)
+    twolevel = isinstance(model, TwoLevelModel)
+    clusters = (_twolevel_clusters(result, cluster) if twolevel
+                else bootstrap_clusters(result, cluster))
     with single_thread_blas():
         draws = bootstrap_draws(result, n_boot, seed, n_jobs=n_jobs, chunk_size=chunk_size,
                                 max_iter=max_iter, progress=progress, cluster=cluster)
@@ -402,6 +468,9 @@ def bootstrap(result, n_boot: int = 1000, seed=None, ci: str = "percentile",
 
             jack = jackknife_draws_wls(result, n_jobs=n_jobs, max_iter=max_iter,
                                        progress=progress)
+        elif twolevel:
+            jack = _run(_twolevel_jack_chunk, model, result.theta, list(range(model.cs.J)),
+                        max(chunk_size, 100), n_jobs, max_iter, progress, "jackknife")
         else:
             if clusters is None:
                 rows = [(g, i) for g in range(model.n_groups) for i in range(model.sample[g].n)]
@@ -422,12 +491,16 @@ def bootstrap(result, n_boot: int = 1000, seed=None, ci: str = "percentile",
                             rhs=free_rows["rhs"].to_numpy(), label=free_rows["label"].to_numpy(),
                             group=free_rows["group"].to_numpy() + 1, est=result.theta[fidx],
                             se=se[fidx], ci_lower=lo[fidx], ci_upper=hi[fidx]))
+    if twolevel:  # level 1, 2; a label shared across levels gives a row at each level
+        tab.insert(4, "level", free_rows["level"].to_numpy().astype(int))
     q = model.n_free
     if model.defined:
         dd = pd.DataFrame(dict(lhs=[d[0] for d in model.defined], op=":=",
                                rhs=[d[1] for d in model.defined],
                                label=[d[0] for d in model.defined], group=0,
                                est=est_vec[q:], se=se[q:], ci_lower=lo[q:], ci_upper=hi[q:]))
+        if twolevel:
+            dd.insert(4, "level", 0)
         tab = pd.concat([tab, dd], ignore_index=True)
     if model.n_groups == 1:
         tab = tab.drop(columns="group")

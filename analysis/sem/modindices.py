@@ -22,6 +22,13 @@ which reduces to the formulas above for complete data. This is what lavaan 0.6 r
 argument defaults to "expected", whatever the fit's own ``information`` is), and with
 ``estimator = "MLR"`` the same numbers as with ML (the score test is not made robust).
 
+Two-level ML fits (:func:`analysis.sem.twolevel.fit_twolevel`, listwise): each level's
+candidates (those above, and regressions of the level's latent variables on its exogenous
+covariates) are added to the joint two-level model and tested with its expected information
+(-2 log L gradient g and expected Hessian H: MI = g_c^2 / (2 V), EPC = -g_c / V), as
+lavaan's ``modindices()`` does; the result has a ``level`` column and sepc uses each level's
+own standardisation. Two-level FIML fits are refused.
+
 sepc.all rescales EPC as the completely standardised solution does (loadings by
 sd(lv)/sd(ov), residual covariances by the residual standard deviations).
 Candidates: fixed non-zero loadings (markers; identified only with cross-group equality
@@ -50,6 +57,7 @@ from . import fiml
 from .errors import SEMError
 from .estimate import ml_value_grad_info
 from .model import SEMModel
+from .twolevel import TwoLevelModel
 
 __all__ = ["modification_indices"]
 
@@ -87,6 +95,119 @@ def _candidates(model) -> list[dict]:
     return out
 
 
+def _sepc(model, theta, cands, epc):
+    """(sepc_lv, sepc_all) of the candidates: EPC rescaled as the standardised solutions
+    scale loadings (sd(lv), sd(ov)), regressions and residual covariances."""
+    idx = {v: i for i, v in enumerate(model.all_names)}
+    sepc_lv = np.full(len(cands), np.nan)
+    sepc_all = np.full(len(cands), np.nan)
+    per_g = {}
+    for gi in range(model.n_groups):
+        A, S, m = model.matrices(theta, gi)
+        T = model.total_cov(theta, gi)
+        per_g[gi] = (S, np.sqrt(np.clip(np.diag(T), 0, None)))
+    lvset = set(model.lv_names)
+    for k, cand in enumerate(cands):
+        S, sd = per_g[cand["group"]]
+        i, j = idx[cand["lhs"]], idx[cand["rhs"]]
+        if cand["op"] == "=~":  # lhs latent, rhs indicator
+            sepc_lv[k] = epc[k] * sd[i]
+            sepc_all[k] = epc[k] * sd[i] / sd[j]
+        elif cand["op"] == "~":  # latent on latent
+            sepc_all[k] = sepc_lv[k] = epc[k] * sd[j] / sd[i]
+        else:
+            den = np.sqrt(S[i, i] * S[j, j]) if S[i, i] > 0 and S[j, j] > 0 else np.nan
+            sepc_all[k] = epc[k] / den
+            if cand["lhs"] in lvset and cand["rhs"] in lvset:
+                sepc_lv[k] = sepc_all[k]
+            else:
+                sepc_lv[k] = epc[k]
+    return sepc_lv, sepc_all
+
+
+def _extended_level(m, cands_extra=()):
+    """A level model with its fixed loadings (markers) freed and the candidates appended as
+    free parameters; returns (model, candidates, values at the fitted model)."""
+    pt = m.partable
+    q = m.n_free
+    rel = pt.index[(pt["free"] < 0) & (pt["op"] == "=~")].tolist()
+    cands = _candidates(m) + list(cands_extra)
+    pt_ext = pt.copy()
+    for k, i in enumerate(rel):
+        pt_ext.loc[i, "free"] = q + k
+    base = q + len(rel)
+    ext = pd.DataFrame([dict(c, user=False, label="", start=np.nan, free=base + k,
+                             value=np.nan) for k, c in enumerate(cands)])
+    if len(ext):
+        pt_ext = pd.concat([pt_ext, ext[pt.columns]], ignore_index=True)
+    cands = [dict(lhs=pt.loc[i, "lhs"], op="=~", rhs=pt.loc[i, "rhs"], group=0)
+             for i in rel] + cands
+    m2 = SEMModel(pt_ext, m.ov_names, m.lv_names, m.sample, m.meanstructure,
+                  m.group_labels, [], q + len(cands))
+    m2.ov_x = getattr(m, "ov_x", [])
+    m2.group_equal = ()
+    vals = np.concatenate([pt.loc[rel, "value"].to_numpy(float),
+                           np.zeros(len(cands) - len(rel))])
+    return m2, cands, vals
+
+
+def _twolevel_mi(result, minimum):
+    """Score tests of a two-level ML fit, each level's candidates in the joint likelihood
+    (expected information of the two-level model, as lavaan's ``modindices()``)."""
+    if getattr(result, "missing", "listwise") == "fiml":
+        raise SEMError("modification indices are not implemented for two-level FIML fits "
+                       "(missing='fiml'); use a listwise two-level fit")
+    tl = result.model
+    theta = result.theta
+    q = tl.n_free
+    cols = ["lhs", "op", "rhs", "level", "mi", "epc", "sepc_lv", "sepc_all", "pvalue"]
+    parts, maps, cands, vals, n_new = [], [], [], [], q
+    for lev, m, mp in ((1, tl.within, tl.map_w), (2, tl.between, tl.map_b)):
+        pt = m.partable
+        have = set(zip(pt["lhs"], pt["op"], pt["rhs"]))
+        # regressions of the level's latent variables on its exogenous covariates
+        extra = [dict(lhs=f, op="~", rhs=x, group=0) for f in m.lv_names
+                 for x in getattr(m, "ov_x", []) if (f, "~", x) not in have]
+        m2, c, v = _extended_level(m, extra)
+        parts.append(m2)
+        maps.append(np.concatenate([mp, n_new + np.arange(len(c))]))
+        cands += [dict(cc, level=lev) for cc in c]
+        vals.append(v)
+        n_new += len(c)
+    if not cands:
+        return pd.DataFrame(columns=cols)
+    ext = TwoLevelModel(parts[0], parts[1], parts[0].partable, parts[1].partable, maps[0],
+                        maps[1], n_new, tl.pos_b, [], tl.cs)
+    th = np.concatenate([theta] + vals)
+    f, g, H = ext.value_grad(th, with_info=True)
+    if not np.isfinite(f):
+        raise SEMError("implied covariance matrices are not positive definite at the "
+                       "estimates: modification indices not computed")
+    fr, c = np.arange(q), np.arange(q, n_new)
+    Hfc = H[np.ix_(fr, c)]
+    V = np.diag(H[np.ix_(c, c)]) - np.einsum("fc,fc->c", Hfc,
+                                             np.linalg.solve(H[np.ix_(fr, fr)], Hfc))
+    gc = g[c]
+    # g, H: gradient and expected Hessian of -2 log L, so the score is -g/2, the
+    # information H/2: MI = g^2 / (2 V), EPC = -g / V
+    ok = V > 1e-8 * np.maximum(np.diag(H[np.ix_(c, c)]), 1e-300)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mi = np.where(ok, gc**2 / (2.0 * V), np.nan)
+        epc = np.where(ok, -gc / V, np.nan)
+    sepc_lv = np.full(len(cands), np.nan)
+    sepc_all = np.full(len(cands), np.nan)
+    for lev, m, mp in ((1, tl.within, tl.map_w), (2, tl.between, tl.map_b)):
+        k = np.array([i for i, cc in enumerate(cands) if cc["level"] == lev], int)
+        if len(k):
+            sepc_lv[k], sepc_all[k] = _sepc(m, theta[mp], [cands[i] for i in k], epc[k])
+    out = pd.DataFrame(cands)
+    out["mi"], out["epc"], out["sepc_lv"], out["sepc_all"] = mi, epc, sepc_lv, sepc_all
+    out["pvalue"] = stats.chi2.sf(mi, 1)
+    out = out[out["mi"].notna() & (out["mi"] >= minimum)]
+    out = out.sort_values("mi", ascending=False, kind="mergesort").reset_index(drop=True)
+    return out[cols]
+
+
 def modification_indices(result, *, minimum: float = 0.0) -> pd.DataFrame:
     """Score tests for omitted loadings and (residual) covariances.
 
@@ -95,22 +216,27 @@ def modification_indices(result, *, minimum: float = 0.0) -> pd.DataFrame:
     result : SEMResult
         An ML or MLR fit, complete data or ``missing="fiml"`` (then the FIML score test
         with the expected FIML information, as lavaan's ``modindices()``; MLR gives the
-        same indices as ML, as in lavaan).
+        same indices as ML, as in lavaan); or a two-level fit with listwise deletion
+        (score tests at both levels, with a ``level`` column).
     minimum : float
         Keep rows with ``mi >= minimum``.
 
     Returns
     -------
     DataFrame
-        ``lhs op rhs [group] mi epc sepc_lv sepc_all pvalue``, sorted by decreasing mi.
+        ``lhs op rhs [group | level] mi epc sepc_lv sepc_all pvalue``, sorted by
+        decreasing mi.
 
     Raises
     ------
     SEMError
         For a FIML result that does not carry its data by missingness pattern
-        (``result.extra["patterns"]``, set by ``fit_sem(..., missing="fiml")``).
+        (``result.extra["patterns"]``, set by ``fit_sem(..., missing="fiml")``), for a
+        two-level FIML fit and for ordinal fits.
     """
     model = result.model
+    if isinstance(model, TwoLevelModel):
+        return _twolevel_mi(result, minimum)
     if getattr(result, "estimator", "ML") in ("WLSMV", "DWLS", "WLS"):  # ordinal (wls.py)
         raise SEMError("modification indices are not implemented for ordinal (WLSMV/DWLS/"
                        "WLS) fits")
@@ -168,30 +294,7 @@ def modification_indices(result, *, minimum: float = 0.0) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         mi = np.where(ok, scale * gc**2 / V, np.nan)
         epc = np.where(ok, sign * gc / V, np.nan)
-    idx = {v: i for i, v in enumerate(model.all_names)}
-    sepc_lv = np.full(len(cands), np.nan)
-    sepc_all = np.full(len(cands), np.nan)
-    per_g = {}
-    for gi in range(model.n_groups):
-        A, S, m = model.matrices(theta, gi)
-        T = model.total_cov(theta, gi)
-        per_g[gi] = (S, np.sqrt(np.clip(np.diag(T), 0, None)))
-    lvset = set(model.lv_names)
-    for k, cand in enumerate(cands):
-        S, sd = per_g[cand["group"]]
-        i, j = idx[cand["lhs"]], idx[cand["rhs"]]
-        if cand["op"] == "=~":  # lhs latent, rhs indicator
-            sepc_lv[k] = epc[k] * sd[i]
-            sepc_all[k] = epc[k] * sd[i] / sd[j]
-        elif cand["op"] == "~":  # latent on latent
-            sepc_all[k] = sepc_lv[k] = epc[k] * sd[j] / sd[i]
-        else:
-            den = np.sqrt(S[i, i] * S[j, j]) if S[i, i] > 0 and S[j, j] > 0 else np.nan
-            sepc_all[k] = epc[k] / den
-            if cand["lhs"] in lvset and cand["rhs"] in lvset:
-                sepc_lv[k] = sepc_all[k]
-            else:
-                sepc_lv[k] = epc[k]
+    sepc_lv, sepc_all = _sepc(model, theta, cands, epc)
     out = pd.DataFrame(cands)
     out["group"] = out["group"] + 1
     out["mi"] = mi

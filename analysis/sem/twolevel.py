@@ -31,8 +31,12 @@ models, with ``srmr = srmr_within + srmr_between``. MLR: Huber-White standard er
 cluster-wise scores and the Yuan-Bentler (Mplus variant) scaled test.
 
 Clusters of size 1 are allowed, as in lavaan: they inform the between level only (a note
-is added to the warnings). Missing data: listwise deletion; FIML for two-level models
-(Rosseel 2021) is not implemented.
+is added to the warnings). Missing data: listwise deletion, or FIML (``missing="fiml"``,
+lavaan's ``missing="ml"``): the observed-data likelihood of :mod:`analysis.sem.twolevel_fiml`
+(Rosseel 2021), maximised by the same Fisher scoring/BFGS with the complete-data
+information as metric and finished by Newton steps with the observed information; the
+saturated model and the baseline are fitted the same way (lavaan fits its h1 by EM and
+stops earlier); rows with a missing exogenous covariate (fixed.x) are dropped, as lavaan.
 
 References
 ----------
@@ -64,6 +68,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import warnings as _warnings
 from dataclasses import dataclass, replace
 
@@ -82,9 +87,10 @@ from .result import SEMResult
 from .robust import robust_indices
 from .standardize import std_all_rows
 from .syntax import parse_model
+from .twolevel_fiml import missing_cluster_data
 
 __all__ = ["ClusterStats", "cluster_stats", "TwoLevelModel", "twolevel_objective",
-           "fit_twolevel", "split_levels"]
+           "fit_twolevel", "split_levels", "take_clusters", "refit_clusters"]
 
 _LOG2PI = np.log(2.0 * np.pi)
 
@@ -200,6 +206,51 @@ def cluster_stats(data: pd.DataFrame, w_names, z_names, cluster: str) -> Cluster
                         n.astype(int), u, cl_W, list(labels))
 
 
+def take_clusters(cs, idx):
+    """The statistics of clusters ``idx`` (repeats allowed; each draw is a cluster of its
+    own, as a cluster bootstrap needs).
+
+    Parameters
+    ----------
+    cs : ClusterStats or MissingClusterData
+        Complete-data statistics (per-cluster means and scatter suffice) or incomplete data.
+    idx : sequence of int
+        Cluster positions (order of ``cs.labels``).
+
+    Returns
+    -------
+    The same type as ``cs``, with ``J = len(idx)`` clusters labelled ``"<label>#<draw>"``.
+
+    References
+    ----------
+    Davison, A. C. & Hinkley, D. V. (1997). Bootstrap Methods and their Application,
+    sec. 3.8 (resampling the first stage of a two-stage sample).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"y": [1.0, 3.0, 2.0, 2.0, 5.0], "c": [1, 1, 2, 2, 3]})
+    >>> cs = take_clusters(cluster_stats(df, ["y"], [], "c"), [0, 0, 2])
+    >>> cs.J, cs.N, cs.sizes.tolist(), cs.counts.tolist(), float(cs.W[0, 0])
+    (3, 5, [1, 2], [1, 2], 4.0)
+    """
+    if not isinstance(cs, ClusterStats):
+        return cs.take(idx)
+    idx = np.asarray(idx, int)
+    n, u, cl_W = cs.cl_n[idx], cs.cl_u[idx], cs.cl_W[idx]
+    sizes, inv = np.unique(n, return_inverse=True)
+    K = len(sizes)
+    counts = np.bincount(inv, minlength=K)
+    mbar = np.zeros((K, u.shape[1]))
+    np.add.at(mbar, inv, u)
+    mbar /= counts[:, None]
+    uc = u - mbar[inv]
+    scat = np.zeros((K, u.shape[1], u.shape[1]))
+    np.add.at(scat, inv, uc[:, :, None] * uc[:, None, :])
+    labels = [f"{cs.labels[j]}#{k}" for k, j in enumerate(idx)]
+    return ClusterStats(cs.w_names, cs.z_names, int(n.sum()), len(idx), cl_W.sum(axis=0),
+                        sizes, counts, mbar, scat, n, u, cl_W, labels)
+
+
 # ---------------------------------------------------------------------------------------
 # the two-level normal likelihood in terms of (Sigma_W, Sigma_B~, mu~)
 
@@ -294,6 +345,40 @@ def _cluster_gradients(cs: ClusterStats, Sw, SB, mu):
     GB = dd * M
     gm = -2.0 * d * Vr
     return GW, GB, gm
+
+
+def _objective(cs, Sw, SB, mu, grad: bool = True):
+    """:func:`twolevel_objective` for complete data, the observed-data likelihood of
+    :mod:`analysis.sem.twolevel_fiml` for incomplete data (whose ``cache`` is the
+    complete-data structure at the same moments: the optimiser's metric only)."""
+    if isinstance(cs, ClusterStats):
+        return twolevel_objective(cs, Sw, SB, mu, grad=grad)
+    out = cs.objective(Sw, SB, mu, grad=grad)
+    if not grad:
+        return out
+    f, G = out
+    if G is None:
+        return np.inf, None, None
+    return f, G, _structure_cache(cs, Sw, SB)
+
+
+def _structure_cache(cs, Sw, SB):
+    """``V_n^-1`` per cluster size and ``Sigma_W^-1`` as :func:`twolevel_objective` caches
+    them (used by :func:`info_blocks`)."""
+    pw = cs.pw
+    d = cs.dvec()
+    dd = d[:, :, None] * d[:, None, :]
+    V = SB[None] * dd
+    V[:, :pw, :pw] += Sw
+    Vi = np.linalg.pinv(V, hermitian=True)
+    return dict(Vi=0.5 * (Vi + Vi.transpose(0, 2, 1)), Swi=np.linalg.inv(Sw), d=d, dd=dd)
+
+
+def _cl_grads(cs, Sw, SB, mu):
+    """Per-cluster gradient matrices (complete or incomplete data)."""
+    if isinstance(cs, ClusterStats):
+        return _cluster_gradients(cs, Sw, SB, mu)
+    return cs.cluster_gradients(Sw, SB, mu)
 
 
 def info_blocks(cs: ClusterStats, cache):
@@ -433,12 +518,12 @@ class _Linear:
         return H
 
     def value_grad(self, t):
-        f, G, _ = twolevel_objective(self.cs, *self.moments(t))
+        f, G, _ = _objective(self.cs, *self.moments(t))
         return f, (self.grad(G) if G is not None else None)
 
     def cluster_scores(self, t):
         """(J, q) cluster-wise scores of log L_j in this parameterisation."""
-        GW, GB, gm = _cluster_gradients(self.cs, *self.moments(t))
+        GW, GB, gm = _cl_grads(self.cs, *self.moments(t))
         i, j = self.w_pairs.T
         sw = GW[:, i, j] * np.where(i == j, 1.0, 2.0)
         i, j = self.b_pairs.T
@@ -458,7 +543,7 @@ def _fit_linear(lin: _Linear, max_iter=200, tol=1e-10, psd_block=None):
     maximum is then outside the admissible region; the caller switches to EM).
     """
     t = lin.theta0()
-    f, G, cache = twolevel_objective(lin.cs, *lin.moments(t))
+    f, G, cache = _objective(lin.cs, *lin.moments(t))
     if not np.isfinite(f):
         raise SEMError("starting values of the saturated two-level model are not positive "
                        "definite")
@@ -480,14 +565,14 @@ def _fit_linear(lin: _Linear, max_iter=200, tol=1e-10, psd_block=None):
             return t, f, True
         a = 1.0
         while a > 1e-10:
-            fn = twolevel_objective(lin.cs, *lin.moments(t + a * step), grad=False)
+            fn = _objective(lin.cs, *lin.moments(t + a * step), grad=False)
             if fn <= f - 1e-4 * a * dec:
                 break
             a *= 0.5
         if a <= 1e-10:
             return t, f, dec < 1e-6
         t = t + a * step
-        f, G, cache = twolevel_objective(lin.cs, *lin.moments(t))
+        f, G, cache = _objective(lin.cs, *lin.moments(t))
     return t, f, False
 
 
@@ -538,11 +623,12 @@ def em_saturated(cs: ClusterStats, pos_b, start, max_iter: int = 5000, tol: floa
     """Saturated two-level model by EM with SQUAREM acceleration (Varadhan & Roland 2008).
 
     Used when the unconstrained ML estimate of Sigma_B is not positive semi-definite (few
-    clusters): EM keeps Sigma_B positive semi-definite, as lavaan's h1 does.
+    clusters): EM keeps Sigma_B positive semi-definite, as lavaan's h1 does. Incomplete
+    data (:class:`analysis.sem.twolevel_fiml.MissingClusterData`) take its EM step.
 
     Parameters
     ----------
-    cs : ClusterStats
+    cs : ClusterStats or MissingClusterData
     pos_b : ndarray
         Extended-space positions of the between variables.
     start : tuple
@@ -585,14 +671,16 @@ def em_saturated(cs: ClusterStats, pos_b, start, max_iter: int = 5000, tol: floa
         return Sw, SB, x[pw * pw + pb * pb:]
 
     def F(m):
-        return _em_step(cs, pos_b, *m)
+        if isinstance(cs, ClusterStats):
+            return _em_step(cs, pos_b, *m)
+        return cs.em_step(*m)  # incomplete data (analysis.sem.twolevel_fiml)
 
     def obj(m):
         try:
             np.linalg.cholesky(m[1][np.ix_(pos_b, pos_b)] + 1e-12 * np.eye(len(pos_b)))
         except np.linalg.LinAlgError:
             return np.inf
-        return twolevel_objective(cs, *m, grad=False)
+        return _objective(cs, *m, grad=False)
 
     m0 = tuple(np.array(a, float) for a in start)
     f0 = obj(m0)
@@ -791,7 +879,7 @@ class TwoLevelModel:
     def value_grad(self, theta, with_info=False):
         """``-2 log L``, its gradient in theta and (optionally) the expected information."""
         cs = self.cs
-        f, G, cache = twolevel_objective(cs, *self.moments(theta))
+        f, G, cache = _objective(cs, *self.moments(theta))
         if not np.isfinite(f):
             return np.inf, None, None
         G_W, G_B, g_mu = G
@@ -813,7 +901,7 @@ class TwoLevelModel:
     def cluster_scores(self, theta):
         """(J, q) gradients of ``log L_j`` (cluster-wise scores) at theta."""
         cs = self.cs
-        GW, GB, gm = _cluster_gradients(cs, *self.moments(theta))
+        GW, GB, gm = _cl_grads(cs, *self.moments(theta))
         dSw, dSb, dmw, dmb = self.jacobians(theta)
         q, pb = self.n_free, self.pos_b
         S = (GW.reshape(cs.J, -1) @ dSw.reshape(q, -1).T
@@ -872,10 +960,7 @@ def _first_rows(mask: pd.Series, k: int = 5) -> str:
 def _prepare(stmts_w, stmts_b, data, cluster, missing):
     if not isinstance(data, pd.DataFrame):
         raise SEMError("data must be a pandas DataFrame")
-    if missing != "listwise":
-        if missing == "fiml":
-            raise SEMError("missing='fiml' is not implemented for two-level models yet; use "
-                           "missing='listwise'")
+    if missing not in ("listwise", "fiml"):
         raise SEMError(f"missing must be 'listwise' or 'fiml', not {missing!r}")
     if cluster is None or cluster not in data.columns:
         raise SEMError(f"cluster column not found in data: {cluster}")
@@ -900,13 +985,15 @@ def _prepare(stmts_w, stmts_b, data, cluster, missing):
         raise SEMError(f"cluster column {cluster!r} has {int(cna.sum())} missing value(s), "
                        f"first in row(s) {_first_rows(cna)}")
     X = data[allv].astype(float)
-    keep = X.notna().all(axis=1)
+    # FIML keeps incomplete rows; rows with no observed model value carry nothing (lavaan
+    # drops these "empty cases" too)
+    keep = X.notna().all(axis=1) if missing == "listwise" else X.notna().any(axis=1)
     n_dropped = int((~keep).sum())
     df = X[keep].copy()
     df[cluster] = data.loc[keep, cluster]
     z = [v for v in ov_b if v not in ov_w]
     for v in z:
-        sd = df.groupby(cluster)[v].agg(lambda s: s.max() - s.min())
+        sd = df.groupby(cluster)[v].agg(lambda s: s.max() - s.min()).fillna(0.0)
         bad = sd[sd > 1e-10 * max(1.0, float(df[v].abs().max()))]
         if len(bad):
             raise SEMError(f"between-level variable {v!r} varies within cluster(s) "
@@ -975,8 +1062,41 @@ def _fisher(model: TwoLevelModel, theta, max_iter, tol=1e-9, n_fisher: int = 6):
     return theta, FitInfo(converged, it, f, msg, "fisher+bfgs")
 
 
+def refit_clusters(model: TwoLevelModel, idx, theta0, max_iter: int = 100):
+    """Refit a two-level model to clusters ``idx`` of its data (a cluster-bootstrap
+    resample or a leave-one-cluster-out jackknife sample), warm-started at ``theta0``.
+
+    The level models, and so the fixed.x values of the covariates, are those of the full
+    fit: the estimates do not depend on them (the likelihood factorises into the
+    covariates' marginal part and the conditional part).
+
+    Parameters
+    ----------
+    model : TwoLevelModel
+        ``result.model`` of :func:`fit_twolevel`.
+    idx : sequence of int
+        Cluster positions, repeats allowed (:func:`take_clusters`).
+    theta0 : ndarray
+        Start (the full-sample estimates).
+    max_iter : int
+        Iterations of the Fisher-scoring/BFGS optimiser.
+
+    Returns
+    -------
+    (theta, converged)
+
+    Examples
+    --------
+    >>> # used by analysis.sem.bootstrap for two-level results
+    """
+    m = copy.copy(model)
+    m.cs = take_clusters(model.cs, idx)
+    theta, info = _fisher(m, np.asarray(theta0, float).copy(), max_iter, tol=1e-6)
+    return theta, bool(info.converged)
+
+
 def _value_only(model, theta):
-    return twolevel_objective(model.cs, *model.moments(theta), grad=False)
+    return _objective(model.cs, *model.moments(theta), grad=False)
 
 
 def numerical_information(grad_fun, theta) -> np.ndarray:
@@ -1068,9 +1188,13 @@ def fit_twolevel(model: str, data: pd.DataFrame, *, cluster: str, estimator: str
     estimator : {"ML", "MLR"}
         ML with observed-information SEs (lavaan's default for two-level models) or MLR
         (Huber-White SEs with cluster-wise scores, Yuan-Bentler scaled test).
-    missing : {"listwise"}
-        Listwise deletion over the model's columns; ``"fiml"`` is not implemented for
-        two-level models and raises :class:`SEMError`.
+    missing : {"listwise", "fiml"}
+        Listwise deletion over the model's columns, or full-information ML with values
+        missing at random at both levels (lavaan's ``missing="ml"``; observed-information
+        SEs; rows without any observed model value, and rows with a missing fixed.x
+        covariate, are dropped as lavaan drops them). With ``estimator="MLR"`` the
+        cluster-wise scores are those of the observed-data likelihood (lavaan 0.6-14
+        stops with an error there).
     start : array-like, optional
         Starting values for theta (order of the free rows of ``result.model.partable``).
     max_iter : int
@@ -1102,7 +1226,9 @@ def fit_twolevel(model: str, data: pd.DataFrame, *, cluster: str, estimator: str
 
     Notes
     -----
-    Warnings (``result.warnings`` and ``summary()``): listwise deletion, singleton
+    Warnings (``result.warnings`` and ``summary()``): listwise deletion (FIML: dropped
+    empty rows and rows with missing covariates; a saturated between covariance that is not
+    positive semi-definite at its FIML maximum, where lavaan's EM stays on the boundary), singleton
     clusters (allowed, as in lavaan), more free between-level parameters than clusters,
     negative variance estimates (Heywood cases, common at level 2 with few clusters),
     non-convergence.
@@ -1139,15 +1265,25 @@ def _fit_twolevel(syntax, data, *, cluster, estimator, missing, start, max_iter,
     st_w, st_b, st_def = split_levels(stmts)
     ov_w, ov_b, z, df, n_dropped = _prepare(st_w, st_b, data, cluster, missing)
     msgs: list[str] = []
-    if n_dropped:
-        msgs.append(f"listwise deletion: {n_dropped} of {len(data)} rows with missing values "
-                    f"in the model's columns were dropped")
-    cs = cluster_stats(df, ov_w, z, cluster)
     both = set(ov_w) & set(ov_b)
     pos = {v: i for i, v in enumerate(ov_w)}
-    pos.update({v: cs.pw + k for k, v in enumerate(z)})
+    pos.update({v: len(ov_w) + k for k, v in enumerate(z)})
     pos_b = np.array([pos[v] for v in ov_b], int)
     pb = len(ov_b)
+    if missing == "fiml":
+        cs, cs0, df, n_x = _fiml_data(st_w, st_b, df, ov_w, ov_b, z, both, cluster, pos_b)
+        if n_dropped:
+            msgs.append(f"{n_dropped} of {len(data)} rows have no observed value in the "
+                        f"model's columns and were dropped (empty cases, as in lavaan)")
+        if n_x:
+            msgs.append(f"{n_x} rows with missing values in exogenous covariates (fixed.x) "
+                        f"were dropped, as in lavaan")
+        n_dropped += n_x
+    else:
+        if n_dropped:
+            msgs.append(f"listwise deletion: {n_dropped} of {len(data)} rows with missing "
+                        f"values in the model's columns were dropped")
+        cs = cs0 = cluster_stats(df, ov_w, z, cluster)
     n_single = int(np.sum(cs.cl_n == 1))
     if cs.J == cs.N:
         raise SEMError(f"every cluster in {cluster!r} has one respondent: the within level "
@@ -1159,18 +1295,30 @@ def _fit_twolevel(syntax, data, *, cluster, estimator, missing, start, max_iter,
     if n_single:
         msgs.append(f"{n_single} cluster(s) of size 1 (they inform the between level only; "
                     f"allowed, as in lavaan)")
-    zero_w = (np.diagonal(cs.cl_W, axis1=1, axis2=2) <= 0) & (cs.cl_n > 1)[:, None]
+    if missing == "fiml":
+        zero_w = _zero_within_observed(df, ov_w, cluster, cs.labels)
+    else:
+        zero_w = (np.diagonal(cs.cl_W, axis1=1, axis2=2) <= 0) & (cs.cl_n > 1)[:, None]
     for j in np.flatnonzero(zero_w.any(axis=0)):
         ids = [str(cs.labels[c]) for c in np.flatnonzero(zero_w[:, j])[:5]]
         msgs.append(f"level-1 variable {ov_w[j]!r} has no variance within cluster(s) "
                     f"{', '.join(ids)}")
 
     # saturated model (h1)
-    Sw0, SB0, mu0 = saturated_start(cs, pos_b)
+    Sw0, SB0, mu0 = saturated_start(cs0, pos_b)
     sat = _Linear(cs, Sw0, SB0, mu0, _pairs(range(cs.pw)), _pairs(pos_b), np.arange(cs.P))
     t1, f1, ok1 = _fit_linear(sat, psd_block=pos_b)
     Sw1, SB1, mu1 = sat.moments(t1)
-    if ok1 is None or np.linalg.eigvalsh(SB1[np.ix_(pos_b, pos_b)])[0] < 0:
+    boundary = ok1 is None or np.linalg.eigvalsh(SB1[np.ix_(pos_b, pos_b)])[0] < 0
+    if boundary and missing == "fiml" and cs.Zmask.size and not cs.Zmask.all():
+        # EM needs complete between-only values: the unconstrained maximum is reported
+        t1, f1, ok1 = _fit_linear(sat)
+        Sw1, SB1, mu1 = sat.moments(t1)
+        msgs.append("the saturated between-level covariance matrix is not positive "
+                    "semi-definite at its FIML maximum (few clusters) and EM needs complete "
+                    "between-only values; lavaan's EM keeps it on the boundary, so "
+                    "chi-square and fit indices are not lavaan's")
+    elif boundary:
         # unconstrained Sigma_B not positive semi-definite (few clusters): constrained ML by
         # EM, as lavaan's h1
         (Sw1, SB1, mu1), f1, ok1 = em_saturated(cs, pos_b, (Sw0, SB0, mu0), tol=1e-9)
@@ -1224,11 +1372,14 @@ def _fit_twolevel(syntax, data, *, cluster, estimator, missing, start, max_iter,
         raise SEMError(f"start has {theta0.size} values but the model has {tl.n_free} free "
                        f"parameters")
     theta, info = _fisher(tl, theta0.copy(), max_iter)
+    if missing == "fiml":  # the metric is the complete-data one: finish with Newton steps
+        theta, info, A = _newton_polish(tl, theta, info)
+    else:
+        A = observed_information(tl, theta)
     if not info.converged:
         msgs.append(f"optimizer did not converge after {info.iterations} iterations "
                     f"({info.message}); estimates are not trustworthy")
     f0 = info.fmin
-    A = observed_information(tl, theta)
     vcov, singular = _invert(A)
     if singular:
         msgs.append("information matrix is singular: the model may not be identified "
@@ -1250,6 +1401,58 @@ def _fit_twolevel(syntax, data, *, cluster, estimator, missing, start, max_iter,
     for m in res.warnings:
         _warnings.warn(m, SEMWarning, stacklevel=3)
     return res
+
+
+def _fiml_data(st_w, st_b, df, ov_w, ov_b, z, both, cluster, pos_b):
+    """Incomplete data for two-level FIML: (data, complete stand-in, rows kept, n dropped).
+
+    Rows with a missing exogenous covariate (fixed.x) are dropped, as lavaan does; the
+    stand-in (cluster-mean imputed) gives only starting values."""
+    dummy = SampleStats.from_moments(np.eye(len(ov_w)), np.zeros(len(ov_w)), 100)
+    dummy.ov_names = list(ov_w)
+    dummy_b = SampleStats.from_moments(np.eye(len(ov_b)), np.zeros(len(ov_b)), 100)
+    dummy_b.ov_names = list(ov_b)
+    xs = list(dict.fromkeys(_level_model(st_w, dummy, both, 1).ov_x
+                            + _level_model(st_b, dummy_b, both, 2).ov_x))
+    bad = df[xs].isna().any(axis=1) if xs else pd.Series(False, index=df.index)
+    df = df[~bad]
+    cs = missing_cluster_data(df, ov_w, z, cluster, pos_b)
+    cols = list(ov_w) + list(z)
+    filled = df[cols].groupby(df[cluster]).transform("mean")
+    imp = df[cols].fillna(filled).fillna(df[cols].mean())
+    imp[cluster] = df[cluster]
+    return cs, cluster_stats(imp, ov_w, z, cluster), df, int(bad.sum())
+
+
+def _zero_within_observed(df, ov_w, cluster, labels):
+    """(J, pw): clusters with two or more observed values of a variable, all equal."""
+    g = df.groupby(cluster, sort=True)[list(ov_w)]
+    n, rng = g.count(), g.max() - g.min()
+    return (n.reindex(labels).to_numpy() > 1) & (rng.reindex(labels).to_numpy() <= 0)
+
+
+def _newton_polish(model, theta, info, max_steps: int = 4):
+    """Newton steps with the observed information after the Fisher/BFGS fit (FIML, where
+    the scoring metric is only the complete-data one); returns (theta, info, A)."""
+    A = observed_information(model, theta)
+    f, g, _ = model.value_grad(theta)
+    for _ in range(max_steps):
+        if g is None or not np.all(np.isfinite(A)):
+            break
+        try:
+            step = -np.linalg.solve(2.0 * A, g)
+        except np.linalg.LinAlgError:
+            break
+        dec = -g @ step
+        if not np.isfinite(dec) or dec < 0 or dec < 1e-16 * max(1.0, abs(f)):
+            break
+        fn, gn, _ = model.value_grad(theta + step)
+        if not np.isfinite(fn) or fn > f + 1e-12 * max(1.0, abs(f)):
+            break
+        theta, f, g = theta + step, fn, gn
+        if dec > 1e-8:  # a real move: the information at the new point
+            A = observed_information(model, theta)
+    return theta, replace(info, fmin=float(f)), A
 
 
 def _invert(A):
