@@ -36,7 +36,7 @@ A*, 159(3), 385-443 (rank intervals).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,7 +47,7 @@ from analysis.io.codebook import construct_items, elements
 from analysis.study.scoring import GRADES, community_means, item_weights
 
 __all__ = ["CommunityDraws", "resample_means", "score_draws", "shrink", "rank_intervals",
-           "grade_probabilities", "significant_shortfall"]
+           "grade_probabilities", "significant_shortfall", "community_ranks"]
 
 
 def resample_means(values: pd.DataFrame, groups: pd.Series, n_boot: int, seed,
@@ -456,3 +456,58 @@ def significant_shortfall(score: pd.DataFrame, benchmark: pd.DataFrame, se: pd.D
     """
     z = stats.norm.ppf(0.5 + level / 2)
     return (benchmark - score) > z * se
+
+
+def community_ranks(intervals: pd.DataFrame, sampling: pd.DataFrame, shrunk: pd.DataFrame,
+                    grades: pd.DataFrame, grade_probs: pd.DataFrame,
+                    types: Mapping | None = None) -> pd.DataFrame:
+    """One row per community: rank with its intervals, shrunken score, grade and its chances.
+
+    Parameters
+    ----------
+    intervals : DataFrame
+        :func:`rank_intervals` with resident sampling and method uncertainty combined
+        (``community_id rank rank_lower rank_upper p_top p_bottom``).
+    sampling : DataFrame
+        :func:`rank_intervals` of resident sampling alone (its interval becomes
+        ``rank_lower_sampling rank_upper_sampling``).
+    shrunk : DataFrame
+        :func:`shrink` of the overall score (``raw se_raw shrunk se ci_lower ci_upper
+        shrinkage``, renamed ``score score_se score_eb score_eb_se score_eb_lower
+        score_eb_upper``).
+    grades : DataFrame
+        ``community_id grade``: the nominal fuzzy grade.
+    grade_probs : DataFrame
+        :func:`grade_probabilities`.
+    types : mapping community_id -> type, optional
+        Adds ``community_type`` after ``community_id``.
+
+    Returns
+    -------
+    DataFrame
+        The table written as ``data/processed/community-ranks.csv``, rounded to 4 decimals.
+
+    Examples
+    --------
+    >>> ri = pd.DataFrame({"community_id": ["a", "b"], "rank": [1, 2], "rank_lower": [1, 1],
+    ...                    "rank_upper": [2, 2], "p_top": [0.6, 0.4], "p_bottom": [0.4, 0.6]})
+    >>> eb = pd.DataFrame({"community_id": ["a", "b"], "column": "score", "raw": [70.0, 60.0],
+    ...                    "se_raw": [2.0, 3.0], "tau": 5.0, "shrunk": [69.0, 61.0], "se": [1.9, 2.6],
+    ...                    "ci_lower": [65.3, 55.9], "ci_upper": [72.7, 66.1], "shrinkage": [0.1, 0.2]})
+    >>> g = pd.DataFrame({"community_id": ["a", "b"], "grade": ["good", "fair"]})
+    >>> gp = pd.DataFrame({"community_id": ["a", "b"], "p_good": [0.9, 0.2], "p_fair": [0.1, 0.8]})
+    >>> community_ranks(ri, ri, eb, g, gp, {"a": "x", "b": "y"}).columns[:4].tolist()
+    ['community_id', 'community_type', 'rank', 'rank_lower']
+    """
+    renamed = {"raw": "score", "se_raw": "score_se", "shrunk": "score_eb", "se": "score_eb_se",
+               "ci_lower": "score_eb_lower", "ci_upper": "score_eb_upper"}
+    out = (intervals.merge(sampling[["community_id", "rank_lower", "rank_upper"]]
+                           .rename(columns={"rank_lower": "rank_lower_sampling",
+                                            "rank_upper": "rank_upper_sampling"}),
+                           on="community_id")
+           .merge(shrunk.rename(columns=renamed).drop(columns=["column", "tau"]), on="community_id")
+           .merge(grades[["community_id", "grade"]], on="community_id")
+           .merge(grade_probs, on="community_id"))
+    if types is not None:
+        out.insert(1, "community_type", out["community_id"].map(types))
+    return out.round(4)
