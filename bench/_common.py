@@ -11,6 +11,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -55,3 +56,24 @@ def record(rows, path: Path = TABLE) -> Path:
     with atomic_path(path) as tmp:
         new.to_csv(tmp, index=False, lineterminator="\n", float_format="%.4g")
     return path
+
+
+def time_in_r(timer: str, data: pd.DataFrame, syntax: str, *args) -> float:
+    """Seconds that R script ``timer`` reports on ``data`` and ``syntax`` (NaN without R).
+
+    The script is called as ``Rscript t.R data.csv model.lav *args`` and must print the time
+    as the last word of its output; a failing run prints R's error and gives NaN.
+    """
+    if shutil.which("Rscript") is None:
+        return float("nan")
+    with tempfile.TemporaryDirectory() as tmp:
+        csv, lav, script = Path(tmp, "d.csv"), Path(tmp, "m.lav"), Path(tmp, "t.R")
+        data.to_csv(csv, index=False)
+        lav.write_text(syntax, encoding="utf-8")
+        script.write_text(timer, encoding="utf-8")
+        out = subprocess.run(["Rscript", str(script), str(csv), str(lav), *map(str, args)],
+                             capture_output=True, text=True)
+    if out.returncode != 0:
+        print(out.stderr[-500:], file=sys.stderr)
+        return float("nan")
+    return float(out.stdout.split()[-1])

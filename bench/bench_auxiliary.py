@@ -19,10 +19,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import shutil
-import subprocess
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -32,7 +29,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _common import median_time, record  # noqa: E402
+from _common import median_time, record, time_in_r  # noqa: E402
 
 from analysis.io.codebook import construct_items, load_codebook  # noqa: E402
 from analysis.io.survey import load_survey  # noqa: E402
@@ -73,19 +70,7 @@ def time_ours(syntax, data, estimator, repeats) -> float:
 
 
 def time_lavaan(syntax, data, estimator, repeats) -> float:
-    if shutil.which("Rscript") is None:
-        return float("nan")
-    with tempfile.TemporaryDirectory() as tmp:
-        csv, lav, script = Path(tmp, "d.csv"), Path(tmp, "m.lav"), Path(tmp, "t.R")
-        data.to_csv(csv, index=False)
-        lav.write_text(syntax, encoding="utf-8")
-        script.write_text(R_TIMER, encoding="utf-8")
-        out = subprocess.run(["Rscript", str(script), str(csv), str(lav), estimator,
-                              str(repeats)], capture_output=True, text=True)
-    if out.returncode != 0:
-        print(out.stderr[-500:], file=sys.stderr)
-        return float("nan")
-    return float(out.stdout.split()[-1])
+    return time_in_r(R_TIMER, data, syntax, estimator, repeats)
 
 
 def main(argv=None):

@@ -23,9 +23,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -35,7 +33,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _common import lavaan_available, median_time, record  # noqa: E402
+from _common import lavaan_available, median_time, record, time_in_r  # noqa: E402
 
 from analysis.sem import fit_sem, polychoric  # noqa: E402
 
@@ -69,17 +67,7 @@ def bfi() -> tuple[pd.DataFrame, str]:
 
 
 def time_lavaan(data: pd.DataFrame, syntax: str, repeats: int, what: str) -> float:
-    with tempfile.TemporaryDirectory() as tmp:
-        csv, lav, script = Path(tmp, "d.csv"), Path(tmp, "m.lav"), Path(tmp, "t.R")
-        data.to_csv(csv, index=False)
-        lav.write_text(syntax, encoding="utf-8")
-        script.write_text(R_TIMER, encoding="utf-8")
-        out = subprocess.run(["Rscript", str(script), str(csv), str(lav), str(repeats), what],
-                             capture_output=True, text=True)
-    if out.returncode != 0:
-        print(out.stderr[-500:], file=sys.stderr)
-        return float("nan")
-    return float(out.stdout.split()[-1])
+    return time_in_r(R_TIMER, data, syntax, repeats, what)
 
 
 def main(argv=None):
