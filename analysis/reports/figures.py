@@ -96,10 +96,13 @@ def position_figure(run: Run, community: str, p: Phrases):
     own_type = str(run.ranks.loc[community, "community_type"])
     colour = type_colors(run.ranks["community_type"])[own_type] if run.has_types else _GREY
     fig, ax = plt.subplots(figsize=(WIDTH, 2.1))
-    groups = [(ctype != own_type, _LIGHT, p.plain("fig.other_communities"))]
+    others = r.index != community
     if run.has_types:
-        groups.append(((ctype == own_type) & (r.index != community), colour,
-                       p.plain("fig.same_type", type=p.term(own_type))))
+        groups = [(others & (ctype != own_type), _LIGHT, p.plain("fig.other_communities")),
+                  (others & (ctype == own_type), colour,
+                   p.plain("fig.same_type", type=p.term(own_type)))]
+    else:
+        groups = [(others, _GREY, p.plain("fig.other_communities"))]
     groups.append((r.index == community, _HIGHLIGHT, p.plain("label.this_community")))
     for mask, c, label in groups:
         mask = np.asarray(mask)
@@ -150,7 +153,7 @@ def elements_figure(table: pd.DataFrame, run: Run, p: Phrases, *, has_peers: boo
     _style()
     names = [run.element_names[p.labels][e] for e in table["element"]]
     y = np.arange(len(table))[::-1]
-    fig, ax = plt.subplots(figsize=(WIDTH, 0.34 * len(table) + 1.05))
+    fig, ax = plt.subplots(figsize=(WIDTH, 0.34 * len(table) + 1.1))
     if table["se"].notna().any():
         ax.hlines(y, table["lower"], table["upper"], color=PALETTE[0], lw=2)
     ax.plot(table["type_mean"], y, "D", mfc="white", mec=_GREY, mew=1.4, ms=6,
@@ -164,8 +167,8 @@ def elements_figure(table: pd.DataFrame, run: Run, p: Phrases, *, has_peers: boo
     ax.set_ylim(-0.6, len(table) - 0.4)
     ax.set_xlabel(p.plain("fig.score_axis"))
     ax.grid(axis="y", visible=False)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.32 - 0.6 / len(table)), ncols=3,
-              frameon=False)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, frameon=False,
+              borderaxespad=0.2)
     fig.tight_layout()
     return fig
 
