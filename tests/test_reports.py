@@ -396,6 +396,17 @@ def test_the_same_tables_give_the_same_bytes(shipped):
         assert pages[name] == (out / name).read_text(encoding="utf-8"), name
 
 
+def test_the_embedded_font_is_the_same_bytes_in_another_process():
+    """The Chinese font subset a page embeds depends only on its characters."""
+    from analysis.reports.fonts import font_face
+
+    text = "社区治理绩效报告：同类社区平均"
+    code = f"from analysis.reports.fonts import font_face; print(font_face({text!r}))"
+    other = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                           check=True).stdout.strip()
+    assert other.startswith("@font-face") and other == font_face(text)
+
+
 def test_a_rebuild_keeps_the_other_edition(tmp_path):
     run = load_run(SHIPPED)
     out = tmp_path / "reports"
