@@ -243,7 +243,8 @@ def _elements_section(run: Run, c: str, p: Phrases) -> str:
                          f"–{number(row.upper, 'element_upper', community=c, element=e)}</td>")
         cells.append(f'<td class="n">{number(row.type_mean, "type_mean", community=c, element=e)}</td>')
         if has_peers:
-            cells.append(f'<td class="n">{number(row.peer_mean, "peer_mean", community=c, element=e)}</td>')
+            peer = number(row.peer_mean, "peer_mean", community=c, element=e)
+            cells.append(f'<td class="n">{peer}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     parts.append('<div class="scroll"><table><thead><tr>' + "".join(head) + "</tr></thead><tbody>"
                  + "".join(rows) + "</tbody></table></div>")
@@ -284,7 +285,9 @@ def _problems_section(run: Run, c: str, p: Phrases) -> str:
     items = [i for i in split_list(row.get("items", "")) if i in run.wording[lang]]
     parts = [f"<p>{p('problems.intro')}</p>"]
     element = html.escape(run.element_names[lang].get(e, e))
-    parts.append(f"<p>{p('problem.element', element=element, score=number(row['focus_score'], 'focus_score', community=c), benchmark=number(row['benchmark'], 'benchmark', community=c))}</p>")
+    score = number(row["focus_score"], "focus_score", community=c)
+    benchmark = number(row["benchmark"], "benchmark", community=c)
+    parts.append(f"<p>{p('problem.element', element=element, score=score, benchmark=benchmark)}</p>")
     if items:
         statements = "".join(f"<li>{quoted(run.wording[lang][i], 'wording')}</li>" for i in items)
         parts.append(f"<p>{p('problem.items')}</p><ul>{statements}</ul>")
@@ -414,7 +417,8 @@ def overview_page(run: Run, p: Phrases, pages: Mapping[str, str]) -> str:
         cells = [f'<td><a href="{html.escape(pages[c])}">{ident(c)}</a></td>']
         if run.has_types:
             cells.append(f"<td>{_type(p, run, c)}</td>")
-        cells.append(f'<td class="n">{number(run.scores.loc[c, "n_respondents"], "n_respondents", community=c, digits=0)}</td>')
+        n = number(run.scores.loc[c, "n_respondents"], "n_respondents", community=c, digits=0)
+        cells.append(f'<td class="n">{n}</td>')
         cells.append(f'<td class="n">{number(r["score_eb"], "score_eb", community=c)} '
                      f'({number(r["score_eb_lower"], "score_eb_lower", community=c)}–'
                      f'{number(r["score_eb_upper"], "score_eb_upper", community=c)})</td>')
@@ -431,17 +435,19 @@ def overview_page(run: Run, p: Phrases, pages: Mapping[str, str]) -> str:
                          f"({number(gap, 'gap_below', community=c, element=e, signed=True)})</td>")
         if run.paths is not None:
             focus = str(run.paths.loc[c, "focus"]) if c in run.paths.index else ""
-            cells.append(f"<td>{html.escape(run.element_names[p.labels].get(focus, focus)) if focus.strip() else '–'}</td>")
+            name = html.escape(run.element_names[p.labels].get(focus, focus)) if focus.strip() else "–"
+            cells.append(f"<td>{name}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     table = ('<div class="scroll"><table class="overview-table"><thead>'
              + f"<tr>{ths}</tr></thead><tbody>" + "\n".join(rows) + "</tbody></table></div>")
     fig = figures.data_uri(figures.overview_figure(run, p))
+    ref = p("ref.type") if run.has_types else p("ref.all")
     body = (f"<header><h1>{title}</h1></header>\n"
             f"<section>\n<h2>{p('h.survey')}</h2>\n" + "".join(f"<p>{s}</p>" for s in survey)
             + "\n</section>\n"
             f"<section>\n<h2>{p('h.cancannot')}</h2>\n<ul>{can}</ul>\n</section>\n"
             f"<section>\n<h2>{p('h.table')}</h2>\n<p>{p('table.sort')}</p>\n"
-            f"<p class=\"note\">{p('table.dash', ref=p('ref.type') if run.has_types else p('ref.all'))}</p>\n"
+            f"<p class=\"note\">{p('table.dash', ref=ref)}</p>\n"
             + "".join(f'<p class="note">{s}</p>' for s in notes) + table
             + _figure(fig, p("fig.overview.caption" if run.has_types else "fig.overview.caption_notypes",
                              level=const("95"))) + "\n</section>\n"
