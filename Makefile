@@ -39,7 +39,7 @@ export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install data reproduce verify test bench book clean
+.PHONY: help install data reproduce verify test bench book reports clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -85,6 +85,14 @@ bench: $(STAMP) ## Time the heavy steps (beside lavaan where R is installed)
 # show new results). Open _build/html/index.html.
 book: $(STAMP) ## Build the HTML edition of the notebooks into _build/html/ (no execution)
 	$(PY) scripts/build_book.py --out _build/html
+
+# A report for every community and a district overview (self-contained HTML pages, printable on
+# A4), from the tables of the run `make reproduce` made with the same SURVEY, CODEBOOK and MODEL
+# (nothing is refitted): _build/reports/ for the shipped survey, results/<name>/reports/ for
+# yours, in zh/ for LABELS=zh. Without that run's tables it says which `make reproduce` to run.
+reports: $(STAMP) ## Write a report per community from a run's tables (SURVEY=..., LABELS=zh)
+	$(PY) -m analysis.reports --labels $(LABELS) $(if $(SURVEY),--survey "$(SURVEY)",) \
+	  $(if $(CODEBOOK),--codebook "$(CODEBOOK)",) $(if $(MODEL),--model "$(MODEL)",)
 
 clean: ## Remove the virtualenv and caches (outputs in figures/ and data/processed/ are kept)
 	rm -rf $(VENV) .pytest_cache build _build *.egg-info

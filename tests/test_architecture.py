@@ -1,7 +1,7 @@
 """The package's layering rules, checked on the source (no module is imported).
 
-Layers, lowest first: ``io`` <- ``sem`` <- ``methods`` <- ``study`` <- ``plots``. A module may
-import its own layer and the layers below; the engine (``analysis.sem``) imports nothing
+Layers, lowest first: ``io`` <- ``sem`` <- ``methods`` <- ``study`` <- ``plots`` <- ``reports``.
+A module may import its own layer and the layers below; the engine (``analysis.sem``) imports nothing
 else of ``analysis``; nothing outside the engine reaches into its submodules or private
 names; no private name is imported across modules; there are no import cycles.
 Notebooks sit above every layer and use the public names of each.
@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PKG = ROOT / "analysis"
-RANK = {"io": 0, "sem": 1, "methods": 2, "study": 3, "plots": 4}
+RANK = {"io": 0, "sem": 1, "methods": 2, "study": 3, "plots": 4, "reports": 5}
 
 
 def module_name(path: Path) -> str:
