@@ -19,7 +19,8 @@ SURVEY ?=
 CODEBOOK ?=
 MODEL ?=
 # Labels of the figures and tables: en (the committed edition) or zh (the Chinese edition):
-#   make reproduce LABELS=zh   (written, like a user's run, to results/zh/, git-ignored)
+#   make reproduce LABELS=zh   (written, like a user's run, to results/zh/, git-ignored: its
+#   figures are drawn in Chinese, and its tables are translated at the end of the run)
 LABELS ?= en
 # A user's run writes to results/<name>/ (analysis.io.paths.results_folder names it); the
 # committed run (no SURVEY, CODEBOOK, MODEL or LABELS) writes where it always has.
@@ -61,6 +62,10 @@ reproduce: $(STAMP) ## Run every notebook in order (SURVEY=path to use your own 
 		echo "== $$nb"; \
 		$(PY) scripts/run_notebook.py $$nb $$params || exit 1; \
 	done; \
+	if [ "$(LABELS)" != en ]; then \
+		$(PY) -m analysis.plots.edition $(LABELS) --results $$results \
+			$(if $(CODEBOOK),--codebook $(abspath $(CODEBOOK)),) || exit 1; \
+	fi; \
 	if [ -n "$$results" ]; then echo "results written to $$results/ (notebooks, figures, tables)"; fi
 
 # Tables are written at a stated precision (6 significant digits unless a notebook states fewer)

@@ -101,8 +101,36 @@ def drop_synthetic_only(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+#: In an edition other than English the runner appends a cell that prints the figure strings
+#: the glossary left in English (:data:`analysis.plots.edition.UNTRANSLATED`), reports them on
+#: stderr and removes the cell again, so the executed notebook is the same as without it.
+REPORT_TAG = "edition-report"
+REPORT_CELL = ("from analysis.plots.edition import UNTRANSLATED as _untranslated\n"
+               "print('\\n'.join(sorted(_untranslated)))")
+
+
+def pop_edition_report(nb: nbformat.NotebookNode) -> list[str]:
+    """Remove the report cell (:data:`REPORT_TAG`) and return the strings it printed."""
+    found = []
+    kept = []
+    for cell in nb.cells:
+        if REPORT_TAG in cell.metadata.get("tags", []):
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "stream":
+                    found += [s for s in "".join(out["text"]).split("\n") if s.strip()]
+        else:
+            kept.append(cell)
+    nb.cells = kept
+    return found
+
+
 def run(path: Path, parameters: dict, output_dir: Path | None = None) -> Path:
     path = path.resolve()
+    source = nbformat.read(path, as_version=4)
+    edition = str(parameters.get("labels", "en"))
+    if edition != "en":
+        source.cells.append(nbformat.v4.new_code_cell(REPORT_CELL,
+                                                      metadata={"tags": [REPORT_TAG]}))
     target = path
     saved = os.environ.get(RESULTS_ENV)
     if output_dir is not None:
@@ -119,9 +147,15 @@ def run(path: Path, parameters: dict, output_dir: Path | None = None) -> Path:
     fd, staging = tempfile.mkstemp(prefix=f"{path.stem}.", suffix=".ipynb")
     os.close(fd)
     try:
-        pm.execute_notebook(str(path), staging, parameters=parameters, kernel_name=KERNEL,
+        pm.execute_notebook(source, staging, parameters=parameters, kernel_name=KERNEL,
                             cwd=str(path.parent), progress_bar=sys.stderr.isatty())
         nb = nbformat.read(staging, as_version=4)
+        left = pop_edition_report(nb)
+        if left:
+            print(f"{path.name}: {len(left)} figure strings left untranslated in the "
+                  f"{edition!r} edition (add them to data/raw/terms.csv):", file=sys.stderr)
+            for s in left:
+                print(f"  {s!r}", file=sys.stderr)
         if output_dir is not None:
             nb = drop_synthetic_only(nb)
         nb = strip_volatile(nb, path.stem)

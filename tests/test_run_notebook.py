@@ -66,3 +66,25 @@ def test_progress_bars_are_dropped_but_warnings_kept():
     kept = run_notebook._drop_progress(outs)
     assert [(o["name"], "".join(o["text"])) for o in kept] == [
         ("stderr", "UserWarning: check this\n"), ("stdout", "100%|x| [not progress\n")]
+
+
+def test_an_edition_run_reports_untranslated_figure_strings(tmp_path, capsys):
+    """With labels other than en the runner reports the figure strings the glossary left in
+    English, and the executed notebook keeps no trace of the report cell."""
+    body = ("import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+            "from analysis.plots.edition import save_figure\n"
+            "fig, ax = plt.subplots()\nax.set_title('Respondents per community')\n"
+            "ax.set_xlabel('a label nobody translated')\n"
+            "_ = save_figure(fig, 'demo', labels, directory='figs')")
+    nb_path = _notebook(tmp_path / "03-edition.ipynb", body=body)
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells[0].source = "labels = 'en'"
+    nbformat.write(nb, nb_path)
+    run_notebook.run(nb_path, {"labels": "zh"})
+    err = capsys.readouterr().err
+    assert "03-edition.ipynb: 1 figure strings left untranslated in the 'zh' edition" in err
+    assert "'a label nobody translated'" in err and "Respondents" not in err
+    cells = json.loads(nb_path.read_text())["cells"]
+    assert len(cells) == 3 and not any(run_notebook.REPORT_TAG in c["metadata"].get("tags", [])
+                                       for c in cells)
+    assert (tmp_path / "figs" / "zh" / "demo.png").exists()

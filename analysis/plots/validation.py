@@ -356,7 +356,7 @@ def plot_power(table: pd.DataFrame, *, labels: Sequence[str] | None = None,
                 s = sub[(sub["label"] == lab) & (sub["n_communities"] == k)]
                 if not s.empty:
                     ax.plot(s["n_residents"], s["power"], ls, marker="o", ms=3,
-                            color=cmap(i % 20), label=lab if k == ks[0] else None)
+                            color=cmap(i % 20), label=effect_label(lab) if k == ks[0] else None)
         ax.axhline(target, color="black", lw=0.8, ls="-.")
         ax.set_xscale("log")
         ax.set_xticks(ns)
