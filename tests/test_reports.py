@@ -143,6 +143,8 @@ class Tables:
             if (folder / "community-paths.csv").exists() else None
         self.dea = read("dea-efficiency").set_index("unit") if (folder / "dea-efficiency.csv").exists() else None
         self.sample = read("sample-characteristics") if (folder / "sample-characteristics.csv").exists() else None
+        if element_se is None and (folder / "community-element-se.csv").exists():
+            element_se = read("community-element-se").set_index("community_id")
         self.se = element_se
         cb = codebook
         self.elements = list(dict.fromkeys(cb.loc[cb["role"] == "element", "construct"]))
