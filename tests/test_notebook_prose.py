@@ -1,4 +1,4 @@
-"""Prose that contradicts the output beside it (issue #19.4): every number a notebook's markdown
+r"""Prose that contradicts the output beside it (issue #19.4): every number a notebook's markdown
 states must be printed by one of its output cells, or be a constant of the method that its code
 or the literature it cites fixes (listed below, each with its source).
 
