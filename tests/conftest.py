@@ -1,6 +1,9 @@
-"""Fixtures shared by the test modules: the shipped codebook and survey, public SEM data, and the
-variant matrix (every notebook run on each survey variant, once per session)."""
+"""Fixtures shared by the test modules: the shipped codebook and survey, public SEM data, the
+variant matrix (every notebook run on each survey variant, once per session) and headless
+Chromium for the browser tests of the HTML edition and the reports."""
 
+import importlib.util
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -44,3 +47,40 @@ def matrix(tmp_path_factory):
     ``(runs, errors, git status before, git status after)``. Used by tests/test_variants.py
     and tests/test_reports.py."""
     return run_matrix(tmp_path_factory)
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+def _browser_missing() -> str | None:
+    if not CHROMIUM or not CHROMEDRIVER:
+        return ("headless Chromium is not installed (Debian: apt-get install chromium "
+                "chromium-driver; .ci/run installs them)")
+    if importlib.util.find_spec("selenium") is None:
+        return "selenium is not installed (pip install -e '.[test]')"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    """Headless Chromium with a new empty profile and no background network traffic; a test
+    that asks for it is skipped, with the reason, where Chromium or selenium is missing."""
+    reason = _browser_missing()
+    if reason:
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    driver.set_script_timeout(60)
+    yield driver
+    driver.quit()

@@ -15,7 +15,6 @@ import http.server
 import importlib.util
 import json
 import re
-import shutil
 import threading
 from html.parser import HTMLParser
 from pathlib import Path
@@ -23,8 +22,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -204,16 +201,6 @@ def test_pages_carry_the_cjk_font_stack(book):
 WIDTHS = {"desktop": (1280, 900), "narrow": (400, 800)}
 
 
-def _skip_reason() -> str | None:
-    if not CHROMIUM or not CHROMEDRIVER:
-        return ("headless Chromium is not installed (Debian: apt-get install chromium "
-                "chromium-driver; .ci/run installs them)")
-    if importlib.util.find_spec("selenium") is None:
-        return "selenium is not installed (pip install -e '.[test]')"
-    return None
-
-
-browser_only = pytest.mark.skipif(_skip_reason() is not None, reason=str(_skip_reason()))
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -233,23 +220,6 @@ def server(book):
     httpd.server_close()
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    """Headless Chromium with a new empty profile and no background network traffic."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
-    yield driver
-    driver.quit()
 
 
 # Runs in the page once it is loaded: waits for every image, then reports what the checks need.
@@ -314,7 +284,6 @@ def _pages():
     return ["index"] + [nb.stem for nb in NOTEBOOKS]
 
 
-@browser_only
 @pytest.mark.parametrize("width", list(WIDTHS), ids=list(WIDTHS))
 def test_pages_render_in_chromium(book, server, browser, width):
     """At a desktop and a 400 px width, every page shows every figure (naturalWidth > 0 and a

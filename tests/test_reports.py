@@ -28,7 +28,6 @@ overflow, Chinese glyphs rendered, and a community page prints on at most two A4
 from __future__ import annotations
 
 import base64
-import importlib.util
 import re
 import shutil
 import subprocess
@@ -48,8 +47,6 @@ from survey_variants import simulate
 ROOT = paths.ROOT
 SHIPPED = ROOT / "data" / "processed"
 CJK = re.compile(r"[\u3400-\u9fff]")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 K = 5
 #: The constants of the method a page may name besides the tables' numbers.
 CONSTANTS = {"95", "100", "0–100"}
@@ -541,35 +538,8 @@ def test_variant_pages_hold_only_the_tables_numbers(variant_reports, name):
 
 # --- in a browser ---------------------------------------------------------------------------------
 
-def _skip_reason() -> str | None:
-    if not CHROMIUM or not CHROMEDRIVER:
-        return ("headless Chromium is not installed (Debian: apt-get install chromium "
-                "chromium-driver; .ci/run installs them)")
-    if importlib.util.find_spec("selenium") is None:
-        return "selenium is not installed (pip install -e '.[test]')"
-    return None
 
 
-browser_only = pytest.mark.skipif(_skip_reason() is not None, reason=str(_skip_reason()))
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--hide-scrollbars",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
-    driver.set_script_timeout(60)
-    yield driver
-    driver.quit()
 
 
 # Waits for the images and fonts, then reports what the checks need: every image's natural and
@@ -625,7 +595,6 @@ def test_pdf_pages_counts_page_objects():
     assert _pdf_pages(pdf) == 2
 
 
-@browser_only
 @pytest.mark.parametrize("width", [1100, 400])
 def test_pages_render_in_chromium(shipped, browser, width):
     """The overview and community pages in both languages: every figure drawn, nothing wider
@@ -646,7 +615,6 @@ def test_pages_render_in_chromium(shipped, browser, width):
     assert not problems, "\n".join(problems)
 
 
-@browser_only
 @pytest.mark.parametrize("rel", ["C01.html", "zh/C01.html", "C04.html", "zh/C21.html"])
 def test_a_community_page_prints_on_at_most_two_a4_sheets(shipped, browser, rel):
     from selenium.webdriver.common.print_page_options import PrintOptions
