@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Ellipse, FancyArrowPatch, Rectangle
 
-from analysis.plots.style import PALETTE
+from analysis.plots.style import PALETTE, type_colors
 
 __all__ = ["stars", "layered_layout", "path_diagram", "forest_plot", "latent_means_plot"]
 
@@ -473,6 +473,7 @@ def latent_means_plot(means: pd.DataFrame, ax, *, truth: pd.DataFrame | None = N
         ``construct group true_d`` (:func:`analysis.study.heterogeneity.implied_type_means`), drawn as
         open diamonds.
     colours : mapping group -> colour
+        Default :func:`analysis.plots.style.type_colors` of the groups, as in every figure.
     title : str, optional
 
     Returns
@@ -505,8 +506,7 @@ def latent_means_plot(means: pd.DataFrame, ax, *, truth: pd.DataFrame | None = N
     constructs = list(dict.fromkeys(means["construct"]))
     groups = list(dict.fromkeys(sub["group"]))
     all_groups = list(dict.fromkeys(means["group"]))
-    colours = dict(colours or {g: PALETTE[all_groups.index(g) % len(PALETTE)]
-                               for g in all_groups})
+    colours = dict(colours or type_colors(all_groups))   # the types' colours of every figure
     width = 0.8 / max(len(groups), 1)
     for j, g in enumerate(groups):
         s = sub[sub["group"] == g].set_index("construct").reindex(constructs)
